@@ -1,0 +1,49 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { DomainErrorFilter } from './common/domain-error.filter.js';
+import { PickupSignal } from './common/pickup-signal.js';
+import { APP_CONFIG, type AppConfig } from './config/app-config.js';
+import { DatabaseModule } from './database/database.module.js';
+import { GraphqlApiModule } from './graphql/graphql-api.module.js';
+import { HealthController } from './health.controller.js';
+import { JobsModule } from './modules/jobs/jobs.module.js';
+import { ModelsModule } from './modules/models/models.module.js';
+import { NetsModule } from './modules/nets/nets.module.js';
+import { SchedulersModule } from './modules/schedulers/schedulers.module.js';
+import { TrustsModule } from './modules/trusts/trusts.module.js';
+
+@Global()
+@Module({})
+class CoreModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [{ provide: APP_CONFIG, useValue: config }, PickupSignal],
+      exports: [APP_CONFIG, PickupSignal],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  /** The whole hub for a validated configuration and a reachable database. */
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(config),
+        DatabaseModule.forRoot(databaseUrl),
+        ScheduleModule.forRoot(),
+        GraphqlApiModule,
+        NetsModule,
+        SchedulersModule,
+        JobsModule,
+        TrustsModule,
+        ModelsModule,
+      ],
+      controllers: [HealthController],
+      providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
+    };
+  }
+}

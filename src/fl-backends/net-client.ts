@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DomainError } from '../common/errors.js';
+
+/** Enough of a net to call it. */
+export interface NetRef {
+  readonly name: string;
+  readonly endpoint: string;
+}
+
+export interface ClientStatus {
+  name: string;
+  status: string;
+  last_connect_time?: string | number | null;
+}
+
+export type NetRunStatus = 'PENDING' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'STOPPED';
+
+export interface NetRun {
+  job_id: string;
+  status: NetRunStatus;
+}
+
+export interface UploadAppBody {
+  project_id: string;
+  cohort_query: string;
+  trusts: string[];
+  bundle_urls: string[];
+}
+
+export type NetCall = 'check_client_status' | 'check_server_status' | 'upload_app' | 'submit_job' | 'list_jobs' | 'abort_job';
+
+/** A call to a net failed; says which net, which call, and why. Surfaces as NET_UNAVAILABLE. */
+export class NetCallError extends DomainError {
+  constructor(
+    readonly net: string,
+    readonly call: NetCall,
+    reason: string,
+    readonly httpStatus?: number,
+  ) {
+    super('NET_UNAVAILABLE', `net "${net}": ${call} failed: ${reason}`, {
+      net,
+      call,
+      ...(httpStatus ? { netHttpStatus: httpStatus } : {}),
+    });
+    this.name = 'NetCallError';
+  }
+}
+
+const RUN_STATUSES: ReadonlySet<string> = new Set(['PENDING', 'RUNNING', 'FINISHED', 'FAILED', 'STOPPED']);
+
+/**
+ * The hub's HTTP client for FL nets (the contract in SPEC.md), on the
+ * platform's fetch: a timeout on every call, a request id header, and errors
+ * that name the net and the call.
+ */
+@Injectable()
+export class NetClient {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  async checkClientStatus(net: NetRef, requestId?: string): Promise<ClientStatus[]> {
+    const body = await this.call(net, 'check_client_status', 'GET', '/check_client_status', undefined, requestId);
+    if (!Array.isArray(body) || !body.every((c) => isRecord(c) && typeof c.name === 'string' && typeof c.status === 'string')) {
+      throw new NetCallError(net.name, 'check_client_status', 'the answer is not a list of {name, status}');
+    }
+    return body as ClientStatus[];
+  }
+
+  async checkServerStatus(net: NetRef, requestId?: string): Promise<{ status: string; start_time?: unknown }> {
+    const body = await this.call(net, 'check_server_status', 'GET', '/check_server_status', undefined, requestId);
+    if (!isRecord(body) || typeof body.status !== 'string') {
+      throw new NetCallError(net.name, 'check_server_status', 'the answer has no status');
+    }
+    return body as { status: string };
+  }
+
+  async uploadApp(net: NetRef, modelId: string, app: UploadAppBody, requestId?: string): Promise<void> {
+    await this.call(net, 'upload_app', 'POST', `/upload_app/${encodeURIComponent(modelId)}`, app, requestId);
+  }
+
+  /** Starts the run; returns the net's id for it. */
+  async submitJob(net: NetRef, modelId: string, requestId?: string): Promise<string> {
+    const body = await this.call(net, 'submit_job', 'POST', `/submit_job/${encodeURIComponent(modelId)}`, undefined, requestId);
+    if (typeof body !== 'string' || body.length === 0 || body.length > 200) {
+      throw new NetCallError(net.name, 'submit_job', 'the answer is not a job id string');
+    }
+    return body;
+  }
+
+  async listJobs(net: NetRef, requestId?: string): Promise<NetRun[]> {
+    const body = await this.call(net, 'list_jobs', 'GET', '/list_jobs', undefined, requestId);
+    if (!Array.isArray(body)) throw new NetCallError(net.name, 'list_jobs', 'the answer is not a list');
+    return body.filter(
+      (r): r is NetRun => isRecord(r) && typeof r.job_id === 'string' && typeof r.status === 'string' && RUN_STATUSES.has(r.status),
+    );
+  }
+
+  /** Aborts a run; `unknown` when the net does not know the id (404). */
+  async abortJob(net: NetRef, backendJobId: string, requestId?: string): Promise<'aborted' | 'unknown'> {
+    try {
+      await this.call(net, 'abort_job', 'DELETE', `/abort_job/${encodeURIComponent(backendJobId)}`, undefined, requestId);
+      return 'aborted';
+    } catch (error) {
+      if (error instanceof NetCallError && error.httpStatus === 404) return 'unknown';
+      throw error;
+    }
+  }
+
+  private async call(
+    net: NetRef,
+    call: NetCall,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body: unknown,
+    requestId: string = randomUUID(),
+  ): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(net.endpoint + path, {
+        method,
+        headers: {
+          accept: 'application/json',
+          'x-request-id': requestId,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.config.netCallTimeoutMs),
+      });
+    } catch (error) {
+      throw new NetCallError(net.name, call, describeFetchFailure(error, this.config.netCallTimeoutMs));
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw new NetCallError(net.name, call, describeFetchFailure(error, this.config.netCallTimeoutMs));
+    }
+    if (!response.ok) {
+      throw new NetCallError(net.name, call, `HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`, response.status);
+    }
+    if (text === '') return null;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new NetCallError(net.name, call, 'the answer is not JSON');
+    }
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeFetchFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return `no answer within ${timeoutMs} ms`;
+  }
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const code = isRecord(cause) && typeof cause.code === 'string' ? cause.code : undefined;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset';
+  return cause instanceof Error ? cause.message : String(cause);
+}

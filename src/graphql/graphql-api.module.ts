@@ -1,0 +1,33 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { Module } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
+import type { Request } from 'express';
+import { JobsModule } from '../modules/jobs/jobs.module.js';
+import { ModelsModule } from '../modules/models/models.module.js';
+import { NetsModule } from '../modules/nets/nets.module.js';
+import { TrustsModule } from '../modules/trusts/trusts.module.js';
+import { formatGraphQLError } from './error-formatting.js';
+import { LoadersFactory, type GqlContext } from './loaders.js';
+
+@Module({
+  imports: [NetsModule, JobsModule, ModelsModule, TrustsModule],
+  providers: [LoadersFactory],
+  exports: [LoadersFactory],
+})
+export class LoadersModule {}
+
+/** Apollo, code-first. The schema is generated in memory from the resolvers and models. */
+export const GraphqlApiModule = GraphQLModule.forRootAsync<ApolloDriverConfig>({
+  driver: ApolloDriver,
+  imports: [LoadersModule],
+  inject: [LoadersFactory],
+  useFactory: (loaders: LoadersFactory): ApolloDriverConfig => ({
+    path: '/graphql',
+    autoSchemaFile: true,
+    sortSchema: true,
+    graphiql: false,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatGraphQLError,
+    context: ({ req }: { req: Request }): GqlContext => ({ req, loaders: loaders.create() }),
+  }),
+});

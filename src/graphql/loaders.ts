@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import DataLoader from 'dataloader';
+import type { Request } from 'express';
+import type { JobModel } from '../modules/jobs/job.model.js';
+import { JobsService } from '../modules/jobs/jobs.service.js';
+import type { ProjectModel, TrainingModel } from '../modules/models/models.model.js';
+import { ModelsService } from '../modules/models/models.service.js';
+import type { NetModel } from '../modules/nets/net.model.js';
+import { NetsService } from '../modules/nets/nets.service.js';
+import type { SchedulerModel } from '../modules/schedulers/scheduler.model.js';
+import type { TrustModel } from '../modules/trusts/trust.model.js';
+import { TrustsService } from '../modules/trusts/trusts.service.js';
+
+function byKey<T, K extends keyof T>(rows: T[], key: K, keys: readonly T[K][]): Array<T | null> {
+  const index = new Map(rows.map((row) => [row[key], row]));
+  return keys.map((k) => index.get(k) ?? null);
+}
+
+function groupedBy<T, K extends keyof T>(rows: T[], key: K, keys: readonly T[K][]): T[][] {
+  const groups = Map.groupBy(rows, (row) => row[key]);
+  return keys.map((k) => groups.get(k) ?? []);
+}
+
+/** Per-request batch loaders: each nested field costs one query per request, not one per row. */
+export interface Loaders {
+  net: DataLoader<string, NetModel | null>;
+  schedulerByNet: DataLoader<string, SchedulerModel | null>;
+  job: DataLoader<string, JobModel | null>;
+  model: DataLoader<string, TrainingModel | null>;
+  project: DataLoader<string, ProjectModel | null>;
+  trustsByJob: DataLoader<string, TrustModel[]>;
+  approvedTrustsByModel: DataLoader<string, TrustModel[]>;
+  queuePosition: DataLoader<string, number | null>;
+}
+
+export interface GqlContext {
+  req: Request;
+  loaders: Loaders;
+}
+
+@Injectable()
+export class LoadersFactory {
+  constructor(
+    private readonly nets: NetsService,
+    private readonly jobs: JobsService,
+    private readonly models: ModelsService,
+    private readonly trusts: TrustsService,
+  ) {}
+
+  create(): Loaders {
+    return {
+      net: new DataLoader(async (ids) => byKey(await this.nets.netsByIds(ids), 'id', ids)),
+      schedulerByNet: new DataLoader(async (ids) => byKey(await this.nets.schedulersByNetIds(ids), 'netId', ids)),
+      job: new DataLoader(async (ids) => byKey(await this.jobs.listJobsByIds(ids), 'id', ids)),
+      model: new DataLoader(async (ids) => byKey(await this.models.modelsByIds(ids), 'id', ids)),
+      project: new DataLoader(async (ids) => byKey(await this.models.projectsByIds(ids), 'id', ids)),
+      trustsByJob: new DataLoader(async (ids) => groupedBy(await this.trusts.trustsByJobIds(ids), 'jobId', ids)),
+      approvedTrustsByModel: new DataLoader(async (ids) =>
+        groupedBy(await this.trusts.approvedTrustsByModelIds(ids), 'modelId', ids),
+      ),
+      queuePosition: new DataLoader(async (ids) =>
+        byKey(await this.jobs.queuePositions(ids), 'id', ids).map((row) => row?.position ?? null),
+      ),
+    };
+  }
+}

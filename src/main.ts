@@ -1,0 +1,63 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { ConfigError, loadConfig } from './config/app-config.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
+import { createHub, ensureDatabase } from './hub.js';
+
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+const EMBEDDED_DATABASE = 'fl_scheduler';
+
+async function main(): Promise<void> {
+  const logger = new Logger('Hub');
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  let embedded: EmbeddedPostgresHandle | null = null;
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl === null) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.embeddedDataDir,
+      port: config.embeddedPort,
+      log: (line) => logger.debug(line),
+    });
+    await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
+    databaseUrl = embedded.urlFor(EMBEDDED_DATABASE);
+    logger.log(`embedded PostgreSQL: ${databaseUrl.replace(/:[^:@/]*@/, ':***@')} (data in ${config.embeddedDataDir})`);
+  }
+
+  const app = await createHub(config, databaseUrl);
+  await app.listen(config.port);
+  logger.log(`fl-scheduler listening on http://127.0.0.1:${config.port}/graphql (health: /health)`);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: shutting down`);
+    const timer = setTimeout(() => {
+      logger.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    void (async () => {
+      await app.close().catch((error: unknown) => logger.error(`closing the app: ${String(error)}`));
+      await embedded?.stop().catch((error: unknown) => logger.error(`stopping PostgreSQL: ${String(error)}`));
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});

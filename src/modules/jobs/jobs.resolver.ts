@@ -1,0 +1,68 @@
+import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { notFound } from '../../common/errors.js';
+import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
+import type { GqlContext } from '../../graphql/loaders.js';
+import { TrainingModel } from '../models/models.model.js';
+import { NetModel } from '../nets/net.model.js';
+import { TrustModel } from '../trusts/trust.model.js';
+import { JobStatus } from './job.entity.js';
+import { JobModel } from './job.model.js';
+import { JobsService } from './jobs.service.js';
+
+@Resolver(() => JobModel)
+export class JobsResolver {
+  constructor(private readonly jobsService: JobsService) {}
+
+  @Query(() => JobModel, { nullable: true })
+  job(@Args('id', { type: () => ID }, UuidPipe) id: string): Promise<JobModel | null> {
+    return this.jobsService.getJob(id);
+  }
+
+  @Query(() => [JobModel], { description: 'oldest first' })
+  jobs(
+    @Args('status', { type: () => JobStatus, nullable: true }) status?: JobStatus | null,
+    @Args('modelId', { type: () => ID, nullable: true }, UuidPipe) modelId?: string | null,
+  ): Promise<JobModel[]> {
+    return this.jobsService.listJobs({ status, modelId });
+  }
+
+  @Mutation(() => JobModel, { description: 'queues a training job for a model with approved trusts' })
+  queueTraining(
+    @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
+    @Args('trustIds', { type: () => [ID] }, UuidListPipe) trustIds: string[],
+  ): Promise<JobModel> {
+    return this.jobsService.queueTraining(modelId, trustIds);
+  }
+
+  @Mutation(() => JobModel, { description: 'job → DELETED; a running job is aborted on its net' })
+  removeJob(@Args('id', { type: () => ID }, UuidPipe) id: string): Promise<JobModel> {
+    return this.jobsService.removeJob(id);
+  }
+
+  @Mutation(() => Int, { description: 'number of jobs set to DELETED' })
+  removeJobsForModel(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<number> {
+    return this.jobsService.removeJobsForModel(modelId);
+  }
+
+  @ResolveField(() => TrainingModel)
+  async model(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<TrainingModel> {
+    const model = await loaders.model.load(job.modelId);
+    if (!model) throw notFound('Model', job.modelId);
+    return model;
+  }
+
+  @ResolveField(() => [TrustModel])
+  trusts(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<TrustModel[]> {
+    return loaders.trustsByJob.load(job.id);
+  }
+
+  @ResolveField(() => NetModel, { nullable: true })
+  net(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<NetModel | null> {
+    return job.netId ? loaders.net.load(job.netId) : Promise.resolve(null);
+  }
+
+  @ResolveField(() => Int, { nullable: true, description: '1-based place in the queue while QUEUED, else null' })
+  queuePosition(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<number | null> {
+    return job.status === JobStatus.QUEUED ? loaders.queuePosition.load(job.id) : Promise.resolve(null);
+  }
+}

@@ -1,0 +1,108 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable, Logger } from '@nestjs/common';
+import { badInput, notFound } from '../../common/errors.js';
+import { PickupSignal } from '../../common/pickup-signal.js';
+import { assertUuidList } from '../../common/validation.js';
+import { query, queryOne, sql } from '../../database/sql.js';
+import { JobRemovalService } from '../schedulers/job-removal.service.js';
+import type { JobStatus } from './job.entity.js';
+import { JOB_COLUMNS, type JobRow } from './job.sql.js';
+
+@Injectable()
+export class JobsService {
+  private readonly logger = new Logger('Jobs');
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly removal: JobRemovalService,
+    private readonly pickup: PickupSignal,
+  ) {}
+
+  /**
+   * Queues a training job. Unknown model → NOT_FOUND; an empty or duplicate
+   * list, an unknown trust or one not approved for the model → BAD_USER_INPUT,
+   * and nothing is written.
+   */
+  async queueTraining(modelId: string, trustIdsInput: string[]): Promise<JobRow> {
+    const trustIds = assertUuidList(trustIdsInput, 'trustIds', { allowEmpty: false });
+    const job = await this.em.fork().transactional(async (em) => {
+      const model = await queryOne<{ id: string }>(em, sql`select id from model where id = ${modelId} for share`);
+      if (!model) throw notFound('Model', modelId);
+      const trusts = await query<{ id: string; known: boolean; approved: boolean }>(
+        em,
+        sql`select t.id, exists (select 1 from trust where id = t.id) as known,
+              exists (select 1 from model_approved_trust a where a.model_id = ${modelId} and a.trust_id = t.id) as approved
+            from unnest(${trustIds}::uuid[]) as t(id)`,
+      );
+      const unknown = trusts.filter((t) => !t.known).map((t) => t.id);
+      if (unknown.length > 0) throw badInput(`unknown trust(s): ${unknown.join(', ')}`, { field: 'trustIds', unknown });
+      const unapproved = trusts.filter((t) => !t.approved).map((t) => t.id);
+      if (unapproved.length > 0) {
+        throw badInput(`trust(s) not approved for this model: ${unapproved.join(', ')}`, { field: 'trustIds', unapproved });
+      }
+      const created = await queryOne<JobRow>(
+        em,
+        sql`with created as (insert into job (model_id) values (${modelId}) returning *),
+              linked as (insert into job_trust (job_id, trust_id) select created.id, t.id from created, unnest(${trustIds}::uuid[]) as t(id)),
+              model_reset as (update model set status = 'PENDING', updated_at = now()
+                              where id = ${modelId} and status in ('STOPPED', 'ERROR', 'RESULTS_UPLOADED', 'RESULTS_UPLOAD_FAILED'))
+            select ${JOB_COLUMNS} from created j`,
+      );
+      return created!;
+    });
+    this.pickup.request();
+    return job;
+  }
+
+  async getJob(id: string): Promise<JobRow | null> {
+    return (await queryOne<JobRow>(this.em.fork(), sql`select ${JOB_COLUMNS} from job j where j.id = ${id}`)) ?? null;
+  }
+
+  async listJobsByIds(ids: readonly string[]): Promise<JobRow[]> {
+    return query<JobRow>(this.em.fork(), sql`select ${JOB_COLUMNS} from job j where j.id = any(${ids}::uuid[])`);
+  }
+
+  /** Jobs, oldest first, optionally by status and model. */
+  async listJobs(filter: { status?: JobStatus | null; modelId?: string | null }): Promise<JobRow[]> {
+    return query<JobRow>(
+      this.em.fork(),
+      sql`select ${JOB_COLUMNS} from job j
+          where (${filter.status ?? null}::text is null or j.status = ${filter.status ?? null})
+            and (${filter.modelId ?? null}::uuid is null or j.model_id = ${filter.modelId ?? null}::uuid)
+          order by j.seq`,
+    );
+  }
+
+  /** 1-based queue positions of the QUEUED jobs among `ids` (GraphQL batching). */
+  async queuePositions(ids: readonly string[]): Promise<Array<{ id: string; position: number }>> {
+    return query(
+      this.em.fork(),
+      sql`select j.id, (select count(*)::int from job q where q.status = 'QUEUED' and q.seq < j.seq) + 1 as position
+          from job j where j.id = any(${ids}::uuid[]) and j.status = 'QUEUED'`,
+    );
+  }
+
+  /** `remove_job`: the job → DELETED, started_at cleared; a running job's run is aborted and its net released. */
+  async removeJob(id: string): Promise<JobRow> {
+    const { job, afterCommit } = await this.em.fork().transactional(async (em) => {
+      const current = await queryOne<JobRow>(em, sql`select ${JOB_COLUMNS} from job j where j.id = ${id} for update`);
+      if (!current) throw notFound('Job', id);
+      const { removed, afterCommit } = await this.removal.removeInTransaction(em, { jobId: id }, null);
+      return { job: removed[0] ?? current, afterCommit };
+    });
+    await afterCommit().catch((error: unknown) => this.logger.warn(`after removing job ${id}: ${String(error)}`));
+    return job;
+  }
+
+  /** `remove_job_from_queue`: every non-deleted job of the model → DELETED; returns how many. */
+  async removeJobsForModel(modelId: string): Promise<number> {
+    const { count, afterCommit } = await this.em.fork().transactional(async (em) => {
+      const model = await queryOne(em, sql`select id from model where id = ${modelId} for update`);
+      if (!model) throw notFound('Model', modelId);
+      const { removed, afterCommit } = await this.removal.removeInTransaction(em, { modelId }, null);
+      return { count: removed.length, afterCommit };
+    });
+    await afterCommit().catch((error: unknown) => this.logger.warn(`after removing jobs of model ${modelId}: ${String(error)}`));
+    return count;
+  }
+}

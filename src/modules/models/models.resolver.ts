@@ -1,0 +1,60 @@
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { notFound } from '../../common/errors.js';
+import { assertUuid } from '../../common/validation.js';
+import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
+import type { GqlContext } from '../../graphql/loaders.js';
+import { TrustModel } from '../trusts/trust.model.js';
+import { CreateCohortQueryInput, CreateModelInput, CreateProjectInput } from './models.inputs.js';
+import { CohortQueryModel, ProjectModel, TrainingDetailsModel, TrainingModel } from './models.model.js';
+import { ModelsService } from './models.service.js';
+
+@Resolver(() => TrainingModel)
+export class ModelsResolver {
+  constructor(private readonly models: ModelsService) {}
+
+  @Query(() => TrainingModel, { nullable: true })
+  model(@Args('id', { type: () => ID }, UuidPipe) id: string): Promise<TrainingModel | null> {
+    return this.models.getModel(id);
+  }
+
+  @Query(() => TrainingDetailsModel, { description: "the model's project and the project's latest cohort query" })
+  trainingDetails(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<TrainingDetailsModel> {
+    return this.models.getRequiredTrainingDetails(modelId);
+  }
+
+  @Mutation(() => ProjectModel)
+  createProject(@Args('input') input: CreateProjectInput): Promise<ProjectModel> {
+    return this.models.createProject(input);
+  }
+
+  @Mutation(() => TrainingModel)
+  createModel(@Args('input') input: CreateModelInput): Promise<TrainingModel> {
+    return this.models.createModel({ ...input, projectId: assertUuid(input.projectId, 'projectId') });
+  }
+
+  @Mutation(() => CohortQueryModel)
+  createCohortQuery(@Args('input') input: CreateCohortQueryInput): Promise<CohortQueryModel> {
+    return this.models.createCohortQuery({ ...input, projectId: assertUuid(input.projectId, 'projectId') });
+  }
+
+  @Mutation(() => TrainingModel, { description: "replaces a model's approved trusts" })
+  updateModelApprovedTrusts(
+    @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
+    @Args('trustIds', { type: () => [ID] }, UuidListPipe) trustIds: string[],
+  ): Promise<TrainingModel> {
+    return this.models.updateModelApprovedTrusts(modelId, trustIds);
+  }
+
+  @ResolveField(() => ProjectModel)
+  async project(@Parent() model: TrainingModel, @Context() { loaders }: GqlContext): Promise<ProjectModel> {
+    const project = await loaders.project.load(model.projectId);
+    if (!project) throw notFound('Project', model.projectId);
+    return project;
+  }
+
+  @ResolveField(() => [TrustModel])
+  approvedTrusts(@Parent() model: TrainingModel, @Context() { loaders }: GqlContext): Promise<TrustModel[]> {
+    return loaders.approvedTrustsByModel.load(model.id);
+  }
+}
+

@@ -1,0 +1,25 @@
+import { Entity, Enum, OneToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import type { Opt, Rel } from '@mikro-orm/core';
+import { FlBackend } from '../../fl-backends/fl-backend.enum.js';
+import { SchedulerEntity } from '../schedulers/scheduler.entity.js';
+
+@Entity({ tableName: 'net' })
+export class NetEntity {
+  @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
+  id!: string;
+
+  @Property({ length: 200, unique: true })
+  name!: string;
+
+  @Property({ length: 2048, unique: true })
+  endpoint!: string;
+
+  @Enum({ items: () => FlBackend })
+  flBackend!: FlBackend;
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date & Opt = new Date();
+
+  @OneToOne(() => SchedulerEntity, (s) => s.net, { nullable: true })
+  scheduler?: Rel<SchedulerEntity>;
+}

@@ -1,0 +1,40 @@
+import { Args, Context, ID, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { notFound } from '../../common/errors.js';
+import { UuidPipe } from '../../common/uuid.pipe.js';
+import type { GqlContext } from '../../graphql/loaders.js';
+import { FlBackend } from '../../fl-backends/fl-backend.enum.js';
+import { SchedulerModel } from '../schedulers/scheduler.model.js';
+import { NetModel } from './net.model.js';
+import { NetsService } from './nets.service.js';
+
+@Resolver(() => NetModel)
+export class NetsResolver {
+  constructor(private readonly netsService: NetsService) {}
+
+  @Query(() => [NetModel], { description: 'every net; NOT_FOUND when none is registered' })
+  nets(): Promise<NetModel[]> {
+    return this.netsService.getNets();
+  }
+
+  @Query(() => NetModel, { nullable: true })
+  netByName(@Args('name') name: string): Promise<NetModel | null> {
+    return this.netsService.getNetByName(name);
+  }
+
+  @Query(() => NetModel, { description: "the net the model's current job runs on; NOT_FOUND when none" })
+  netByModel(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<NetModel> {
+    return this.netsService.getNetByModelId(modelId);
+  }
+
+  @Query(() => FlBackend, { description: "the given net's FL backend, else any net's" })
+  flBackend(@Args('netId', { type: () => ID, nullable: true }, UuidPipe) netId?: string | null): Promise<FlBackend> {
+    return this.netsService.resolveBackend(netId);
+  }
+
+  @ResolveField(() => SchedulerModel)
+  async scheduler(@Parent() net: NetModel, @Context() { loaders }: GqlContext): Promise<SchedulerModel> {
+    const scheduler = await loaders.schedulerByNet.load(net.id);
+    if (!scheduler) throw notFound('Scheduler of net', net.id);
+    return scheduler;
+  }
+}

@@ -1,0 +1,69 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { DomainError, notFound } from '../../common/errors.js';
+import { query, queryOne, sql } from '../../database/sql.js';
+import type { FlBackend } from '../../fl-backends/fl-backend.enum.js';
+import type { SchedulerModel } from '../schedulers/scheduler.model.js';
+import { SCHEDULER_COLUMNS } from '../schedulers/scheduler.sql.js';
+import type { NetModel } from './net.model.js';
+
+const NET_COLUMNS = sql.raw(`n.id, n.name, n.endpoint, n.fl_backend as "flBackend"`);
+
+@Injectable()
+export class NetsService {
+  constructor(private readonly em: EntityManager) {}
+
+  /** `get_nets`: every net, by name; NOT_FOUND when none is registered. */
+  async getNets(): Promise<NetModel[]> {
+    const nets = await query<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n order by n.name`);
+    if (nets.length === 0) throw new DomainError('NOT_FOUND', 'no FL net is registered (set NET_ENDPOINTS)');
+    return nets;
+  }
+
+  /** `get_net_by_name`: the net or null. */
+  async getNetByName(name: string): Promise<NetModel | null> {
+    return (await queryOne<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.name = ${name}`)) ?? null;
+  }
+
+  /** `get_net_by_model_id`: the net the model's current (most recently started) running job is on. */
+  async getNetByModelId(modelId: string): Promise<NetModel> {
+    const net = await queryOne<NetModel>(
+      this.em.fork(),
+      sql`select ${NET_COLUMNS} from job j join net n on n.id = j.net_id
+          where j.model_id = ${modelId} and j.status = 'IN_PROGRESS' order by j.started_at desc, j.seq desc limit 1`,
+    );
+    if (!net) throw notFound(`a net running model ${modelId}`);
+    return net;
+  }
+
+  /**
+   * `resolve_backend`: the given net's backend, else any net's (all nets run
+   * one backend in single-backend mode). Always read from the database.
+   */
+  async resolveBackend(netId?: string | null): Promise<FlBackend> {
+    const em = this.em.fork();
+    if (netId) {
+      const net = await queryOne<{ flBackend: FlBackend }>(em, sql`select fl_backend as "flBackend" from net where id = ${netId}`);
+      if (!net) throw notFound('Net', netId);
+      return net.flBackend;
+    }
+    const any = await queryOne<{ flBackend: FlBackend }>(em, sql`select fl_backend as "flBackend" from net order by name limit 1`);
+    if (!any) throw new DomainError('NOT_FOUND', 'no FL net is registered, so no FL backend can be resolved (set NET_ENDPOINTS)');
+    return any.flBackend;
+  }
+
+  async listSchedulers(): Promise<SchedulerModel[]> {
+    return query<SchedulerModel>(
+      this.em.fork(),
+      sql`select ${SCHEDULER_COLUMNS} from scheduler s join net n on n.id = s.net_id order by n.name`,
+    );
+  }
+
+  async netsByIds(ids: readonly string[]): Promise<NetModel[]> {
+    return query<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.id = any(${ids}::uuid[])`);
+  }
+
+  async schedulersByNetIds(netIds: readonly string[]): Promise<SchedulerModel[]> {
+    return query<SchedulerModel>(this.em.fork(), sql`select ${SCHEDULER_COLUMNS} from scheduler s where s.net_id = any(${netIds}::uuid[])`);
+  }
+}

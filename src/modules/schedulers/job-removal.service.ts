@@ -1,0 +1,92 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { PickupSignal } from '../../common/pickup-signal.js';
+import { query, sql } from '../../database/sql.js';
+import { JobStatus } from '../jobs/job.entity.js';
+import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
+import type { ModelStatus } from '../models/model-status.js';
+import { NetSweeper } from './net-sweeper.service.js';
+import { endRuns } from './run-ending.js';
+
+interface LiveRun {
+  jobId: string;
+  phase: 'CLAIMED' | 'SUBMITTING' | 'RUNNING';
+  backendJobId: string | null;
+  schedulerId: string | null;
+  netName: string;
+  endpoint: string;
+}
+
+/**
+ * Removing jobs (DELETED), including running ones. A job that has (or may
+ * have) a run on its net releases the net only through a sweep: the run is
+ * aborted after the commit and the net freed once nothing runs there; with the
+ * net unreachable the removal still succeeds and the sweep retries later.
+ */
+@Injectable()
+export class JobRemovalService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly sweeper: NetSweeper,
+    private readonly pickup: PickupSignal,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Sets the selected non-deleted jobs to DELETED (started_at cleared) in one
+   * transaction, run inside `em` (the caller's transaction, which must lock the
+   * job or model first). Returns the removed jobs and what to do after commit.
+   */
+  async removeInTransaction(
+    em: EntityManager,
+    target: { jobId: string } | { modelId: string },
+    modelStatus: ModelStatus | null,
+  ): Promise<{ removed: JobRow[]; afterCommit: () => Promise<void> }> {
+    const jobId = 'jobId' in target ? target.jobId : null;
+    const modelId = 'modelId' in target ? target.modelId : null;
+    const live = await query<LiveRun>(
+      em,
+      sql`select j.id as "jobId", j.start_phase as phase, j.backend_job_id as "backendJobId",
+            s.id as "schedulerId", n.name as "netName", n.endpoint
+          from job j join net n on n.id = j.net_id left join scheduler s on s.job_id = j.id
+          where j.status = 'IN_PROGRESS'
+            and (${jobId}::uuid is null or j.id = ${jobId}::uuid) and (${modelId}::uuid is null or j.model_id = ${modelId}::uuid)
+          for update of j`,
+    );
+    const removed: JobRow[] = [];
+    for (const run of live) {
+      const mayRunOnNet = run.phase !== 'CLAIMED';
+      removed.push(
+        ...(await endRuns(em, { jobId: run.jobId }, JobStatus.DELETED, modelStatus, mayRunOnNet ? { leaseMs: this.config.netLeaseMs } : undefined)),
+      );
+    }
+    removed.push(
+      ...(await query<JobRow>(
+        em,
+        sql`with removed as (
+              update job set status = 'DELETED', started_at = null
+              where status in ('QUEUED', 'COMPLETED')
+                and (${jobId}::uuid is null or id = ${jobId}::uuid) and (${modelId}::uuid is null or model_id = ${modelId}::uuid)
+              returning *
+            )
+            select ${JOB_COLUMNS} from removed j`,
+      )),
+    );
+    const afterCommit = async (): Promise<void> => {
+      const withRuns = live.filter((r) => r.phase !== 'CLAIMED');
+      await this.sweeper.abortRuns(
+        withRuns
+          .filter((r) => r.backendJobId !== null)
+          .map((r) => ({ net: { name: r.netName, endpoint: r.endpoint }, backendJobId: r.backendJobId as string })),
+      );
+      await Promise.all(
+        withRuns
+          .filter((r) => r.schedulerId !== null)
+          .map((r) => this.sweeper.sweep(r.schedulerId as string, { name: r.netName, endpoint: r.endpoint })),
+      );
+      if (live.length > withRuns.length) this.pickup.request();
+    };
+    return { removed, afterCommit };
+  }
+}

@@ -1,0 +1,25 @@
+import { Args, ID, Mutation, Resolver } from '@nestjs/graphql';
+import { UuidPipe } from '../../common/uuid.pipe.js';
+import { ModelStatus } from '../models/model-status.js';
+import { TrainingModel } from '../models/models.model.js';
+import { RunControlService } from './run-control.service.js';
+
+@Resolver(() => TrainingModel)
+export class ModelRunsResolver {
+  constructor(private readonly runControl: RunControlService) {}
+
+  @Mutation(() => TrainingModel, { description: 'aborts the run on its net, removes the jobs, model → STOPPED' })
+  stopTraining(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<TrainingModel> {
+    return this.runControl.stopTraining(modelId);
+  }
+
+  @Mutation(() => TrainingModel, {
+    description: 'a status reported by a net; ERROR, STOPPED, RESULTS_UPLOADED or RESULTS_UPLOAD_FAILED end the run and free the net',
+  })
+  updateModelStatus(
+    @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
+    @Args('status', { type: () => ModelStatus }) status: ModelStatus,
+  ): Promise<TrainingModel> {
+    return this.runControl.updateModelStatus(modelId, status);
+  }
+}

@@ -1,0 +1,67 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { PickupSignal } from '../../common/pickup-signal.js';
+import { PickupService } from './pickup.service.js';
+import { ReconcileService } from './reconcile.service.js';
+
+/**
+ * Drives the pickup cycle: every PICKUP_INTERVAL_MS (the safety net), and at
+ * once when a job is queued or a net is freed. Also reconciles running jobs
+ * with their nets every RECONCILE_INTERVAL_MS. PICKUP_INTERVAL_MS=0 turns all
+ * automatic pickup off (only `runPickupCycle` and the step mutations dispatch).
+ */
+@Injectable()
+export class PickupCron implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('PickupCron');
+  private unsubscribe: (() => void) | null = null;
+  private reconciling = false;
+  private stopped = false;
+
+  constructor(
+    private readonly registry: SchedulerRegistry,
+    private readonly pickup: PickupService,
+    private readonly reconciler: ReconcileService,
+    private readonly signal: PickupSignal,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.pickupIntervalMs > 0) {
+      this.registry.addInterval('pickup', setInterval(() => this.tick(), this.config.pickupIntervalMs));
+      this.unsubscribe = this.signal.onRequest(() => this.tick());
+      this.tick();
+    } else {
+      this.logger.log('automatic pickup is off (PICKUP_INTERVAL_MS=0)');
+    }
+    if (this.config.reconcileIntervalMs > 0) {
+      this.registry.addInterval('reconcile', setInterval(() => void this.reconcile(), this.config.reconcileIntervalMs));
+    }
+  }
+
+  /** Stop taking new cycles; let an in-flight one finish (anything it leaves is recovered by lease expiry). */
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    for (const name of ['pickup', 'reconcile']) {
+      if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
+    }
+    await this.pickup.idle();
+  }
+
+  private tick(): void {
+    if (!this.stopped) this.pickup.trigger();
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.reconciling || this.stopped) return;
+    this.reconciling = true;
+    try {
+      await this.reconciler.reconcile();
+    } catch (error) {
+      this.logger.error(`reconcile failed: ${String(error)}`);
+    } finally {
+      this.reconciling = false;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { PickupSignal } from '../../common/pickup-signal.js';
+import { query, sql } from '../../database/sql.js';
+import { NetClient, type NetRun } from '../../fl-backends/net-client.js';
+import { JobStatus } from '../jobs/job.entity.js';
+import { ModelStatus } from '../models/model-status.js';
+import { NetSweeper } from './net-sweeper.service.js';
+import { endRuns } from './run-ending.js';
+
+interface RunningJob {
+  jobId: string;
+  claimToken: string;
+  backendJobId: string;
+  netName: string;
+  endpoint: string;
+  missingForMs: number | null;
+}
+
+export interface ReconcileResult {
+  completed: number;
+  failed: number;
+  unreachableNets: number;
+  swept: number;
+}
+
+/**
+ * Asks each busy net what became of its runs (`/list_jobs`) and applies it:
+ * FINISHED completes the job; FAILED or STOPPED errors the model; a run the
+ * net no longer lists for RUN_MISSING_GRACE_MS (e.g. the net restarted) is
+ * treated as failed. Every write is compare-and-set on the claim.
+ */
+@Injectable()
+export class ReconcileService {
+  private readonly logger = new Logger('Reconcile');
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly nets: NetClient,
+    private readonly sweeper: NetSweeper,
+    private readonly pickup: PickupSignal,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async reconcile(): Promise<ReconcileResult> {
+    const running = await query<RunningJob>(
+      this.em.fork(),
+      sql`select j.id as "jobId", j.claim_token as "claimToken", j.backend_job_id as "backendJobId",
+            n.name as "netName", n.endpoint,
+            (extract(epoch from now() - j.missing_since) * 1000)::float8 as "missingForMs"
+          from job j join net n on n.id = j.net_id
+          where j.status = 'IN_PROGRESS' and j.start_phase = 'RUNNING'`,
+    );
+    const byNet = Map.groupBy(running, (r) => r.endpoint);
+    const result: ReconcileResult = { completed: 0, failed: 0, unreachableNets: 0, swept: 0 };
+    await Promise.all(
+      [...byNet.values()].map(async (jobs) => {
+        let runs: NetRun[];
+        try {
+          runs = await this.nets.listJobs({ name: jobs[0].netName, endpoint: jobs[0].endpoint });
+        } catch (error) {
+          result.unreachableNets += 1;
+          this.logger.warn(String(error));
+          return;
+        }
+        const statusById = new Map(runs.map((r) => [r.job_id, r.status]));
+        for (const job of jobs) await this.apply(job, statusById.get(job.backendJobId), result);
+      }),
+    );
+    result.swept = await this.sweeper.sweepAll();
+    if (result.completed + result.failed > 0) this.pickup.request();
+    return result;
+  }
+
+  private async apply(job: RunningJob, status: NetRun['status'] | undefined, result: ReconcileResult): Promise<void> {
+    const em = this.em.fork();
+    const target = { jobId: job.jobId, claimToken: job.claimToken };
+    switch (status) {
+      case 'FINISHED': {
+        const ended = await endRuns(em, target, JobStatus.COMPLETED, null);
+        result.completed += ended.length;
+        return;
+      }
+      case 'FAILED':
+      case 'STOPPED': {
+        this.logger.warn(`run ${job.backendJobId} of job ${job.jobId} ended ${status} on "${job.netName}"`);
+        const ended = await endRuns(em, target, JobStatus.COMPLETED, ModelStatus.ERROR);
+        result.failed += ended.length;
+        return;
+      }
+      case 'PENDING':
+      case 'RUNNING':
+        if (job.missingForMs !== null) {
+          await query(em, sql`update job set missing_since = null where id = ${job.jobId} and claim_token = ${job.claimToken}`);
+        }
+        return;
+      case undefined:
+        if (job.missingForMs === null) {
+          await query(
+            em,
+            sql`update job set missing_since = now() where id = ${job.jobId} and claim_token = ${job.claimToken} and status = 'IN_PROGRESS'`,
+          );
+        }
+        if ((job.missingForMs ?? 0) >= this.config.runMissingGraceMs) {
+          this.logger.warn(`run ${job.backendJobId} of job ${job.jobId} is gone from "${job.netName}"; treating it as failed`);
+          const ended = await endRuns(em, target, JobStatus.COMPLETED, ModelStatus.ERROR);
+          result.failed += ended.length;
+        }
+        return;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { queryOne, sql } from '../../database/sql.js';
+import { leaseInterval } from './scheduler.sql.js';
+
+export interface RecoveryResult {
+  requeued: number;
+  retired: number;
+  freed: number;
+  heldForSweep: number;
+}
+
+/**
+ * Lease recovery, by the database clock. A BUSY net whose lease expired
+ * without a confirmed start is recovered under this rule:
+ *  - its job goes back to the QUEUED (same place in the queue) — or, after
+ *    MAX_START_ATTEMPTS claims, is removed (DELETED) and its model set to ERROR;
+ *  - the net becomes AVAILABLE, unless the start had reached `submit_job`
+ *    (a run may exist on the net): then it is held for a sweep that aborts
+ *    orphan runs before the net is handed out again;
+ *  - a net claimed alone (`claimAvailableNet`) with no job is simply freed.
+ */
+@Injectable()
+export class RecoveryService {
+  private readonly logger = new Logger('Recovery');
+
+  constructor(
+    private readonly em: EntityManager,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async recoverExpiredLeases(): Promise<RecoveryResult> {
+    const result = await queryOne<RecoveryResult>(
+      this.em.fork(),
+      sql`with expired as (
+            select s.id as scheduler_id, s.job_id, j.start_phase
+            from scheduler s left join job j on j.id = s.job_id
+            where s.status = 'BUSY' and s.lease_until < now() and not s.sweep_pending
+              and (s.job_id is null or j.start_phase in ('CLAIMED', 'SUBMITTING'))
+            for update of s skip locked
+          ), recovered as (
+            update job j set
+              status = case when j.attempts >= ${this.config.maxStartAttempts} then 'DELETED' else 'QUEUED' end,
+              net_id = case when j.attempts >= ${this.config.maxStartAttempts} then j.net_id else null end,
+              started_at = null, claim_token = null, start_phase = null
+            from expired e where j.id = e.job_id and j.status = 'IN_PROGRESS'
+            returning j.status, j.model_id
+          ), errored as (
+            update model set status = 'ERROR', updated_at = now()
+            where id in (select model_id from recovered where status = 'DELETED') and status <> 'STOPPED'
+          ), released as (
+            update scheduler s set job_id = null, updated_at = now(),
+              status = case when coalesce(e.start_phase = 'SUBMITTING', false) then 'BUSY' else 'AVAILABLE' end,
+              lease_until = case when coalesce(e.start_phase = 'SUBMITTING', false)
+                then now() + ${leaseInterval(this.config.netLeaseMs)} else null end,
+              sweep_pending = coalesce(e.start_phase = 'SUBMITTING', false)
+            from expired e where s.id = e.scheduler_id
+            returning s.status
+          )
+          select (select count(*)::int from recovered where status = 'QUEUED') as requeued,
+                 (select count(*)::int from recovered where status = 'DELETED') as retired,
+                 (select count(*)::int from released where status = 'AVAILABLE') as freed,
+                 (select count(*)::int from released where status = 'BUSY') as "heldForSweep"`,
+    );
+    const counts = result ?? { requeued: 0, retired: 0, freed: 0, heldForSweep: 0 };
+    if (counts.requeued + counts.retired + counts.freed + counts.heldForSweep > 0) {
+      this.logger.warn(
+        `recovered expired leases: ${counts.requeued} job(s) requeued, ${counts.retired} removed after too many attempts, ` +
+          `${counts.freed} net(s) freed, ${counts.heldForSweep} held for a sweep`,
+      );
+    }
+    return counts;
+  }
+}

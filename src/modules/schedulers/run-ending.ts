@@ -1,0 +1,57 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { query, sql } from '../../database/sql.js';
+import type { JobRow } from '../jobs/job.sql.js';
+import { JOB_COLUMNS } from '../jobs/job.sql.js';
+import type { JobStatus } from '../jobs/job.entity.js';
+import type { ModelStatus } from '../models/model-status.js';
+
+export interface EndRunTarget {
+  /** the job(s) to end: by id (with the claim token when known), or every IN_PROGRESS job of a model */
+  jobId?: string;
+  claimToken?: string;
+  modelId?: string;
+}
+
+/**
+ * Ends IN_PROGRESS job(s) and frees their nets, in one statement: the job
+ * goes to `jobStatus`, the model (optionally) to `modelStatus` — except a
+ * STOPPED model, which stays STOPPED — and the scheduler holding the job
+ * becomes AVAILABLE (or is held for a sweep). Compare-and-set: a job that is no longer IN_PROGRESS
+ * (or no longer holds `claimToken`) is left alone, so a stale caller cannot
+ * undo another's work. Returns the jobs it ended.
+ */
+export async function endRuns(
+  em: EntityManager,
+  target: EndRunTarget,
+  jobStatus: JobStatus.COMPLETED | JobStatus.DELETED,
+  modelStatus: ModelStatus | null,
+  /** set when a run may still be alive on the net: the net is held for a sweep (orphan abort) instead of freed */
+  sweep?: { leaseMs: number },
+): Promise<JobRow[]> {
+  const holdForSweep = sweep !== undefined;
+  const leaseMs = sweep?.leaseMs ?? 0;
+  return query<JobRow>(
+    em,
+    sql`with ended as (
+          update job set status = ${jobStatus},
+            completed_at = case when ${jobStatus} = 'COMPLETED' then now() else completed_at end,
+            started_at = case when ${jobStatus} = 'DELETED' then null else started_at end,
+            missing_since = null
+          where status = 'IN_PROGRESS'
+            and (${target.jobId ?? null}::uuid is null or id = ${target.jobId ?? null}::uuid)
+            and (${target.modelId ?? null}::uuid is null or model_id = ${target.modelId ?? null}::uuid)
+            and (${target.claimToken ?? null}::uuid is null or claim_token = ${target.claimToken ?? null}::uuid)
+          returning *
+        ), freed as (
+          update scheduler set job_id = null, updated_at = now(),
+            status = case when ${holdForSweep} then 'BUSY' else 'AVAILABLE' end,
+            lease_until = case when ${holdForSweep} then now() + ${leaseMs} * interval '1 millisecond' else null end,
+            sweep_pending = ${holdForSweep}
+          where job_id in (select id from ended)
+        ), model_update as (
+          update model set status = ${modelStatus}, updated_at = now()
+          where ${modelStatus}::text is not null and status <> 'STOPPED' and id in (select model_id from ended)
+        )
+        select ${JOB_COLUMNS} from ended j`,
+  );
+}

@@ -1,0 +1,85 @@
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { notFound } from '../../common/errors.js';
+import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
+import type { GqlContext } from '../../graphql/loaders.js';
+import { JobModel } from '../jobs/job.model.js';
+import { NetModel } from '../nets/net.model.js';
+import { NetsService } from '../nets/nets.service.js';
+import { ClaimService } from './claim.service.js';
+import { DeploymentStatusModel, PickupCycleResultModel } from './pickup.model.js';
+import { PickupService } from './pickup.service.js';
+import { RunControlService } from './run-control.service.js';
+import { SchedulerModel } from './scheduler.model.js';
+import { TrainingService } from './training.service.js';
+
+@Resolver(() => SchedulerModel)
+export class SchedulersResolver {
+  constructor(
+    private readonly nets: NetsService,
+    private readonly claims: ClaimService,
+    private readonly training: TrainingService,
+    private readonly pickup: PickupService,
+    private readonly runControl: RunControlService,
+  ) {}
+
+  @Query(() => [SchedulerModel])
+  schedulers(): Promise<SchedulerModel[]> {
+    return this.nets.listSchedulers();
+  }
+
+  @Mutation(() => SchedulerModel, { nullable: true, description: 'claims one AVAILABLE net (held by a lease), or null' })
+  claimAvailableNet(): Promise<SchedulerModel | null> {
+    return this.claims.checkForAvailableNet();
+  }
+
+  @Mutation(() => JobModel, { nullable: true, description: 'for a claimed net, claims the oldest valid QUEUED job, or null' })
+  async claimQueuedJob(@Args('schedulerId', { type: () => ID }, UuidPipe) schedulerId: string): Promise<JobModel | null> {
+    return (await this.claims.checkForQueuedJobs(schedulerId))?.job ?? null;
+  }
+
+  @Mutation(() => SchedulerModel)
+  revertSchedulerPickup(@Args('schedulerId', { type: () => ID }, UuidPipe) schedulerId: string): Promise<SchedulerModel> {
+    return this.claims.revertSchedulerPickup(schedulerId);
+  }
+
+  @Mutation(() => JobModel, { description: 'starts a claimed job on its net; on failure the job is removed and the model set to ERROR' })
+  startTraining(
+    @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
+    @Args('jobId', { type: () => ID }, UuidPipe) jobId: string,
+    @Args('trustIds', { type: () => [ID] }, UuidListPipe) trustIds: string[],
+  ): Promise<JobModel> {
+    return this.training.startTraining(modelId, jobId, trustIds);
+  }
+
+  @Mutation(() => JobModel, { nullable: true, description: "the model's running job → COMPLETED, its net → AVAILABLE" })
+  completeTraining(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<JobModel | null> {
+    return this.training.updateFlScheduler(modelId);
+  }
+
+  @Mutation(() => PickupCycleResultModel, { description: 'runs one pickup cycle now' })
+  runPickupCycle(): Promise<PickupCycleResultModel> {
+    return this.pickup.runPickupCycle();
+  }
+
+  @Query(() => DeploymentStatusModel, { description: 'whether pickup is paused for a deployment, with every net' })
+  async deploymentStatus(): Promise<DeploymentStatusModel> {
+    return this.runControl.getDeploymentMode();
+  }
+
+  @Mutation(() => DeploymentStatusModel, { description: 'on: running jobs finish, nothing new is picked up; off: pickup resumes' })
+  async setDeploymentMode(@Args('enabled') enabled: boolean): Promise<DeploymentStatusModel> {
+    return this.runControl.setDeploymentMode(enabled);
+  }
+
+  @ResolveField(() => NetModel)
+  async net(@Parent() scheduler: SchedulerModel, @Context() { loaders }: GqlContext): Promise<NetModel> {
+    const net = await loaders.net.load(scheduler.netId);
+    if (!net) throw notFound('Net', scheduler.netId);
+    return net;
+  }
+
+  @ResolveField(() => JobModel, { nullable: true })
+  job(@Parent() scheduler: SchedulerModel, @Context() { loaders }: GqlContext): Promise<JobModel | null> {
+    return scheduler.jobId ? loaders.job.load(scheduler.jobId) : Promise.resolve(null);
+  }
+}

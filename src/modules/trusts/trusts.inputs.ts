@@ -1,0 +1,7 @@
+import { Field, InputType } from '@nestjs/graphql';
+
+@InputType()
+export class CreateTrustInput {
+  @Field()
+  name!: string;
+}

@@ -1,0 +1,25 @@
+import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { UuidListPipe } from '../../common/uuid.pipe.js';
+import { CreateTrustInput } from './trusts.inputs.js';
+import { TrustModel, TrustSlotNameModel } from './trust.model.js';
+import { TrustsService } from './trusts.service.js';
+
+@Resolver(() => TrustModel)
+export class TrustsResolver {
+  constructor(private readonly trustsService: TrustsService) {}
+
+  @Query(() => [TrustModel])
+  trusts(): Promise<TrustModel[]> {
+    return this.trustsService.listTrusts();
+  }
+
+  @Query(() => [TrustSlotNameModel], { description: 'trust id → kit slot name; trusts without a slot are absent' })
+  trustSlotNames(@Args('trustIds', { type: () => [ID] }, UuidListPipe) trustIds: string[]): Promise<TrustSlotNameModel[]> {
+    return this.trustsService.getSlotNamesByTrustIds(trustIds);
+  }
+
+  @Mutation(() => TrustModel, { description: 'creates a trust bound to the lowest free kit slot' })
+  createTrust(@Args('input') input: CreateTrustInput): Promise<TrustModel> {
+    return this.trustsService.createTrust(input);
+  }
+}
