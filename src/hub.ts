@@ -2,7 +2,6 @@ import { type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import pg from 'pg';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -35,20 +34,4 @@ export async function createHub(config: AppConfig, databaseUrl: string): Promise
   await app.init();
   app.use(bodyErrorHandler);
   return app;
-}
-
-/** Creates `database` on the server at `adminUrl` unless it exists (concurrent callers are fine). */
-export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (exists.rowCount === 0) {
-      await client.query(`create database "${database.replaceAll('"', '""')}"`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04' && error.code !== '23505') throw error; // created meanwhile by another process
-      });
-    }
-  } finally {
-    await client.end();
-  }
 }

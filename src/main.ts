@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/app-config.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
-import { createHub, ensureDatabase } from './hub.js';
+import { ensureDatabase } from './database/ensure-database.js';
+import { createHub } from './hub.js';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 const EMBEDDED_DATABASE = 'fl_scheduler';
