@@ -20,7 +20,7 @@ export function assertUuidList(values: readonly string[], field: string, options
   if (!Array.isArray(values)) throw badInput(`${field} must be a list of UUIDs`, { field });
   if (!options.allowEmpty && values.length === 0) throw badInput(`${field} must not be empty`, { field });
   if (values.length > MAX_ID_LIST) throw badInput(`${field} may hold at most ${MAX_ID_LIST} ids`, { field });
-  const ids = values.map((v) => assertUuid(v, field));
+  const ids = (values as readonly string[]).map((v) => assertUuid(v, field));
   if (new Set(ids).size !== ids.length) throw badInput(`${field} lists the same id twice`, { field });
   return ids;
 }

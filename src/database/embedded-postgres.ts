@@ -110,7 +110,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   } catch (error) {
     throw new Error(
       `The embedded PostgreSQL did not start on port ${port} with data in ${dataDir}` +
-        ` (is the port taken? set EMBEDDED_PG_PORT or DATABASE_URL): ${String(error ?? 'process exited')}`,
+        ` (is the port taken? set EMBEDDED_PG_PORT or DATABASE_URL): ${error instanceof Error ? error.message : 'the process exited'}`,
+      { cause: error },
     );
   }
   log(`embedded PostgreSQL running on port ${port} (${dataDir})`);
