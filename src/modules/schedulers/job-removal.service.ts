@@ -3,11 +3,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
 import { query, sql } from '../../database/sql.js';
+import { REMOVABLE_JOB_STATUSES } from '../jobs/job-state.js';
 import { JobStatus } from '../jobs/job.entity.js';
 import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
 import type { ModelStatus } from '../models/model-status.js';
 import { NetSweeper } from './net-sweeper.service.js';
 import { endRuns } from './run-ending.js';
+
+/** Removable jobs that hold no net (the IN_PROGRESS ones go through endRuns above). */
+const REMOVABLE_WITHOUT_RUN = REMOVABLE_JOB_STATUSES.filter((s) => s !== JobStatus.IN_PROGRESS);
 
 interface LiveRun {
   jobId: string;
@@ -66,7 +70,7 @@ export class JobRemovalService {
         em,
         sql`with removed as (
               update job set status = 'DELETED', started_at = null
-              where status in ('QUEUED', 'COMPLETED')
+              where status = any(${REMOVABLE_WITHOUT_RUN}::text[])
                 and (${jobId}::uuid is null or id = ${jobId}::uuid) and (${modelId}::uuid is null or model_id = ${modelId}::uuid)
               returning *
             )
