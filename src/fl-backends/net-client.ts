@@ -153,12 +153,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function describeFetchFailure(error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `no answer within ${timeoutMs} ms`;
-  }
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const code = isRecord(cause) && typeof cause.code === 'string' ? cause.code : undefined;
+  // duck-typed: errors from fetch's internals may come from another realm (e.g. under test runners)
+  const name = isRecord(error) || error instanceof Error ? (error as { name?: unknown }).name : undefined;
+  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  const cause = (error as { cause?: unknown } | null)?.cause ?? error;
+  const nested = (cause as { errors?: unknown[] } | null)?.errors?.[0] ?? cause;
+  const code = (nested as { code?: unknown } | null)?.code ?? (cause as { code?: unknown } | null)?.code;
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset';
-  return cause instanceof Error ? cause.message : String(cause);
+  if (typeof code === 'string') return code;
+  const message = (cause as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(cause);
 }

@@ -6,6 +6,7 @@ import { JobsModule } from '../modules/jobs/jobs.module.js';
 import { ModelsModule } from '../modules/models/models.module.js';
 import { NetsModule } from '../modules/nets/nets.module.js';
 import { TrustsModule } from '../modules/trusts/trusts.module.js';
+import { DateTimeScalar } from './date-time.scalar.js';
 import { formatGraphQLError } from './error-formatting.js';
 import { LoadersFactory, type GqlContext } from './loaders.js';
 
@@ -25,6 +26,7 @@ export const GraphqlApiModule = GraphQLModule.forRootAsync<ApolloDriverConfig>({
     path: '/graphql',
     autoSchemaFile: true,
     sortSchema: true,
+    buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
     graphiql: false,
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError,

@@ -1,0 +1,162 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startFakeNet, type Fault, type FakeNet, type NetCallName } from '../support/fake-net.js';
+import { startTestHub, type TestHub } from '../support/hub.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+
+const SLOTS = Array.from({ length: 40 }, (_, i) => `site-${i + 1}`);
+const TIMEOUT_MS = 300;
+
+/** One net per hub so that every start goes to the net under test. */
+describe.each(['nvflare', 'flower'] as const)('a failing start (%s)', (backend) => {
+  let db: TestDatabase;
+  let hub: TestHub;
+  let net: FakeNet;
+  let s: Scenario;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    net = await startFakeNet({ backend, clients: SLOTS });
+    hub = await startTestHub(db.url, {
+      netEndpoints: [{ name: 'net-1', endpoint: net.url }],
+      flBackend: backend,
+      kitSlots: SLOTS,
+      netCallTimeoutMs: TIMEOUT_MS,
+    });
+    s = await createScenario(hub, 2);
+  });
+
+  afterEach(async () => {
+    net.clearFaults();
+    net.setClients(SLOTS);
+    if (!(await fetch(`${net.url}/list_jobs`).catch(() => null))) await net.restart();
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    await net?.close();
+    await db?.drop();
+  });
+
+  async function expectCleanFailure(modelId: string, jobId: string): Promise<void> {
+    const { job, model, schedulers } = await hub.gqlOk(
+      'query($j: ID!, $m: ID!) { job(id: $j) { status startedAt } model(id: $m) { status } schedulers { status job { id } } }',
+      { j: jobId, m: modelId },
+    );
+    expect(job).toEqual({ status: 'DELETED', startedAt: null });
+    expect(model.status).toBe('ERROR');
+    expect(schedulers).toEqual([{ status: 'AVAILABLE', job: null }]);
+  }
+
+  const faults: Array<[string, NetCallName, Fault]> = [
+    ['HTTP 500 on upload_app', 'upload_app', { status: 500 }],
+    ['HTTP 503 on check_client_status', 'check_client_status', { status: 503 }],
+    ['a timeout on check_client_status', 'check_client_status', { delayMs: TIMEOUT_MS * 3 }],
+    ['a connection reset on upload_app', 'upload_app', { reset: true }],
+    ['a malformed client list', 'check_client_status', { status: 200, body: 'not json' }],
+  ];
+
+  it.each(faults)('%s: the job is removed, the model errors, the net is free, the cycle reports it', async (_label, call, fault) => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    net.fail(call, fault);
+    const { runPickupCycle } = await hub.gqlOk('mutation { runPickupCycle { started { id } failed { id status } } }');
+    expect(runPickupCycle).toEqual({ started: [], failed: [{ id: jobId, status: 'DELETED' }] });
+    await expectCleanFailure(modelId, jobId);
+    expect(net.submitCount(modelId)).toBe(0);
+  });
+
+  it('connection refused: startTraining answers NET_UNAVAILABLE naming the net and the call', async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    const { claimAvailableNet } = await hub.gqlOk('mutation { claimAvailableNet { id } }');
+    await hub.gqlOk('mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { id } }', { id: claimAvailableNet.id });
+    await net.stop();
+    const response = await hub.gql('mutation($m: ID!, $j: ID!, $t: [ID!]!) { startTraining(modelId: $m, jobId: $j, trustIds: $t) { id } }', {
+      m: modelId,
+      j: jobId,
+      t: s.trustIds,
+    });
+    expect(response.errors?.[0].extensions).toMatchObject({ code: 'NET_UNAVAILABLE', net: 'net-1', call: 'check_client_status' });
+    expect(response.errors?.[0].message).toMatch(/net-1.*connection refused/);
+    await expectCleanFailure(modelId, jobId);
+  });
+
+  it('a slow net within the timeout still starts', async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    net.fail('submit_job', { delayMs: TIMEOUT_MS / 3 });
+    const { runPickupCycle } = await hub.gqlOk('mutation { runPickupCycle { started { id status backendJobId } } }');
+    expect(runPickupCycle.started).toEqual([{ id: jobId, status: 'IN_PROGRESS', backendJobId: net.runByModel(modelId)?.job_id }]);
+    await hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
+  });
+
+  it(
+    backend === 'nvflare' ? 'an offline client fails the start' : 'an offline client is logged and the start goes on',
+    async () => {
+      const modelId = await s.newModel();
+      const jobId = await s.queue(modelId);
+      net.setClients(
+        SLOTS.filter((slot) => slot !== s.slotNames[1]),
+        [s.slotNames[1]],
+      );
+      const { runPickupCycle } = await hub.gqlOk('mutation { runPickupCycle { started { id } failed { id } } }');
+      if (backend === 'nvflare') {
+        expect(runPickupCycle).toEqual({ started: [], failed: [{ id: jobId }] });
+        await expectCleanFailure(modelId, jobId);
+        expect(net.requestsTo('upload_app').filter((r) => r.path.includes(modelId))).toHaveLength(0);
+      } else {
+        expect(runPickupCycle).toEqual({ started: [{ id: jobId }], failed: [] });
+        expect(net.submitCount(modelId)).toBe(1);
+        await hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
+      }
+    },
+  );
+
+  it('a failure after submit_job was sent holds the net until a sweep has aborted any orphan run', async () => {
+    net.finishAll();
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    // the net starts the run but the answer never reaches the hub
+    net.fail('submit_job', { delayMs: TIMEOUT_MS * 3 });
+    const { runPickupCycle } = await hub.gqlOk('mutation { runPickupCycle { failed { id status } } }');
+    expect(runPickupCycle.failed).toEqual([{ id: jobId, status: 'DELETED' }]);
+    const held = await db.pool.query(`select status, sweep_pending from scheduler`);
+    expect(held.rows).toEqual([{ status: 'BUSY', sweep_pending: true }]);
+    // the net did start the run although its answer never arrived
+    await fetch(`${net.url}/submit_job/${modelId}`, { method: 'POST' });
+    expect(net.activeRuns()).toHaveLength(1);
+    // no new job may be dispatched to the held net
+    await s.queue(await s.newModel());
+    const blocked = await hub.gqlOk('mutation { runPickupCycle { started { id } } }');
+    expect(blocked.runPickupCycle.started).toEqual([]);
+    const { ReconcileService } = await import('../../src/modules/schedulers/reconcile.service.js');
+    const result = await hub.app.get(ReconcileService).reconcile();
+    expect(result.swept).toBe(1);
+    expect(net.activeRuns()).toHaveLength(0);
+    const freed = await db.pool.query(`select status, sweep_pending from scheduler`);
+    expect(freed.rows).toEqual([{ status: 'AVAILABLE', sweep_pending: false }]);
+    await db.pool.query(`update job set status = 'DELETED' where status = 'QUEUED'`);
+  });
+
+  it('a start that lacks a cohort query or a kit slot fails with a clear error and no net call', async () => {
+    const { createProject } = await hub.gqlOk('mutation { createProject(input: { name: "no cohort" }) { id } }');
+    const { createModel } = await hub.gqlOk('mutation($p: ID!, $t: [ID!]!) { createModel(input: { projectId: $p, name: "m", approvedTrustIds: $t }) { id } }', {
+      p: createProject.id,
+      t: s.trustIds,
+    });
+    const jobId = await s.queue(createModel.id);
+    const before = net.requests.length;
+    const { claimAvailableNet } = await hub.gqlOk('mutation { claimAvailableNet { id } }');
+    await hub.gqlOk('mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { id } }', { id: claimAvailableNet.id });
+    const response = await hub.gql('mutation($m: ID!, $j: ID!, $t: [ID!]!) { startTraining(modelId: $m, jobId: $j, trustIds: $t) { id } }', {
+      m: createModel.id,
+      j: jobId,
+      t: s.trustIds,
+    });
+    expect(response.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect(response.errors?.[0].message).toMatch(/cohort query/);
+    expect(net.requests.length).toBe(before);
+    await expectCleanFailure(createModel.id, jobId);
+  });
+});
