@@ -1,0 +1,198 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { ReconcileService } from '../../src/modules/schedulers/reconcile.service.js';
+import { RecoveryService } from '../../src/modules/schedulers/recovery.service.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startFakeNet, type FakeNet } from '../support/fake-net.js';
+import { startTestHub, type TestHub } from '../support/hub.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+
+const SLOTS = Array.from({ length: 10 }, (_, i) => `site-${i + 1}`);
+const LEASE_MS = 400;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('recovery, reconcile, stop and status reports', () => {
+  let db: TestDatabase;
+  let hub: TestHub;
+  let net: FakeNet;
+  let s: Scenario;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    net = await startFakeNet({ clients: SLOTS });
+    hub = await startTestHub(db.url, {
+      netEndpoints: [{ name: 'net-1', endpoint: net.url }],
+      kitSlots: SLOTS,
+      netLeaseMs: LEASE_MS,
+      runMissingGraceMs: 0,
+      netCallTimeoutMs: 300,
+      maxStartAttempts: 2,
+    });
+    s = await createScenario(hub, 2);
+  });
+
+  afterEach(async () => {
+    net.clearFaults();
+    await net.restart();
+    net.finishAll();
+    await db.pool.query(`update scheduler set status = 'AVAILABLE', job_id = null, lease_until = null, sweep_pending = false`);
+    await db.pool.query(`update job set status = 'DELETED' where status in ('QUEUED', 'IN_PROGRESS')`);
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    await net?.close();
+    await db?.drop();
+  });
+
+  const scheduler = async () =>
+    (await db.pool.query<{ status: string; job_id: string | null; sweep_pending: boolean }>('select status, job_id, sweep_pending from scheduler')).rows[0];
+  const jobRow = async (id: string) =>
+    (await db.pool.query<{ status: string; net_id: string | null; attempts: number }>('select status, net_id, attempts from job where id = $1', [id])).rows[0];
+  const modelStatus = async (id: string) => (await db.pool.query<{ status: string }>('select status from model where id = $1', [id])).rows[0].status;
+  const start = async (modelId: string) => {
+    const jobId = await s.queue(modelId);
+    const { runPickupCycle } = await hub.gqlOk('mutation { runPickupCycle { started { id backendJobId } } }');
+    expect(runPickupCycle.started.map((j: { id: string }) => j.id)).toEqual([jobId]);
+    return { jobId, backendJobId: runPickupCycle.started[0].backendJobId as string };
+  };
+
+  it('a net claimed alone is freed when its lease expires (by the database clock)', async () => {
+    await hub.gqlOk('mutation { claimAvailableNet { id } }');
+    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null });
+    expect((await hub.app.get(RecoveryService).recoverExpiredLeases()).freed).toBe(0);
+    await sleep(LEASE_MS + 100);
+    expect((await hub.app.get(RecoveryService).recoverExpiredLeases()).freed).toBe(1);
+    expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null });
+  });
+
+  it('a job claimed but never started goes back to the queue; after MAX_START_ATTEMPTS it is removed', async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const { claimAvailableNet } = await hub.gqlOk('mutation { claimAvailableNet { id } }');
+      await hub.gqlOk('mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { id } }', { id: claimAvailableNet.id });
+      expect(await jobRow(jobId)).toMatchObject({ status: 'IN_PROGRESS', attempts: attempt });
+      await sleep(LEASE_MS + 100);
+      await hub.app.get(RecoveryService).recoverExpiredLeases();
+      expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null });
+      if (attempt < 2) expect(await jobRow(jobId)).toMatchObject({ status: 'QUEUED', net_id: null });
+    }
+    expect((await jobRow(jobId)).status).toBe('DELETED');
+    expect(await modelStatus(modelId)).toBe('ERROR');
+  });
+
+  it('a confirmed run is never touched by lease recovery', async () => {
+    const modelId = await s.newModel();
+    const { jobId } = await start(modelId);
+    await sleep(LEASE_MS + 100);
+    await hub.app.get(RecoveryService).recoverExpiredLeases();
+    expect(await jobRow(jobId)).toMatchObject({ status: 'IN_PROGRESS' });
+    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: jobId });
+  });
+
+  it.each([
+    ['FINISHED', 'COMPLETED', 'INITIATED'],
+    ['FAILED', 'COMPLETED', 'ERROR'],
+    ['STOPPED', 'COMPLETED', 'ERROR'],
+  ] as const)('reconcile: a run %s on the net → job %s, model %s, net free', async (runStatus, jobStatus, model) => {
+    const modelId = await s.newModel();
+    const { jobId, backendJobId } = await start(modelId);
+    const running = await hub.app.get(ReconcileService).reconcile();
+    expect(running).toMatchObject({ completed: 0, failed: 0 });
+    net.setRunStatus(backendJobId, runStatus);
+    await hub.app.get(ReconcileService).reconcile();
+    expect((await jobRow(jobId)).status).toBe(jobStatus);
+    expect(await modelStatus(modelId)).toBe(model);
+    expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null });
+  });
+
+  it('reconcile: a run the net no longer lists (net restarted) is failed after the grace period', async () => {
+    const modelId = await s.newModel();
+    const { jobId } = await start(modelId);
+    net.forgetRuns();
+    await hub.app.get(ReconcileService).reconcile();
+    await hub.app.get(ReconcileService).reconcile();
+    expect((await jobRow(jobId)).status).toBe('COMPLETED');
+    expect(await modelStatus(modelId)).toBe('ERROR');
+    expect(await scheduler()).toMatchObject({ status: 'AVAILABLE' });
+  });
+
+  it('reconcile: an unreachable net changes nothing', async () => {
+    const modelId = await s.newModel();
+    const { jobId } = await start(modelId);
+    await net.stop();
+    const result = await hub.app.get(ReconcileService).reconcile();
+    expect(result.unreachableNets).toBe(1);
+    expect((await jobRow(jobId)).status).toBe('IN_PROGRESS');
+  });
+
+  it('stopTraining aborts the run on its net and frees it', async () => {
+    const modelId = await s.newModel();
+    const { jobId, backendJobId } = await start(modelId);
+    const { stopTraining } = await hub.gqlOk('mutation($m: ID!) { stopTraining(modelId: $m) { id status } }', { m: modelId });
+    expect(stopTraining).toEqual({ id: modelId, status: 'STOPPED' });
+    expect(net.requestsTo('abort_job').map((r) => r.path)).toContain(`/abort_job/${backendJobId}`);
+    expect(net.runs().find((r) => r.job_id === backendJobId)?.status).toBe('STOPPED');
+    expect((await jobRow(jobId)).status).toBe('DELETED');
+    expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null, sweep_pending: false });
+  });
+
+  it('stopTraining succeeds with the net down; the net is held until the run can be aborted', async () => {
+    const modelId = await s.newModel();
+    const { jobId, backendJobId } = await start(modelId);
+    await net.stop();
+    const { stopTraining } = await hub.gqlOk('mutation($m: ID!) { stopTraining(modelId: $m) { status } }', { m: modelId });
+    expect(stopTraining.status).toBe('STOPPED');
+    expect((await jobRow(jobId)).status).toBe('DELETED');
+    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null, sweep_pending: true });
+
+    await net.restart();
+    const result = await hub.app.get(ReconcileService).reconcile();
+    expect(result.swept).toBe(1);
+    expect(net.runs().find((r) => r.job_id === backendJobId)?.status).toBe('STOPPED');
+    expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', sweep_pending: false });
+  });
+
+  it('updateModelStatus: entering RESULTS_UPLOADED completes the job and frees the net, once; late reports after STOPPED are ignored', async () => {
+    const modelId = await s.newModel();
+    const { jobId } = await start(modelId);
+    const report = (status: string) =>
+      hub.gql('mutation($m: ID!, $s: ModelStatus!) { updateModelStatus(modelId: $m, status: $s) { status } }', { m: modelId, s: status });
+    expect((await report('RUNNING')).data?.updateModelStatus).toEqual({ status: 'RUNNING' });
+    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: jobId });
+    expect((await report('RESULTS_UPLOADED')).data?.updateModelStatus).toEqual({ status: 'RESULTS_UPLOADED' });
+    expect((await jobRow(jobId)).status).toBe('COMPLETED');
+    expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null });
+    expect((await report('RESULTS_UPLOADED')).data?.updateModelStatus).toEqual({ status: 'RESULTS_UPLOADED' });
+    expect((await report('RUNNING')).errors?.[0].extensions?.code).toBe('CONFLICT');
+
+    const other = await s.newModel();
+    await start(other);
+    await hub.gqlOk('mutation($m: ID!) { stopTraining(modelId: $m) { status } }', { m: other });
+    const late = await hub.gqlOk('mutation($m: ID!) { updateModelStatus(modelId: $m, status: RESULTS_UPLOADED) { status } }', { m: other });
+    expect(late.updateModelStatus.status).toBe('STOPPED');
+  });
+
+  it('deployment mode: running jobs go on, nothing new is picked up until it is turned off', async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    const { setDeploymentMode } = await hub.gqlOk('mutation { setDeploymentMode(enabled: true) { enabled since busyNets schedulers { status } } }');
+    expect(setDeploymentMode).toMatchObject({ enabled: true, busyNets: 0 });
+    expect((await hub.gqlOk('mutation { runPickupCycle { started { id } } }')).runPickupCycle.started).toEqual([]);
+    expect(await hub.gqlOk('mutation { claimAvailableNet { id } }')).toEqual({ claimAvailableNet: null });
+    const { deploymentStatus } = await hub.gqlOk('{ deploymentStatus { enabled } }');
+    expect(deploymentStatus.enabled).toBe(true);
+    await hub.gqlOk('mutation { setDeploymentMode(enabled: false) { enabled } }');
+    const { runPickupCycle } = await hub.gqlOk('mutation { runPickupCycle { started { id } } }');
+    expect(runPickupCycle.started).toEqual([{ id: jobId }]);
+  });
+
+  it('removeJob of a running job aborts its run and frees the net', async () => {
+    const modelId = await s.newModel();
+    const { jobId, backendJobId } = await start(modelId);
+    const { removeJob } = await hub.gqlOk('mutation($id: ID!) { removeJob(id: $id) { status startedAt } }', { id: jobId });
+    expect(removeJob).toEqual({ status: 'DELETED', startedAt: null });
+    expect(net.runs().find((r) => r.job_id === backendJobId)?.status).toBe('STOPPED');
+    expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null });
+  });
+});
