@@ -1,6 +1,8 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AuthGuard } from './common/auth/auth.guard.js';
+import { TokenVerifier } from './common/auth/token-verifier.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { PickupSignal } from './common/pickup-signal.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
@@ -19,8 +21,8 @@ class CoreModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: CoreModule,
-      providers: [{ provide: APP_CONFIG, useValue: config }, PickupSignal],
-      exports: [APP_CONFIG, PickupSignal],
+      providers: [{ provide: APP_CONFIG, useValue: config }, PickupSignal, TokenVerifier],
+      exports: [APP_CONFIG, PickupSignal, TokenVerifier],
     };
   }
 }
@@ -43,7 +45,10 @@ export class AppModule {
         ModelsModule,
       ],
       controllers: [HealthController],
-      providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: DomainErrorFilter },
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
     };
   }
 }

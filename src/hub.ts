@@ -16,12 +16,22 @@ const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
   silent: [],
 };
 
-/** A body the JSON parser refused (too large, malformed) answered as a GraphQL-shaped client error. */
-function bodyErrorHandler(error: unknown, _req: Request, res: Response, next: NextFunction): void {
-  const status = typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : 500;
-  if (res.headersSent || !(status >= 400 && status < 500)) return next(error);
-  const message = status === 413 ? `request body larger than ${MAX_BODY_BYTES} bytes` : 'malformed request body';
-  res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
+/**
+ * JSON bodies up to MAX_BODY_BYTES; a body the parser refuses (too large,
+ * malformed) is answered right here as a GraphQL-shaped client error, before
+ * anything else sees the request.
+ */
+function jsonBodies(): (req: Request, res: Response, next: NextFunction) => void {
+  const parse = express.json({ limit: MAX_BODY_BYTES });
+  return (req, res, next) => {
+    parse(req, res, (error?: unknown) => {
+      if (error === undefined || error === null) return next();
+      const status = typeof error === 'object' && 'status' in error ? Number(error.status) : 400;
+      const clientStatus = status >= 400 && status < 500 ? status : 400;
+      const message = clientStatus === 413 ? `request body larger than ${MAX_BODY_BYTES} bytes` : 'malformed request body';
+      res.status(clientStatus).json({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
+    });
+  };
 }
 
 /** Builds the hub (not listening yet) for a configuration and a database URL. */
@@ -30,8 +40,7 @@ export async function createHub(config: AppConfig, databaseUrl: string): Promise
     bodyParser: false,
     logger: LOG_LEVELS[config.logLevel],
   });
-  app.use(express.json({ limit: MAX_BODY_BYTES }));
+  app.use(jsonBodies());
   await app.init();
-  app.use(bodyErrorHandler);
   return app;
 }

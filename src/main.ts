@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { TokenVerifier } from './common/auth/token-verifier.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
 import { ensureDatabase } from './database/ensure-database.js';
@@ -37,6 +38,11 @@ async function main(): Promise<void> {
   const app = await createHub(config, databaseUrl);
   await app.listen(config.port);
   logger.log(`fl-scheduler listening on http://127.0.0.1:${config.port}/graphql (health: /health)`);
+  const devToken = await app.get(TokenVerifier).developmentAdminToken();
+  if (devToken) {
+    logger.warn('no AUTH_JWT_SECRET or AUTH_JWKS_URL: made a random secret for this run. Admin token for GraphiQL (12 h):');
+    console.log(`\n  {"Authorization": "Bearer ${devToken}"}\n`);
+  }
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -26,6 +26,10 @@ export interface AppConfig {
   readonly authJwtSecret: string | null;
   readonly authJwksUrl: string | null;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** schema introspection; default: on outside production */
+  readonly graphqlIntrospection: boolean;
+  /** the GraphiQL page at /graphql; default: on outside production */
+  readonly graphiql: boolean;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +83,14 @@ export function parseHttpUrl(name: string, raw: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (/^(true|1|on|yes)$/i.test(raw)) return true;
+  if (/^(false|0|off|no)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
 function netEndpoints(env: Env): AppConfig['netEndpoints'] {
   const raw = text(env, 'NET_ENDPOINTS');
   if (raw === undefined) return [];
@@ -125,6 +137,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('DATABASE_URL', 'is required in production (the embedded PostgreSQL is for development only)');
   }
   const jwksUrl = text(env, 'AUTH_JWKS_URL');
+  const jwtSecret = text(env, 'AUTH_JWT_SECRET');
+  if (nodeEnv === 'production' && jwksUrl === undefined && jwtSecret === undefined) {
+    throw new ConfigError('AUTH_JWT_SECRET', 'or AUTH_JWKS_URL is required in production (every request must carry a verified token)');
+  }
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('AUTH_JWT_SECRET', 'must be at least 32 characters');
+  }
   return {
     nodeEnv,
     port: integer(env, 'PORT', 4000, 0),
@@ -140,9 +159,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     runMissingGraceMs: integer(env, 'RUN_MISSING_GRACE_MS', 60_000, 0),
     netCallTimeoutMs: integer(env, 'NET_CALL_TIMEOUT_MS', 10_000, 1),
     maxStartAttempts: integer(env, 'MAX_START_ATTEMPTS', 3, 1),
-    authJwtSecret: text(env, 'AUTH_JWT_SECRET') ?? null,
+    authJwtSecret: jwtSecret ?? null,
     authJwksUrl: jwksUrl === undefined ? null : parseHttpUrl('AUTH_JWKS_URL', jwksUrl),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+    graphqlIntrospection: flag(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
+    graphiql: flag(env, 'GRAPHIQL', nodeEnv !== 'production'),
   };
 }
 

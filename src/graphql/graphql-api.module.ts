@@ -6,6 +6,8 @@ import { JobsModule } from '../modules/jobs/jobs.module.js';
 import { ModelsModule } from '../modules/models/models.module.js';
 import { NetsModule } from '../modules/nets/nets.module.js';
 import { TrustsModule } from '../modules/trusts/trusts.module.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { REQUEST_LIMITS, requestLimitRules } from './request-limits.js';
 import { DateTimeScalar } from './date-time.scalar.js';
 import { formatGraphQLError } from './error-formatting.js';
 import { LoadersFactory, type GqlContext } from './loaders.js';
@@ -21,14 +23,17 @@ export class LoadersModule {}
 export const GraphqlApiModule = GraphQLModule.forRootAsync<ApolloDriverConfig>({
   driver: ApolloDriver,
   imports: [LoadersModule],
-  inject: [LoadersFactory],
-  useFactory: (loaders: LoadersFactory): ApolloDriverConfig => ({
+  inject: [LoadersFactory, APP_CONFIG],
+  useFactory: (loaders: LoadersFactory, config: AppConfig): ApolloDriverConfig => ({
     path: '/graphql',
     autoSchemaFile: true,
     sortSchema: true,
     buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
     graphiql: false,
     includeStacktraceInErrorResponses: false,
+    introspection: config.graphqlIntrospection,
+    allowBatchedHttpRequests: false,
+    validationRules: requestLimitRules(REQUEST_LIMITS),
     formatError: formatGraphQLError,
     context: ({ req }: { req: Request }): GqlContext => ({ req, loaders: loaders.create() }),
   }),

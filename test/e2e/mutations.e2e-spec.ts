@@ -46,7 +46,8 @@ const SCHEDULER_FIELDS = 'id status net { id name } job { id }';
 const CREATE_TRUST = `mutation($name: String!) { createTrust(input: { name: $name }) { ${TRUST_FIELDS} } }`;
 const CREATE_PROJECT = 'mutation($name: String!) { createProject(input: { name: $name }) { id name } }';
 const CREATE_MODEL = `mutation($input: CreateModelInput!) { createModel(input: $input) { ${MODEL_FIELDS} } }`;
-const CREATE_COHORT_QUERY = 'mutation($input: CreateCohortQueryInput!) { createCohortQuery(input: $input) { id name query createdAt } }';
+const CREATE_COHORT_QUERY =
+  'mutation($input: CreateCohortQueryInput!) { createCohortQuery(input: $input) { id name query createdAt } }';
 const QUEUE_TRAINING = `mutation($modelId: ID!, $trustIds: [ID!]!) { queueTraining(modelId: $modelId, trustIds: $trustIds) { ${JOB_FIELDS} } }`;
 const REMOVE_JOB = `mutation($id: ID!) { removeJob(id: $id) { ${JOB_FIELDS} } }`;
 const REMOVE_JOBS_FOR_MODEL = 'mutation($modelId: ID!) { removeJobsForModel(modelId: $modelId) }';
@@ -64,7 +65,18 @@ const BAD_NAMES: Array<[string, string]> = [
   ['containing NUL', 'Trust\u0000X'],
 ];
 
-const TABLES = ['net', 'scheduler', 'job', 'job_trust', 'trust', 'kit_slot', 'project', 'model', 'model_approved_trust', 'cohort_query'] as const;
+const TABLES = [
+  'net',
+  'scheduler',
+  'job',
+  'job_trust',
+  'trust',
+  'kit_slot',
+  'project',
+  'model',
+  'model_approved_trust',
+  'cohort_query',
+] as const;
 
 /** Row counts of every table, plus the kit slots in use: equal before and after a rejected mutation means nothing was written. */
 async function snapshot(pool: pg.Pool): Promise<Record<string, number>> {
@@ -86,13 +98,22 @@ function expectError(response: GqlResponse, code: string): void {
 }
 
 /** Sends a mutation that must be refused with `code` and must not change any row. */
-async function expectRejected(hub: TestHub, pool: pg.Pool, code: string, query: string, variables: Record<string, unknown>): Promise<void> {
+async function expectRejected(
+  hub: TestHub,
+  pool: pg.Pool,
+  code: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<void> {
   const before = await snapshot(pool);
   expectError(await hub.gql(query, variables), code);
   expect(await snapshot(pool)).toEqual(before);
 }
 
-async function jobRow(pool: pg.Pool, id: string): Promise<{ status: string; netId: string | null; startedAt: Date | null; claimToken: string | null }> {
+async function jobRow(
+  pool: pg.Pool,
+  id: string,
+): Promise<{ status: string; netId: string | null; startedAt: Date | null; claimToken: string | null }> {
   const result = await pool.query(
     'select status, net_id as "netId", started_at as "startedAt", claim_token as "claimToken" from job where id = $1',
     [id],
@@ -100,8 +121,13 @@ async function jobRow(pool: pg.Pool, id: string): Promise<{ status: string; netI
   return result.rows[0];
 }
 
-async function schedulerRow(pool: pg.Pool, id: string): Promise<{ status: string; jobId: string | null; leaseUntil: Date | null }> {
-  const result = await pool.query('select status, job_id as "jobId", lease_until as "leaseUntil" from scheduler where id = $1', [id]);
+async function schedulerRow(
+  pool: pg.Pool,
+  id: string,
+): Promise<{ status: string; jobId: string | null; leaseUntil: Date | null }> {
+  const result = await pool.query('select status, job_id as "jobId", lease_until as "leaseUntil" from scheduler where id = $1', [
+    id,
+  ]);
   return result.rows[0];
 }
 
@@ -109,7 +135,8 @@ describe('management mutations', () => {
   let db: TestDatabase;
   let hub: TestHub;
 
-  const createTrust = async (name: string): Promise<TrustView> => (await hub.gqlOk<{ createTrust: TrustView }>(CREATE_TRUST, { name })).createTrust;
+  const createTrust = async (name: string): Promise<TrustView> =>
+    (await hub.gqlOk<{ createTrust: TrustView }>(CREATE_TRUST, { name })).createTrust;
   const createProject = async (name: string): Promise<ProjectView> =>
     (await hub.gqlOk<{ createProject: ProjectView }>(CREATE_PROJECT, { name })).createProject;
   const createModel = async (projectId: string, name: string, approvedTrustIds: string[]): Promise<ModelView> =>
@@ -117,15 +144,27 @@ describe('management mutations', () => {
   const queueTraining = async (modelId: string, trustIds: string[]): Promise<JobView> =>
     (await hub.gqlOk<{ queueTraining: JobView }>(QUEUE_TRAINING, { modelId, trustIds })).queueTraining;
   const queuedJobs = async (): Promise<Array<{ id: string; queuePosition: number }>> =>
-    (await hub.gqlOk<{ jobs: Array<{ id: string; queuePosition: number }> }>('{ jobs(status: QUEUED) { id queuePosition } }')).jobs;
+    (await hub.gqlOk<{ jobs: Array<{ id: string; queuePosition: number }> }>('{ jobs(status: QUEUED) { id queuePosition } }'))
+      .jobs;
   const positionOf = async (jobId: string): Promise<number | null> =>
-    (await hub.gqlOk<{ job: { queuePosition: number | null } }>('query($id: ID!) { job(id: $id) { queuePosition } }', { id: jobId })).job.queuePosition;
+    (
+      await hub.gqlOk<{ job: { queuePosition: number | null } }>('query($id: ID!) { job(id: $id) { queuePosition } }', {
+        id: jobId,
+      })
+    ).job.queuePosition;
 
   /** A project with a model approving `trusts` (fresh trusts when none are given). */
-  async function createModelWithTrusts(label: string, trusts?: TrustView[]): Promise<{ project: ProjectView; model: ModelView; trusts: TrustView[] }> {
+  async function createModelWithTrusts(
+    label: string,
+    trusts?: TrustView[],
+  ): Promise<{ project: ProjectView; model: ModelView; trusts: TrustView[] }> {
     const approved = trusts ?? [await createTrust(`${label} trust 1`), await createTrust(`${label} trust 2`)];
     const project = await createProject(`${label} project`);
-    const model = await createModel(project.id, `${label} model`, approved.map((t) => t.id));
+    const model = await createModel(
+      project.id,
+      `${label} model`,
+      approved.map((t) => t.id),
+    );
     return { project, model, trusts: approved };
   }
 
@@ -133,7 +172,9 @@ describe('management mutations', () => {
   async function claimNetAndJob(): Promise<{ scheduler: SchedulerView; job: JobView | null }> {
     const { claimAvailableNet } = await hub.gqlOk<{ claimAvailableNet: SchedulerView | null }>(CLAIM_NET);
     if (!claimAvailableNet) throw new Error('no AVAILABLE net to claim');
-    const { claimQueuedJob } = await hub.gqlOk<{ claimQueuedJob: JobView | null }>(CLAIM_JOB, { schedulerId: claimAvailableNet.id });
+    const { claimQueuedJob } = await hub.gqlOk<{ claimQueuedJob: JobView | null }>(CLAIM_JOB, {
+      schedulerId: claimAvailableNet.id,
+    });
     return { scheduler: claimAvailableNet, job: claimQueuedJob };
   }
 
@@ -155,7 +196,12 @@ describe('management mutations', () => {
 
   describe('createTrust', () => {
     it('binds each new trust to the lowest free kit slot, and to none once all are taken', async () => {
-      const first = [await createTrust('Trust 1'), await createTrust('Trust 2'), await createTrust('Trust 3'), await createTrust('Trust 4')];
+      const first = [
+        await createTrust('Trust 1'),
+        await createTrust('Trust 2'),
+        await createTrust('Trust 3'),
+        await createTrust('Trust 4'),
+      ];
       expect(first.map((t) => [t.name, t.slotName])).toEqual([
         ['Trust 1', 'slot-1'],
         ['Trust 2', 'slot-2'],
@@ -185,19 +231,19 @@ describe('management mutations', () => {
       expect((await createTrust(` ${name} `)).name).toBe(name);
     });
 
-    it.each([['the same name', 'Trust 1'], ['the same name after trimming', '  Trust 1  ']])(
-      'refuses %s with CONFLICT, writing nothing and taking no kit slot',
-      async (_label, name) => {
-        await db.pool.query(`update kit_slot set assigned_trust_id = null, assigned_at = null where slot_name = 'slot-3'`);
-        try {
-          await expectRejected(hub, db.pool, 'CONFLICT', CREATE_TRUST, { name });
-        } finally {
-          await db.pool.query(
-            `update kit_slot set assigned_trust_id = (select id from trust where name = 'Trust 3'), assigned_at = now() where slot_name = 'slot-3'`,
-          );
-        }
-      },
-    );
+    it.each([
+      ['the same name', 'Trust 1'],
+      ['the same name after trimming', '  Trust 1  '],
+    ])('refuses %s with CONFLICT, writing nothing and taking no kit slot', async (_label, name) => {
+      await db.pool.query(`update kit_slot set assigned_trust_id = null, assigned_at = null where slot_name = 'slot-3'`);
+      try {
+        await expectRejected(hub, db.pool, 'CONFLICT', CREATE_TRUST, { name });
+      } finally {
+        await db.pool.query(
+          `update kit_slot set assigned_trust_id = (select id from trust where name = 'Trust 3'), assigned_at = now() where slot_name = 'slot-3'`,
+        );
+      }
+    });
 
     it.each(BAD_NAMES)('refuses a name %s with BAD_USER_INPUT, writing nothing', async (_label, name) => {
       await expectRejected(hub, db.pool, 'BAD_USER_INPUT', CREATE_TRUST, { name });
@@ -232,9 +278,10 @@ describe('management mutations', () => {
       expect(model.approvedTrusts.map((t) => t.id).sort()).toEqual(trusts.map((t) => t.id).sort());
       const row = await db.pool.query('select name, status, project_id as "projectId" from model where id = $1', [model.id]);
       expect(row.rows).toEqual([{ name: 'Tumour model', status: 'PENDING', projectId: project.id }]);
-      const approved = await db.pool.query<{ trustId: string }>('select trust_id as "trustId" from model_approved_trust where model_id = $1', [
-        model.id,
-      ]);
+      const approved = await db.pool.query<{ trustId: string }>(
+        'select trust_id as "trustId" from model_approved_trust where model_id = $1',
+        [model.id],
+      );
       expect(approved.rows.map((r) => r.trustId).sort()).toEqual(trusts.map((t) => t.id).sort());
     });
 
@@ -270,12 +317,17 @@ describe('management mutations', () => {
       ['64 KiB of ASCII', 'q'.repeat(KIB_64)],
       ['64 KiB of two-byte characters', 'é'.repeat(KIB_64 / 2)],
     ])('stores a query of %s', async (_label, query) => {
-      const { createCohortQuery } = await hub.gqlOk<{ createCohortQuery: { id: string; name: string; query: string } }>(CREATE_COHORT_QUERY, {
-        input: { projectId: project.id, name: ' cohort ', query },
-      });
+      const { createCohortQuery } = await hub.gqlOk<{ createCohortQuery: { id: string; name: string; query: string } }>(
+        CREATE_COHORT_QUERY,
+        {
+          input: { projectId: project.id, name: ' cohort ', query },
+        },
+      );
       expect(createCohortQuery.name).toBe('cohort');
       expect(createCohortQuery.query).toBe(query);
-      const row = await db.pool.query('select query, project_id as "projectId" from cohort_query where id = $1', [createCohortQuery.id]);
+      const row = await db.pool.query('select query, project_id as "projectId" from cohort_query where id = $1', [
+        createCohortQuery.id,
+      ]);
       expect(row.rows).toEqual([{ query, projectId: project.id }]);
     });
 
@@ -312,7 +364,9 @@ describe('management mutations', () => {
       expect(job.queuePosition).toBe(queued.length);
       const row = await db.pool.query('select status, model_id as "modelId", net_id as "netId" from job where id = $1', [job.id]);
       expect(row.rows).toEqual([{ status: 'QUEUED', modelId: model.id, netId: null }]);
-      const links = await db.pool.query<{ trustId: string }>('select trust_id as "trustId" from job_trust where job_id = $1', [job.id]);
+      const links = await db.pool.query<{ trustId: string }>('select trust_id as "trustId" from job_trust where job_id = $1', [
+        job.id,
+      ]);
       expect(links.rows.map((r) => r.trustId).sort()).toEqual(approved.map((t) => t.id).sort());
     });
 
@@ -451,7 +505,9 @@ describe('management mutations', () => {
       expect(job?.startedAt).toEqual(expect.any(String)); // the claim stamps startedAt
       expect(await positionOf(younger.id)).toBe(1);
 
-      const { revertSchedulerPickup } = await hub.gqlOk<{ revertSchedulerPickup: SchedulerView }>(REVERT_PICKUP, { schedulerId: scheduler.id });
+      const { revertSchedulerPickup } = await hub.gqlOk<{ revertSchedulerPickup: SchedulerView }>(REVERT_PICKUP, {
+        schedulerId: scheduler.id,
+      });
       expect(revertSchedulerPickup).toMatchObject({ id: scheduler.id, status: 'AVAILABLE', job: null });
       expect(await schedulerRow(db.pool, scheduler.id)).toEqual({ status: 'AVAILABLE', jobId: null, leaseUntil: null });
       expect(await jobRow(db.pool, oldest.id)).toEqual({ status: 'QUEUED', netId: null, startedAt: null, claimToken: null });
@@ -474,7 +530,11 @@ describe('management mutations', () => {
     let trusts: TrustView[];
 
     const approvedIds = async (modelId: string): Promise<string[]> =>
-      (await db.pool.query<{ trustId: string }>('select trust_id as "trustId" from model_approved_trust where model_id = $1', [modelId])).rows
+      (
+        await db.pool.query<{ trustId: string }>('select trust_id as "trustId" from model_approved_trust where model_id = $1', [
+          modelId,
+        ])
+      ).rows
         .map((r) => r.trustId)
         .sort();
 

@@ -67,11 +67,19 @@ function expectError(response: GqlResponse, code: string): void {
 function fixtures(hub: TestHub) {
   return {
     trust: async (name: string): Promise<TrustView> =>
-      (await hub.gqlOk<{ createTrust: TrustView }>('mutation($name: String!) { createTrust(input: { name: $name }) { id name slotName } }', { name }))
-        .createTrust,
+      (
+        await hub.gqlOk<{ createTrust: TrustView }>(
+          'mutation($name: String!) { createTrust(input: { name: $name }) { id name slotName } }',
+          { name },
+        )
+      ).createTrust,
     project: async (name: string): Promise<ProjectView> =>
-      (await hub.gqlOk<{ createProject: ProjectView }>('mutation($name: String!) { createProject(input: { name: $name }) { id name } }', { name }))
-        .createProject,
+      (
+        await hub.gqlOk<{ createProject: ProjectView }>(
+          'mutation($name: String!) { createProject(input: { name: $name }) { id name } }',
+          { name },
+        )
+      ).createProject,
     model: async (projectId: string, name: string, approvedTrustIds: string[]): Promise<{ id: string }> =>
       (
         await hub.gqlOk<{ createModel: { id: string } }>(
@@ -120,10 +128,10 @@ async function runOnNet(pool: pg.Pool, jobId: string, netName: string): Promise<
        where id = $1`,
       [jobId, netId],
     );
-    await client.query(`update scheduler set status = 'BUSY', job_id = $1, lease_until = now() + interval '1 minute' where net_id = $2`, [
-      jobId,
-      netId,
-    ]);
+    await client.query(
+      `update scheduler set status = 'BUSY', job_id = $1, lease_until = now() + interval '1 minute' where net_id = $2`,
+      [jobId, netId],
+    );
   });
 }
 
@@ -245,7 +253,9 @@ describe('queries', () => {
             ['flower-2', 'FLOWER', 'AVAILABLE'],
           ]);
           expect(await flower.gqlOk('{ flBackend }')).toEqual({ flBackend: 'FLOWER' });
-          expect(await flower.gqlOk('query($id: ID) { flBackend(netId: $id) }', { id: nets[1].id })).toEqual({ flBackend: 'FLOWER' });
+          expect(await flower.gqlOk('query($id: ID) { flBackend(netId: $id) }', { id: nets[1].id })).toEqual({
+            flBackend: 'FLOWER',
+          });
           expect(await column(other.pool, 'select fl_backend as value from net order by name')).toEqual(['flower', 'flower']);
           expect(await column(other.pool, 'select count(*)::int as value from scheduler')).toEqual([2]);
         } finally {
@@ -287,7 +297,9 @@ describe('queries', () => {
       const jobId = await make.job(modelWithQuery.id, [alpha.id]);
       await runOnNet(db.pool, jobId, 'net-b');
       try {
-        const { netByModel } = await hub.gqlOk<{ netByModel: { id: string; name: string } }>(NET_BY_MODEL, { modelId: modelWithQuery.id });
+        const { netByModel } = await hub.gqlOk<{ netByModel: { id: string; name: string } }>(NET_BY_MODEL, {
+          modelId: modelWithQuery.id,
+        });
         const [netId] = await column<string>(db.pool, 'select net_id as value from job where id = $1', [jobId]);
         expect(netByModel).toEqual({ id: netId, name: 'net-b' });
       } finally {
@@ -303,7 +315,8 @@ describe('queries', () => {
 
   describe('flBackend', () => {
     const FL_BACKEND = 'query($netId: ID) { flBackend(netId: $netId) }';
-    const netId = async (name: string): Promise<string> => (await column<string>(db.pool, 'select id as value from net where name = $1', [name]))[0];
+    const netId = async (name: string): Promise<string> =>
+      (await column<string>(db.pool, 'select id as value from net where name = $1', [name]))[0];
 
     it('returns the given net’s backend, and any net’s without a net id', async () => {
       expect(await hub.gqlOk(FL_BACKEND, { netId: await netId('net-a') })).toEqual({ flBackend: 'NVFLARE' });
@@ -332,7 +345,9 @@ describe('queries', () => {
 
   describe('schedulers', () => {
     it('lists one AVAILABLE scheduler per net, by net name', async () => {
-      const { schedulers } = await hub.gqlOk<{ schedulers: SchedulerView[] }>('{ schedulers { id status net { id name } job { id } } }');
+      const { schedulers } = await hub.gqlOk<{ schedulers: SchedulerView[] }>(
+        '{ schedulers { id status net { id name } job { id } } }',
+      );
       expect(schedulers.map((s) => [s.net.name, s.status, s.job])).toEqual([
         ['net-a', 'AVAILABLE', null],
         ['net-b', 'AVAILABLE', null],
@@ -347,7 +362,9 @@ describe('queries', () => {
       const jobId = await make.job(modelWithQuery.id, [bravo.id]);
       await runOnNet(db.pool, jobId, 'net-a');
       try {
-        const { schedulers } = await hub.gqlOk<{ schedulers: SchedulerView[] }>('{ schedulers { id status net { id name } job { id } } }');
+        const { schedulers } = await hub.gqlOk<{ schedulers: SchedulerView[] }>(
+          '{ schedulers { id status net { id name } job { id } } }',
+        );
         expect(schedulers.map((s) => [s.net.name, s.status, s.job?.id ?? null])).toEqual([
           ['net-a', 'BUSY', jobId],
           ['net-b', 'AVAILABLE', null],
@@ -452,7 +469,9 @@ describe('queries', () => {
       const others = all.filter((j) => j.status !== 'QUEUED');
       expect(others.length).toBeGreaterThan(0);
       expect(others.every((j) => j.queuePosition === null)).toBe(true);
-      const { jobs } = await hub.gqlOk<{ jobs: Array<{ id: string; queuePosition: number }> }>('{ jobs(status: QUEUED) { id queuePosition } }');
+      const { jobs } = await hub.gqlOk<{ jobs: Array<{ id: string; queuePosition: number }> }>(
+        '{ jobs(status: QUEUED) { id queuePosition } }',
+      );
       expect(jobs).toEqual(queued.map((j) => ({ id: j.id, queuePosition: j.queuePosition })));
     });
 
@@ -505,11 +524,16 @@ describe('queries', () => {
   });
 
   describe('trainingDetails', () => {
-    const DETAILS = 'query($modelId: ID!) { trainingDetails(modelId: $modelId) { modelId projectId cohortQuery { id name query createdAt } } }';
+    const DETAILS =
+      'query($modelId: ID!) { trainingDetails(modelId: $modelId) { modelId projectId cohortQuery { id name query createdAt } } }';
 
     it('returns the model’s project and the newest cohort query of that project', async () => {
       const { trainingDetails } = await hub.gqlOk<{
-        trainingDetails: { modelId: string; projectId: string; cohortQuery: { id: string; name: string; query: string; createdAt: string } };
+        trainingDetails: {
+          modelId: string;
+          projectId: string;
+          cohortQuery: { id: string; name: string; query: string; createdAt: string };
+        };
       }>(DETAILS, { modelId: modelWithQuery.id });
       const newest = await db.pool.query<{ id: string; createdAt: Date }>(
         `select id, created_at as "createdAt" from cohort_query where project_id = $1 and name = 'second'`,
@@ -519,7 +543,12 @@ describe('queries', () => {
       expect(trainingDetails).toEqual({
         modelId: modelWithQuery.id,
         projectId: oncology.id,
-        cohortQuery: { id: newest.rows[0].id, name: 'second', query: 'select 2', createdAt: trainingDetails.cohortQuery.createdAt },
+        cohortQuery: {
+          id: newest.rows[0].id,
+          name: 'second',
+          query: 'select 2',
+          createdAt: trainingDetails.cohortQuery.createdAt,
+        },
       });
     });
 
@@ -584,7 +613,16 @@ describe('nested fields are batched (no N+1)', () => {
     const projectIds: string[] = [];
     for (let p = 0; p < projects; p++) projectIds.push((await make.project(`Project ${p}`)).id);
     const modelIds: string[] = [];
-    for (let m = 0; m < models; m++) modelIds.push((await make.model(projectIds[m % projects], `Model ${m}`, trusts.map((t) => t.id))).id);
+    for (let m = 0; m < models; m++)
+      modelIds.push(
+        (
+          await make.model(
+            projectIds[m % projects],
+            `Model ${m}`,
+            trusts.map((t) => t.id),
+          )
+        ).id,
+      );
     const jobIds: string[] = [];
     for (let j = 0; j < jobs; j++) jobIds.push(await make.job(modelIds[j % models], [trusts[j % trusts.length].id]));
     return jobIds;
@@ -592,7 +630,10 @@ describe('nested fields are batched (no N+1)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    hub = await startTestHub(db.url, { netEndpoints: [{ name: 'net-a', endpoint: 'http://127.0.0.1:9001' }], kitSlots: ['slot-1', 'slot-2'] });
+    hub = await startTestHub(db.url, {
+      netEndpoints: [{ name: 'net-a', endpoint: 'http://127.0.0.1:9001' }],
+      kitSlots: ['slot-1', 'slot-2'],
+    });
     make = fixtures(hub);
     trusts = [await make.trust('T1'), await make.trust('T2'), await make.trust('T3')];
   });

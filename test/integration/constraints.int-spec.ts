@@ -220,7 +220,11 @@ async function attempt(pool: pg.Pool, ...statements: string[]): Promise<void> {
 async function digest(pool: pg.Pool): Promise<string> {
   const tables = ['net', 'scheduler', 'job', 'trust', 'kit_slot', 'cohort_query'];
   const parts = await Promise.all(
-    tables.map(async (table) => (await pool.query<{ d: string | null }>(`select md5(string_agg(t::text, '|' order by t::text)) as d from ${table} t`)).rows[0].d),
+    tables.map(
+      async (table) =>
+        (await pool.query<{ d: string | null }>(`select md5(string_agg(t::text, '|' order by t::text)) as d from ${table} t`))
+          .rows[0].d,
+    ),
   );
   return parts.join(',');
 }
@@ -239,7 +243,7 @@ describe('database constraints', () => {
     await db?.drop();
   });
 
-  it('accepts the valid states: a BUSY net with its own running job, a free net, jobs in every status', async () => {
+  it('accepts valid states: a BUSY net holding its own running job, a net held by a lease alone, a net taking its next job', async () => {
     const schedulers = await db.pool.query<{ status: string; jobId: string | null }>(
       'select status, job_id as "jobId" from scheduler order by id',
     );
@@ -249,7 +253,10 @@ describe('database constraints', () => {
     ]);
     // a claim lease alone holds a BUSY net, and a net may take a new job once the old one ended
     await expect(
-      attempt(db.pool, `update scheduler set status = 'BUSY', lease_until = now() + interval '1 minute' where id = '${SCHEDULER_B}'`),
+      attempt(
+        db.pool,
+        `update scheduler set status = 'BUSY', lease_until = now() + interval '1 minute' where id = '${SCHEDULER_B}'`,
+      ),
     ).resolves.toBeUndefined();
     await expect(
       attempt(
@@ -262,7 +269,10 @@ describe('database constraints', () => {
   });
 
   it.each(VIOLATIONS.map((v) => [v.name, v] as const))('refuses %s', async (_name, violation) => {
-    await expect(attempt(db.pool, violation.sql)).rejects.toMatchObject({ code: violation.code, constraint: violation.constraint });
+    await expect(attempt(db.pool, violation.sql)).rejects.toMatchObject({
+      code: violation.code,
+      constraint: violation.constraint,
+    });
     expect(await digest(db.pool)).toBe(seeded);
   });
 
@@ -276,10 +286,10 @@ describe('database constraints', () => {
         await client.query('begin');
         // deferred: the statement itself goes through…
         await expect(
-          client.query(`update scheduler set status = 'BUSY', job_id = $1, lease_until = now() + interval '1 minute' where id = $2`, [
-            jobId,
-            SCHEDULER_B,
-          ]),
+          client.query(
+            `update scheduler set status = 'BUSY', job_id = $1, lease_until = now() + interval '1 minute' where id = $2`,
+            [jobId, SCHEDULER_B],
+          ),
         ).resolves.toMatchObject({ rowCount: 1 });
         // …and the commit is refused
         await expect(client.query('commit')).rejects.toMatchObject({ code: '23503', constraint: 'scheduler_job_on_own_net_fk' });
@@ -291,7 +301,10 @@ describe('database constraints', () => {
 
     it('refuses moving a held job to another net', async () => {
       await expect(
-        attempt(db.pool, `update job set status = 'COMPLETED', completed_at = now(), net_id = '${NET_B}' where id = '${JOB_RUNNING_A}'`),
+        attempt(
+          db.pool,
+          `update job set status = 'COMPLETED', completed_at = now(), net_id = '${NET_B}' where id = '${JOB_RUNNING_A}'`,
+        ),
       ).rejects.toMatchObject({ code: '23503', constraint: 'scheduler_job_on_own_net_fk' });
     });
 

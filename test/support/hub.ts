@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { SignJWT } from 'jose';
 import request from 'supertest';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createHub } from '../../src/hub.js';
@@ -9,11 +10,23 @@ export interface GqlResponse<T = Record<string, unknown>> {
   errors?: Array<{ message: string; extensions?: { code?: string; [key: string]: unknown } }>;
 }
 
+export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
+
+/** A signed HS256 token for the test hubs (default: admin). */
+export async function testToken(roles: string[] = ['admin'], options: { expiresIn?: string; secret?: string } = {}): Promise<string> {
+  return new SignJWT({ roles })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(`test-${roles.join('-') || 'none'}`)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '1h')
+    .sign(new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET));
+}
+
 export interface TestHub {
   app: INestApplication;
   config: AppConfig;
   /** POST /graphql over supertest. */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>>;
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GqlResponse<T>>;
   /** Like gql, but fails the test on any GraphQL error. */
   gqlOk<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<T>;
   close(): Promise<void>;
@@ -31,12 +44,16 @@ export async function startTestHub(databaseUrl: string, overrides: Partial<AppCo
     reconcileIntervalMs: 0,
     netCallTimeoutMs: 2000,
     logLevel: 'silent',
+    authJwtSecret: TEST_JWT_SECRET,
     ...overrides,
   };
+  const adminToken = await testToken(['admin']);
   const app = await createHub(config, databaseUrl);
   const server = app.getHttpServer();
-  const gql: TestHub['gql'] = async (query, variables) => {
-    const response = await request(server).post('/graphql').set('content-type', 'application/json').send({ query, variables });
+  const gql: TestHub['gql'] = async (query, variables, token = adminToken) => {
+    const req = request(server).post('/graphql').set('content-type', 'application/json');
+    if (token) req.set('authorization', `Bearer ${token}`);
+    const response = await req.send({ query, variables });
     return { status: response.status, data: response.body.data, errors: response.body.errors };
   };
   return {

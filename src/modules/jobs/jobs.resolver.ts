@@ -1,4 +1,5 @@
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Allow, READERS } from '../../common/auth/roles.js';
 import { notFound } from '../../common/errors.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
 import type { GqlContext } from '../../graphql/loaders.js';
@@ -13,11 +14,13 @@ import { JobsService } from './jobs.service.js';
 export class JobsResolver {
   constructor(private readonly jobsService: JobsService) {}
 
+  @Allow(...READERS)
   @Query(() => JobModel, { nullable: true })
   job(@Args('id', { type: () => ID }, UuidPipe) id: string): Promise<JobModel | null> {
     return this.jobsService.getJob(id);
   }
 
+  @Allow(...READERS)
   @Query(() => [JobModel], { description: 'oldest first' })
   jobs(
     @Args('status', { type: () => JobStatus, nullable: true }) status?: JobStatus | null,
@@ -26,6 +29,7 @@ export class JobsResolver {
     return this.jobsService.listJobs({ status, modelId });
   }
 
+  @Allow('researcher')
   @Mutation(() => JobModel, { description: 'queues a training job for a model with approved trusts' })
   queueTraining(
     @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
@@ -34,11 +38,13 @@ export class JobsResolver {
     return this.jobsService.queueTraining(modelId, trustIds);
   }
 
+  @Allow('researcher')
   @Mutation(() => JobModel, { description: 'job → DELETED; a running job is aborted on its net' })
   removeJob(@Args('id', { type: () => ID }, UuidPipe) id: string): Promise<JobModel> {
     return this.jobsService.removeJob(id);
   }
 
+  @Allow('researcher')
   @Mutation(() => Int, { description: 'number of jobs set to DELETED' })
   removeJobsForModel(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<number> {
     return this.jobsService.removeJobsForModel(modelId);

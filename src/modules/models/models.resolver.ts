@@ -1,4 +1,5 @@
 import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Allow, READERS } from '../../common/auth/roles.js';
 import { notFound } from '../../common/errors.js';
 import { assertUuid } from '../../common/validation.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
@@ -12,31 +13,37 @@ import { ModelsService } from './models.service.js';
 export class ModelsResolver {
   constructor(private readonly models: ModelsService) {}
 
+  @Allow(...READERS)
   @Query(() => TrainingModel, { nullable: true })
   model(@Args('id', { type: () => ID }, UuidPipe) id: string): Promise<TrainingModel | null> {
     return this.models.getModel(id);
   }
 
+  @Allow(...READERS)
   @Query(() => TrainingDetailsModel, { description: "the model's project and the project's latest cohort query" })
   trainingDetails(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<TrainingDetailsModel> {
     return this.models.getRequiredTrainingDetails(modelId);
   }
 
+  @Allow('researcher')
   @Mutation(() => ProjectModel)
   createProject(@Args('input') input: CreateProjectInput): Promise<ProjectModel> {
     return this.models.createProject(input);
   }
 
+  @Allow('researcher')
   @Mutation(() => TrainingModel)
   createModel(@Args('input') input: CreateModelInput): Promise<TrainingModel> {
     return this.models.createModel({ ...input, projectId: assertUuid(input.projectId, 'projectId') });
   }
 
+  @Allow('researcher')
   @Mutation(() => CohortQueryModel)
   createCohortQuery(@Args('input') input: CreateCohortQueryInput): Promise<CohortQueryModel> {
     return this.models.createCohortQuery({ ...input, projectId: assertUuid(input.projectId, 'projectId') });
   }
 
+  @Allow()
   @Mutation(() => TrainingModel, { description: "replaces a model's approved trusts" })
   updateModelApprovedTrusts(
     @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,

@@ -1,5 +1,6 @@
 import { Args, Context, ID, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { notFound } from '../../common/errors.js';
+import { Allow, READERS } from '../../common/auth/roles.js';
 import { UuidPipe } from '../../common/uuid.pipe.js';
 import type { GqlContext } from '../../graphql/loaders.js';
 import { FlBackend } from '../../fl-backends/fl-backend.enum.js';
@@ -11,21 +12,25 @@ import { NetsService } from './nets.service.js';
 export class NetsResolver {
   constructor(private readonly netsService: NetsService) {}
 
+  @Allow(...READERS)
   @Query(() => [NetModel], { description: 'every net; NOT_FOUND when none is registered' })
   nets(): Promise<NetModel[]> {
     return this.netsService.getNets();
   }
 
+  @Allow(...READERS)
   @Query(() => NetModel, { nullable: true })
   netByName(@Args('name') name: string): Promise<NetModel | null> {
     return this.netsService.getNetByName(name);
   }
 
+  @Allow(...READERS)
   @Query(() => NetModel, { description: "the net the model's current job runs on; NOT_FOUND when none" })
   netByModel(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<NetModel> {
     return this.netsService.getNetByModelId(modelId);
   }
 
+  @Allow(...READERS)
   @Query(() => FlBackend, { description: "the given net's FL backend, else any net's" })
   flBackend(@Args('netId', { type: () => ID, nullable: true }, UuidPipe) netId?: string | null): Promise<FlBackend> {
     return this.netsService.resolveBackend(netId);

@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { DomainError, notFound } from '../../common/errors.js';
+import { normalizeName } from '../../common/validation.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import type { FlBackend } from '../../fl-backends/fl-backend.enum.js';
 import type { SchedulerModel } from '../schedulers/scheduler.model.js';
@@ -22,7 +23,8 @@ export class NetsService {
 
   /** `get_net_by_name`: the net or null. */
   async getNetByName(name: string): Promise<NetModel | null> {
-    return (await queryOne<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.name = ${name}`)) ?? null;
+    const lookup = normalizeName(name);
+    return (await queryOne<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.name = ${lookup}`)) ?? null;
   }
 
   /** `get_net_by_model_id`: the net the model's current (most recently started) running job is on. */

@@ -165,7 +165,7 @@ export class ClaimService {
             select * from unnest(${pairs.map((p) => p.jobId)}::uuid[], ${pairs.map((p) => p.schedulerId)}::uuid[],
                                  ${pairs.map((p) => p.netId)}::uuid[]) as p(job_id, scheduler_id, net_id)
           ), claimed as (
-            update job j set status = 'IN_PROGRESS', net_id = p.net_id, started_at = now(), attempts = j.attempts + 1,
+            update job j set status = 'IN_PROGRESS', net_id = p.net_id, started_at = clock_timestamp(), attempts = j.attempts + 1,
               claim_token = gen_random_uuid(), start_phase = 'CLAIMED', missing_since = null, backend_job_id = null
             from pair p where j.id = p.job_id
             returning j.*, p.scheduler_id

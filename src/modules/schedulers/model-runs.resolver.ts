@@ -1,4 +1,5 @@
 import { Args, ID, Mutation, Resolver } from '@nestjs/graphql';
+import { Allow } from '../../common/auth/roles.js';
 import { UuidPipe } from '../../common/uuid.pipe.js';
 import { ModelStatus } from '../models/model-status.js';
 import { TrainingModel } from '../models/models.model.js';
@@ -8,11 +9,13 @@ import { RunControlService } from './run-control.service.js';
 export class ModelRunsResolver {
   constructor(private readonly runControl: RunControlService) {}
 
+  @Allow('researcher')
   @Mutation(() => TrainingModel, { description: 'aborts the run on its net, removes the jobs, model → STOPPED' })
   stopTraining(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<TrainingModel> {
     return this.runControl.stopTraining(modelId);
   }
 
+  @Allow('net')
   @Mutation(() => TrainingModel, {
     description: 'a status reported by a net; ERROR, STOPPED, RESULTS_UPLOADED or RESULTS_UPLOAD_FAILED end the run and free the net',
   })

@@ -34,7 +34,7 @@ export async function endRuns(
     em,
     sql`with ended as (
           update job set status = ${jobStatus},
-            completed_at = case when ${jobStatus} = 'COMPLETED' then now() else completed_at end,
+            completed_at = case when ${jobStatus} = 'COMPLETED' then clock_timestamp() else completed_at end,
             started_at = case when ${jobStatus} = 'DELETED' then null else started_at end,
             missing_since = null
           where status = 'IN_PROGRESS'

@@ -1,4 +1,5 @@
 import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Allow, READERS } from '../../common/auth/roles.js';
 import { notFound } from '../../common/errors.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
 import type { GqlContext } from '../../graphql/loaders.js';
@@ -22,26 +23,31 @@ export class SchedulersResolver {
     private readonly runControl: RunControlService,
   ) {}
 
+  @Allow(...READERS)
   @Query(() => [SchedulerModel])
   schedulers(): Promise<SchedulerModel[]> {
     return this.nets.listSchedulers();
   }
 
+  @Allow()
   @Mutation(() => SchedulerModel, { nullable: true, description: 'claims one AVAILABLE net (held by a lease), or null' })
   claimAvailableNet(): Promise<SchedulerModel | null> {
     return this.claims.checkForAvailableNet();
   }
 
+  @Allow()
   @Mutation(() => JobModel, { nullable: true, description: 'for a claimed net, claims the oldest valid QUEUED job, or null' })
   async claimQueuedJob(@Args('schedulerId', { type: () => ID }, UuidPipe) schedulerId: string): Promise<JobModel | null> {
     return (await this.claims.checkForQueuedJobs(schedulerId))?.job ?? null;
   }
 
+  @Allow()
   @Mutation(() => SchedulerModel)
   revertSchedulerPickup(@Args('schedulerId', { type: () => ID }, UuidPipe) schedulerId: string): Promise<SchedulerModel> {
     return this.claims.revertSchedulerPickup(schedulerId);
   }
 
+  @Allow()
   @Mutation(() => JobModel, { description: 'starts a claimed job on its net; on failure the job is removed and the model set to ERROR' })
   startTraining(
     @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
@@ -51,21 +57,25 @@ export class SchedulersResolver {
     return this.training.startTraining(modelId, jobId, trustIds);
   }
 
+  @Allow('net')
   @Mutation(() => JobModel, { nullable: true, description: "the model's running job → COMPLETED, its net → AVAILABLE" })
   completeTraining(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<JobModel | null> {
     return this.training.updateFlScheduler(modelId);
   }
 
+  @Allow()
   @Mutation(() => PickupCycleResultModel, { description: 'runs one pickup cycle now' })
   runPickupCycle(): Promise<PickupCycleResultModel> {
     return this.pickup.runPickupCycle();
   }
 
+  @Allow(...READERS)
   @Query(() => DeploymentStatusModel, { description: 'whether pickup is paused for a deployment, with every net' })
   async deploymentStatus(): Promise<DeploymentStatusModel> {
     return this.runControl.getDeploymentMode();
   }
 
+  @Allow()
   @Mutation(() => DeploymentStatusModel, { description: 'on: running jobs finish, nothing new is picked up; off: pickup resumes' })
   async setDeploymentMode(@Args('enabled') enabled: boolean): Promise<DeploymentStatusModel> {
     return this.runControl.setDeploymentMode(enabled);

@@ -1,4 +1,5 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Allow, READERS } from '../../common/auth/roles.js';
 import { UuidListPipe } from '../../common/uuid.pipe.js';
 import { CreateTrustInput } from './trusts.inputs.js';
 import { TrustModel, TrustSlotNameModel } from './trust.model.js';
@@ -8,16 +9,19 @@ import { TrustsService } from './trusts.service.js';
 export class TrustsResolver {
   constructor(private readonly trustsService: TrustsService) {}
 
+  @Allow(...READERS)
   @Query(() => [TrustModel])
   trusts(): Promise<TrustModel[]> {
     return this.trustsService.listTrusts();
   }
 
+  @Allow(...READERS)
   @Query(() => [TrustSlotNameModel], { description: 'trust id → kit slot name; trusts without a slot are absent' })
   trustSlotNames(@Args('trustIds', { type: () => [ID] }, UuidListPipe) trustIds: string[]): Promise<TrustSlotNameModel[]> {
     return this.trustsService.getSlotNamesByTrustIds(trustIds);
   }
 
+  @Allow()
   @Mutation(() => TrustModel, { description: 'creates a trust bound to the lowest free kit slot' })
   createTrust(@Args('input') input: CreateTrustInput): Promise<TrustModel> {
     return this.trustsService.createTrust(input);

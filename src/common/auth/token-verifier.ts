@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { DomainError } from '../errors.js';
+import { ROLES, type Principal, type Role } from './roles.js';
+
+const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
+
+/**
+ * Verifies bearer JWTs: HS256 with AUTH_JWT_SECRET, or RS256 against
+ * AUTH_JWKS_URL (keys fetched, cached and refreshed on rotation by jose). In
+ * development without either, a random secret is made at start-up and an
+ * admin token printed, so GraphiQL stays one paste away.
+ */
+@Injectable()
+export class TokenVerifier {
+  private readonly logger = new Logger('Auth');
+  private readonly secret: Uint8Array | null;
+  private readonly jwks: JWTVerifyGetKey | null;
+  private readonly generated: boolean;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.jwks = config.authJwksUrl ? createRemoteJWKSet(new URL(config.authJwksUrl)) : null;
+    this.generated = !config.authJwtSecret && !config.authJwksUrl;
+    const secret = config.authJwtSecret ?? (this.generated ? randomBytes(32).toString('base64url') : null);
+    this.secret = secret ? new TextEncoder().encode(secret) : null;
+  }
+
+  /** In development with no auth configured: a token for the GraphiQL user. */
+  async developmentAdminToken(): Promise<string | null> {
+    if (!this.generated || !this.secret) return null;
+    return new SignJWT({ roles: ['admin'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('dev-admin')
+      .setIssuedAt()
+      .setExpirationTime('12h')
+      .sign(this.secret);
+  }
+
+  async verify(authorization: string | undefined): Promise<Principal> {
+    if (!authorization) throw unauthenticated('missing bearer token (Authorization: Bearer <jwt>)');
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!match) throw unauthenticated('the Authorization header must be "Bearer <jwt>"');
+    let payload: JWTPayload;
+    try {
+      payload = this.jwks
+        ? (await jwtVerify(match[1], this.jwks, { algorithms: ['RS256'] })).payload
+        : (await jwtVerify(match[1], this.secret as Uint8Array, { algorithms: ['HS256'] })).payload;
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'ERR_JWT_INVALID';
+      this.logger.debug(`token refused: ${code}`);
+      throw unauthenticated(code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token is not valid');
+    }
+    const claimed = Array.isArray(payload.roles) ? payload.roles : [];
+    const roles = claimed.filter((r): r is Role => typeof r === 'string' && (ROLES as string[]).includes(r));
+    return { subject: typeof payload.sub === 'string' ? payload.sub : 'unknown', roles };
+  }
+}
