@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AuditInterceptor } from './common/auth/audit.interceptor.js';
 import { AuthGuard } from './common/auth/auth.guard.js';
 import { TokenVerifier } from './common/auth/token-verifier.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
@@ -48,6 +49,7 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
       ],
     };
   }

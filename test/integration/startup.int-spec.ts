@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { migrationsList } from '../../src/database/migrations/index.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { withDatabase } from '../support/test-database-server.js';
 
@@ -41,8 +42,8 @@ describe('two instances starting at once on one empty database', () => {
     };
     hubs.push(...(await Promise.all([startTestHub(url, overrides), startTestHub(url, overrides)])));
 
-    const migrations = await pool.query('select name from mikro_orm_migrations');
-    expect(migrations.rows).toEqual([{ name: 'Migration20261128000000_init' }]);
+    const migrations = await pool.query('select name from mikro_orm_migrations order by id');
+    expect(migrations.rows).toEqual(migrationsList.map(({ name }) => ({ name })));
     const nets = await pool.query('select n.name, n.fl_backend, s.status from net n join scheduler s on s.net_id = n.id order by n.name');
     expect(nets.rows).toEqual([
       { name: 'net-1', fl_backend: 'flower', status: 'AVAILABLE' },

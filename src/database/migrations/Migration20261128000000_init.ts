@@ -48,7 +48,7 @@ create table trust (
 create table kit_slot (
   slot_name varchar(200) primary key,
   slot_number int not null constraint kit_slot_number_unique unique,
-  assigned_trust_id uuid null constraint kit_slot_trust_unique unique references trust (id) on delete set null,
+  assigned_trust_id uuid null constraint kit_slot_trust_unique unique references trust (id),
   assigned_at timestamptz null,
   constraint kit_slot_assignment_check check ((assigned_trust_id is null) = (assigned_at is null))
 );

@@ -1,4 +1,8 @@
 import { Migration20261128000000_init } from './Migration20261128000000_init.js';
+import { Migration20261128010000_audit_log } from './Migration20261128010000_audit_log.js';
 
 /** Every migration, in order. Listed explicitly: no file globbing at run time. */
-export const migrationsList = [{ name: 'Migration20261128000000_init', class: Migration20261128000000_init }];
+export const migrationsList = [
+  { name: 'Migration20261128000000_init', class: Migration20261128000000_init },
+  { name: 'Migration20261128010000_audit_log', class: Migration20261128010000_audit_log },
+];

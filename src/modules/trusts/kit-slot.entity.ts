@@ -11,7 +11,7 @@ export class KitSlotEntity {
   @Property({ type: 'integer', unique: true })
   slotNumber!: number;
 
-  @OneToOne(() => TrustEntity, { owner: true, nullable: true, unique: true, deleteRule: 'set null' })
+  @OneToOne(() => TrustEntity, { owner: true, nullable: true, unique: true })
   assignedTrust?: Rel<TrustEntity> | null;
 
   @Property({ type: 'timestamptz', nullable: true })
