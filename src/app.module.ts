@@ -8,6 +8,7 @@ import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { PickupSignal } from './common/pickup-signal.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
+import { EventsModule } from './events/events.module.js';
 import { GraphqlApiModule } from './graphql/graphql-api.module.js';
 import { HealthController } from './health.controller.js';
 import { JobsModule } from './modules/jobs/jobs.module.js';
@@ -38,6 +39,7 @@ export class AppModule {
         CoreModule.forRoot(config),
         DatabaseModule.forRoot(databaseUrl),
         ScheduleModule.forRoot(),
+        EventsModule,
         GraphqlApiModule,
         NetsModule,
         SchedulersModule,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import DataLoader from 'dataloader';
+import DataLoaderBase from 'dataloader';
 import type { Request } from 'express';
 import type { JobModel } from '../modules/jobs/job.model.js';
 import { JobsService } from '../modules/jobs/jobs.service.js';
@@ -22,6 +22,10 @@ function groupedBy<T, K extends keyof T>(rows: T[], key: K, keys: readonly T[K][
 }
 
 /** Per-request batch loaders: each nested field costs one query per request, not one per row. */
+type BatchFn<K, V> = (keys: readonly K[]) => Promise<ArrayLike<V | Error>>;
+
+type DataLoader<K, V> = DataLoaderBase<K, V>;
+
 export interface Loaders {
   net: DataLoader<string, NetModel | null>;
   schedulerByNet: DataLoader<string, SchedulerModel | null>;
@@ -34,7 +38,7 @@ export interface Loaders {
 }
 
 export interface GqlContext {
-  req: Request;
+  req?: Request;
   loaders: Loaders;
 }
 
@@ -47,18 +51,21 @@ export class LoadersFactory {
     private readonly trusts: TrustsService,
   ) {}
 
-  create(): Loaders {
+  /** `cache: false` for long-lived contexts (subscriptions): batch within a tick, never serve stale rows. */
+  create(options: { cache?: boolean } = {}): Loaders {
+    const cache = options.cache ?? true;
+    const loader = <V>(batch: BatchFn<string, V>) => new DataLoaderBase<string, V>(batch, { cache });
     return {
-      net: new DataLoader(async (ids) => byKey(await this.nets.netsByIds(ids), 'id', ids)),
-      schedulerByNet: new DataLoader(async (ids) => byKey(await this.nets.schedulersByNetIds(ids), 'netId', ids)),
-      job: new DataLoader(async (ids) => byKey(await this.jobs.listJobsByIds(ids), 'id', ids)),
-      model: new DataLoader(async (ids) => byKey(await this.models.modelsByIds(ids), 'id', ids)),
-      project: new DataLoader(async (ids) => byKey(await this.models.projectsByIds(ids), 'id', ids)),
-      trustsByJob: new DataLoader(async (ids) => groupedBy(await this.trusts.trustsByJobIds(ids), 'jobId', ids)),
-      approvedTrustsByModel: new DataLoader(async (ids) =>
+      net: loader(async (ids) => byKey(await this.nets.netsByIds(ids), 'id', ids)),
+      schedulerByNet: loader(async (ids) => byKey(await this.nets.schedulersByNetIds(ids), 'netId', ids)),
+      job: loader(async (ids) => byKey(await this.jobs.listJobsByIds(ids), 'id', ids)),
+      model: loader(async (ids) => byKey(await this.models.modelsByIds(ids), 'id', ids)),
+      project: loader(async (ids) => byKey(await this.models.projectsByIds(ids), 'id', ids)),
+      trustsByJob: loader(async (ids) => groupedBy(await this.trusts.trustsByJobIds(ids), 'jobId', ids)),
+      approvedTrustsByModel: loader(async (ids) =>
         groupedBy(await this.trusts.approvedTrustsByModelIds(ids), 'modelId', ids),
       ),
-      queuePosition: new DataLoader(async (ids) =>
+      queuePosition: loader(async (ids) =>
         byKey(await this.jobs.queuePositions(ids), 'id', ids).map((row) => row?.position ?? null),
       ),
     };

@@ -1,6 +1,7 @@
-import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { Allow, READERS } from '../../common/auth/roles.js';
 import { notFound } from '../../common/errors.js';
+import { JOB_UPDATED, LiveUpdates } from '../../events/live-updates.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
 import type { GqlContext } from '../../graphql/loaders.js';
 import { TrainingModel } from '../models/models.model.js';
@@ -12,7 +13,10 @@ import { JobsService } from './jobs.service.js';
 
 @Resolver(() => JobModel)
 export class JobsResolver {
-  constructor(private readonly jobsService: JobsService) {}
+  constructor(
+    private readonly jobsService: JobsService,
+    private readonly live: LiveUpdates,
+  ) {}
 
   @Allow(...READERS)
   @Query(() => JobModel, { nullable: true })
@@ -48,6 +52,16 @@ export class JobsResolver {
   @Mutation(() => Int, { description: 'number of jobs set to DELETED' })
   removeJobsForModel(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<number> {
     return this.jobsService.removeJobsForModel(modelId);
+  }
+
+  @Allow(...READERS)
+  @Subscription(() => JobModel, {
+    description: "each change of a job's state, in order, optionally only the jobs of one model",
+    filter: (payload: { jobUpdated: JobModel }, variables: { modelId?: string | null }) =>
+      !variables.modelId || payload.jobUpdated.modelId === variables.modelId,
+  })
+  jobUpdated(@Args('modelId', { type: () => ID, nullable: true }, UuidPipe) _modelId?: string | null): AsyncIterableIterator<unknown> {
+    return this.live.pubSub.asyncIterableIterator(JOB_UPDATED);
   }
 
   @ResolveField(() => TrainingModel)

@@ -1,6 +1,7 @@
-import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { Allow, READERS } from '../../common/auth/roles.js';
 import { notFound } from '../../common/errors.js';
+import { LiveUpdates, SCHEDULER_UPDATED } from '../../events/live-updates.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
 import type { GqlContext } from '../../graphql/loaders.js';
 import { JobModel } from '../jobs/job.model.js';
@@ -21,6 +22,7 @@ export class SchedulersResolver {
     private readonly training: TrainingService,
     private readonly pickup: PickupService,
     private readonly runControl: RunControlService,
+    private readonly live: LiveUpdates,
   ) {}
 
   @Allow(...READERS)
@@ -79,6 +81,12 @@ export class SchedulersResolver {
   @Mutation(() => DeploymentStatusModel, { description: 'on: running jobs finish, nothing new is picked up; off: pickup resumes' })
   async setDeploymentMode(@Args('enabled') enabled: boolean): Promise<DeploymentStatusModel> {
     return this.runControl.setDeploymentMode(enabled);
+  }
+
+  @Allow(...READERS)
+  @Subscription(() => SchedulerModel, { description: "each change of a net's scheduler (AVAILABLE/BUSY, its job)" })
+  schedulerUpdated(): AsyncIterableIterator<unknown> {
+    return this.live.pubSub.asyncIterableIterator(SCHEDULER_UPDATED);
   }
 
   @ResolveField(() => NetModel)

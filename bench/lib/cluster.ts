@@ -1,0 +1,105 @@
+import 'reflect-metadata';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/database/embedded-postgres.js';
+import { ensureDatabase } from '../../src/database/ensure-database.js';
+import { buildOrmOptions } from '../../src/database/mikro-orm.options.js';
+
+const TEMPLATE = 'bench_template';
+
+/**
+ * Counts the SQL statements PostgreSQL logs for databases created with
+ * `logStatements: true` (`ALTER DATABASE … SET log_statement = 'all'`, so every
+ * session on them logs every statement from its first one). PostgreSQL's
+ * stderr reaches us through startEmbeddedPostgres' `log` callback.
+ */
+export class StatementLog {
+  private chunks: string[] | null = null;
+
+  /** Fed with every chunk PostgreSQL writes to stderr. */
+  feed(chunk: string): void {
+    this.chunks?.push(chunk);
+  }
+
+  start(): void {
+    this.chunks = [];
+  }
+
+  /** Stops recording; returns the statements logged meanwhile (first line of each, whitespace collapsed). */
+  stop(): string[] {
+    const text = (this.chunks ?? []).join('\n');
+    this.chunks = null;
+    const statements: string[] = [];
+    // simple protocol: "LOG:  statement: begin"; extended protocol: "LOG:  execute <unnamed>: select …"
+    const pattern = /LOG:\s+(?:statement|execute [^:\n]*):\s*([^\n]*)/g;
+    for (const match of text.matchAll(pattern)) statements.push(match[1].replace(/\s+/g, ' ').trim());
+    return statements;
+  }
+}
+
+export interface BenchCluster {
+  readonly adminUrl: string;
+  readonly statements: StatementLog;
+  /** A fresh database copied from the migrated template; returns its URL. */
+  createDatabase(name: string, options?: { logStatements?: boolean }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** An embedded PostgreSQL of the benchmark's own, with a migrated template database. */
+export async function startBenchCluster(): Promise<BenchCluster> {
+  const dataDir = path.resolve(`.data/bench-${process.pid}`);
+  const statements = new StatementLog();
+  let handle: EmbeddedPostgresHandle;
+  try {
+    handle = await startEmbeddedPostgres({ dataDir, port: 0, ephemeral: true, log: (line) => statements.feed(line) });
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const stop = async (): Promise<void> => {
+    await handle.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await ensureDatabase(handle.adminUrl, TEMPLATE);
+    const orm = await MikroORM.init(buildOrmOptions({ clientUrl: withDatabase(handle.adminUrl, TEMPLATE) }));
+    try {
+      await orm.migrator.up();
+    } finally {
+      await orm.close();
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    adminUrl: handle.adminUrl,
+    statements,
+    createDatabase: async (name, options = {}) => {
+      await withClient(handle.adminUrl, async (client) => {
+        await client.query(`create database "${name}" template "${TEMPLATE}"`);
+        if (options.logStatements) await client.query(`alter database "${name}" set log_statement = 'all'`);
+      });
+      return withDatabase(handle.adminUrl, name);
+    },
+    stop,
+  };
+}

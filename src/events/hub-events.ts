@@ -1,0 +1,42 @@
+/** A change of a job or a scheduler, as announced by the database triggers on `fl_events`. */
+export interface JobChanged {
+  kind: 'job';
+  id: string;
+  status: string;
+  modelId: string;
+  netId: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  backendJobId: string | null;
+  attempts: number;
+}
+
+export interface SchedulerChanged {
+  kind: 'scheduler';
+  id: string;
+  status: string;
+  netId: string;
+  jobId: string | null;
+  leaseUntil: string | null;
+  updatedAt: string;
+}
+
+export type HubEvent = JobChanged | SchedulerChanged;
+
+export const EVENTS_CHANNEL = 'fl_events';
+
+export function parseHubEvent(payload: string | undefined): HubEvent | null {
+  if (!payload) return null;
+  try {
+    const event = JSON.parse(payload) as HubEvent;
+    return event.kind === 'job' || event.kind === 'scheduler' ? event : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Events that mean "a cycle could dispatch something now". */
+export function wantsPickup(event: HubEvent): boolean {
+  return event.kind === 'job' ? event.status === 'QUEUED' : event.status === 'AVAILABLE';
+}
