@@ -56,7 +56,7 @@ describe('change notifications across instances', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(clients.map((c) => c.dispose()));
+    for (const c of clients) await c.dispose();
     await hubA?.close();
     await hubB?.close();
     await net?.close();
@@ -110,10 +110,10 @@ describe('change notifications across instances', () => {
     await sleep(200); // subscribed
     const other = await s.newModel();
     await s.queue(other); // a job of another model: filtered out
-    await waitFor(async () => (net.runByModel(other) ? true : undefined), 2_000);
+    await waitFor(() => Promise.resolve(net.runByModel(other) ? true : undefined), 2_000);
     await hubA.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: other });
     await s.queue(modelId);
-    await waitFor(async () => (net.runByModel(modelId) ? true : undefined), 2_000);
+    await waitFor(() => Promise.resolve(net.runByModel(modelId) ? true : undefined), 2_000);
     await sleep(50);
     await hubA.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
     await done;
