@@ -9,8 +9,9 @@ import { PickupSignal } from './common/pickup-signal.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events/events.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
+import { loggerModule } from './observability/logging.js';
 import { GraphqlApiModule } from './graphql/graphql-api.module.js';
-import { HealthController } from './health.controller.js';
 import { JobsModule } from './modules/jobs/jobs.module.js';
 import { ModelsModule } from './modules/models/models.module.js';
 import { NetsModule } from './modules/nets/nets.module.js';
@@ -37,6 +38,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config),
+        loggerModule(config),
+        ObservabilityModule,
         DatabaseModule.forRoot(databaseUrl),
         ScheduleModule.forRoot(),
         EventsModule,
@@ -47,7 +50,6 @@ export class AppModule {
         TrustsModule,
         ModelsModule,
       ],
-      controllers: [HealthController],
       providers: [
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -1,20 +1,14 @@
-import { type INestApplication, type LogLevel } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module.js';
+import { requestIdMiddleware } from './observability/request-context.js';
 import type { AppConfig } from './config/app-config.js';
 
 /** Requests larger than this are refused before they are parsed. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-
-const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  warn: ['fatal', 'error', 'warn'],
-  error: ['fatal', 'error'],
-  silent: [],
-};
 
 /**
  * JSON bodies up to MAX_BODY_BYTES; a body the parser refuses (too large,
@@ -38,8 +32,10 @@ function jsonBodies(): (req: Request, res: Response, next: NextFunction) => void
 export async function createHub(config: AppConfig, databaseUrl: string): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), {
     bodyParser: false,
-    logger: LOG_LEVELS[config.logLevel],
+    bufferLogs: true,
   });
+  app.useLogger(app.get(PinoLogger));
+  app.use(requestIdMiddleware);
   app.use(jsonBodies());
   await app.init();
   return app;

@@ -1,11 +1,15 @@
 import 'reflect-metadata';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
 import { MikroORM } from '@mikro-orm/postgresql';
-import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/database/embedded-postgres.js';
 import { ensureDatabase } from '../../src/database/ensure-database.js';
 import { buildOrmOptions } from '../../src/database/mikro-orm.options.js';
+import { withClient } from './seed.js';
+import { sleep } from './stats.js';
 
 const TEMPLATE = 'bench_template';
 
@@ -27,20 +31,35 @@ export class StatementLog {
     this.chunks = [];
   }
 
-  /** Stops recording; returns the statements logged meanwhile (first line of each, whitespace collapsed). */
-  stop(): string[] {
+  /**
+   * Stops recording once everything sent before now has reached the log: runs
+   * a marker statement on `marker` (a connection to a logged database) and
+   * waits for it. Returns the statements logged before the marker (first line
+   * of each, whitespace collapsed).
+   */
+  async stop(marker: pg.ClientBase): Promise<string[]> {
+    const token = `bench-marker-${randomUUID()}`;
+    await marker.query(`select '${token}'`);
+    const deadline = performance.now() + 5000;
+    while (!(this.chunks ?? []).join('\n').includes(token)) {
+      if (performance.now() > deadline) throw new Error('the statement log never showed the marker: is log_statement on?');
+      await sleep(2);
+    }
     const text = (this.chunks ?? []).join('\n');
     this.chunks = null;
+    const upToMarker = text.slice(0, text.lastIndexOf('LOG:', text.indexOf(token)));
     const statements: string[] = [];
     // simple protocol: "LOG:  statement: begin"; extended protocol: "LOG:  execute <unnamed>: select …"
     const pattern = /LOG:\s+(?:statement|execute [^:\n]*):\s*([^\n]*)/g;
-    for (const match of text.matchAll(pattern)) statements.push(match[1].replace(/\s+/g, ' ').trim());
+    for (const match of upToMarker.matchAll(pattern)) statements.push(match[1].replace(/\s+/g, ' ').trim());
     return statements;
   }
 }
 
 export interface BenchCluster {
   readonly adminUrl: string;
+  /** the cluster's data directory (removed by stop) */
+  readonly dataDir: string;
   readonly statements: StatementLog;
   /** A fresh database copied from the migrated template; returns its URL. */
   createDatabase(name: string, options?: { logStatements?: boolean }): Promise<string>;
@@ -51,16 +70,6 @@ function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** An embedded PostgreSQL of the benchmark's own, with a migrated template database. */
@@ -92,6 +101,7 @@ export async function startBenchCluster(): Promise<BenchCluster> {
   }
   return {
     adminUrl: handle.adminUrl,
+    dataDir,
     statements,
     createDatabase: async (name, options = {}) => {
       await withClient(handle.adminUrl, async (client) => {

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors.js';
+import { MetricsService } from '../observability/metrics.service.js';
+import { currentRequestId } from '../observability/request-context.js';
 
 /** Enough of a net to call it. */
 export interface NetRef {
@@ -57,7 +59,10 @@ const RUN_STATUSES: ReadonlySet<string> = new Set(['PENDING', 'RUNNING', 'FINISH
  */
 @Injectable()
 export class NetClient {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {}
 
   async checkClientStatus(net: NetRef, requestId?: string): Promise<ClientStatus[]> {
     const body = await this.call(net, 'check_client_status', 'GET', '/check_client_status', undefined, requestId);
@@ -113,8 +118,20 @@ export class NetClient {
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body: unknown,
-    requestId: string = randomUUID(),
+    requestId: string = currentRequestId() ?? randomUUID(),
   ): Promise<unknown> {
+    const stopTimer = this.metrics.netCallDuration.startTimer({ call });
+    try {
+      const body_ = await this.send(net, call, method, path, body, requestId);
+      stopTimer({ outcome: 'ok' });
+      return body_;
+    } catch (error) {
+      stopTimer({ outcome: 'error' });
+      throw error;
+    }
+  }
+
+  private async send(net: NetRef, call: NetCall, method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, requestId: string): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(net.endpoint + path, {

@@ -7,7 +7,9 @@ import { PickupSignal } from '../../common/pickup-signal.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import { checkClients, policyFor } from '../../fl-backends/backend-policy.js';
 import type { FlBackend } from '../../fl-backends/fl-backend.enum.js';
-import { NetClient, type NetRef } from '../../fl-backends/net-client.js';
+import { NetCallError, NetClient, type NetRef } from '../../fl-backends/net-client.js';
+import { MetricsService } from '../../observability/metrics.service.js';
+import { currentRequestId } from '../../observability/request-context.js';
 import { JobStatus } from '../jobs/job.entity.js';
 import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
 import { ModelStatus } from '../models/model-status.js';
@@ -36,6 +38,7 @@ export class TrainingService {
     private readonly em: EntityManager,
     private readonly nets: NetClient,
     private readonly pickup: PickupSignal,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -72,7 +75,7 @@ export class TrainingService {
    */
   async prepareAndStartTraining(claim: Claim, trustIds: string[]): Promise<JobRow> {
     const { job, claimToken } = claim;
-    const requestId = randomUUID();
+    const requestId = currentRequestId() ?? randomUUID();
     let submitting = false;
     try {
       const details = await this.loadStartDetails(job.id, trustIds);
@@ -106,8 +109,11 @@ export class TrainingService {
         await this.nets.abortJob(net, backendJobId, requestId).catch(() => undefined);
         throw conflict('the job was removed or recovered while it was starting', { jobId: job.id });
       }
+      this.metrics.dispatches.inc({ backend: details.flBackend });
+      this.metrics.pickupLatency.observe((Date.now() - new Date(job.createdAt).getTime()) / 1000);
       return started;
     } catch (error) {
+      this.metrics.startFailures.inc({ reason: failureReason(error) });
       await this.failStart(claim, error, submitting);
       throw error;
     }
@@ -204,4 +210,11 @@ export class TrainingService {
     if (!model) throw notFound('Model', modelId);
     return model;
   }
+}
+
+/** A short label for why a start failed (metrics). */
+function failureReason(error: unknown): string {
+  if (error instanceof NetCallError) return `net:${error.call}`;
+  if (error instanceof DomainError) return typeof error.details?.reason === 'string' ? error.details.reason : error.code;
+  return 'internal';
 }

@@ -1,0 +1,75 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { query, sql } from '../database/sql.js';
+
+/**
+ * Prometheus metrics of this hub instance (one registry per app, so several
+ * instances in one process stay apart). Queue depth and net states are read
+ * from the database at scrape time; counters and histograms count what this
+ * instance did.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly dispatches = new Counter({
+    name: 'fl_dispatches_total',
+    help: 'jobs started on a net by this instance',
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+  });
+
+  readonly startFailures = new Counter({
+    name: 'fl_start_failures_total',
+    help: 'starts that failed, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pickupLatency = new Histogram({
+    name: 'fl_pickup_latency_seconds',
+    help: 'from a job being queued to its run being started on a net',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+    registers: [this.registry],
+  });
+
+  readonly netCallDuration = new Histogram({
+    name: 'fl_net_call_duration_seconds',
+    help: 'duration of HTTP calls to nets',
+    labelNames: ['call', 'outcome'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  constructor(private readonly em: EntityManager) {
+    collectDefaultMetrics({ register: this.registry });
+    const readStates = () =>
+      query<{ queued: number; available: number; busy: number }>(
+        this.em.fork(),
+        sql`select (select count(*)::int from job where status = 'QUEUED') as queued,
+                   count(*) filter (where status = 'AVAILABLE')::int as available,
+                   count(*) filter (where status = 'BUSY')::int as busy
+            from scheduler`,
+      ).then((rows) => rows[0]);
+    new Gauge({
+      name: 'fl_queue_depth',
+      help: 'jobs waiting in the queue',
+      registers: [this.registry],
+      async collect() {
+        this.set((await readStates()).queued);
+      },
+    });
+    new Gauge({
+      name: 'fl_nets',
+      help: 'nets by scheduler status',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        const states = await readStates();
+        this.set({ status: 'AVAILABLE' }, states.available);
+        this.set({ status: 'BUSY' }, states.busy);
+      },
+    });
+  }
+}
