@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { PickupService } from '../../src/modules/schedulers/pickup.service.js';
+import pg from 'pg';
 import { startFakeNet, type NetCallName } from '../../test/support/fake-net.js';
 import type { BenchCluster } from '../lib/cluster.js';
 import { startHub } from '../lib/hub.js';
@@ -7,7 +8,6 @@ import { fmtRatio, verdict, type Row } from '../lib/report.js';
 import { installStartedTrigger, seedFixture, withClient } from '../lib/seed.js';
 import { StartedJobs } from '../lib/started-jobs.js';
 import { fmtPercentiles, roundSummary, summarize, type Summary } from '../lib/stats.js';
-import pg from 'pg';
 
 const PICKUP_INTERVAL_MS = 1000;
 const TARGET_P99_MS = 25;
@@ -69,6 +69,10 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
   const started = await StartedJobs.listen(url);
   const raw = new pg.Client({ connectionString: url });
   await raw.connect();
+  // The hub LISTENs to its own change triggers (fl_events): with them firing, a plain INSERT would be
+  // picked up by the event path too. In replica mode this session's writes fire no triggers, so only
+  // the interval can see them — the polling-only peer.
+  await raw.query('set session_replication_role = replica');
   const hub = await startHub(url, { nets: [{ name: 'net-latency', endpoint: net.url }], pickupIntervalMs: PICKUP_INTERVAL_MS });
   try {
     const eventDriven: number[] = [];

@@ -14,7 +14,16 @@ export class DomainErrorFilter implements GqlExceptionFilter {
     if (exception instanceof GraphQLError) return exception;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const code = status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'FORBIDDEN' : status === 404 ? 'NOT_FOUND' : status < 500 ? 'BAD_USER_INPUT' : undefined;
+      const code =
+        status === 401
+          ? 'UNAUTHENTICATED'
+          : status === 403
+            ? 'FORBIDDEN'
+            : status === 404
+              ? 'NOT_FOUND'
+              : status < 500
+                ? 'BAD_USER_INPUT'
+                : undefined;
       if (code) return toGraphQLError(new DomainError(code, exception.message));
     }
     if (isDataException(exception)) {

@@ -1,12 +1,6 @@
 /** The error codes clients see in `extensions.code`. */
 export type ErrorCode =
-  | 'NOT_FOUND'
-  | 'BAD_USER_INPUT'
-  | 'CONFLICT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NET_UNAVAILABLE'
-  | 'NET_ERROR';
+  'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NET_UNAVAILABLE' | 'NET_ERROR';
 
 /** An expected failure of a use case; the GraphQL layer turns it into an error with its code. */
 export class DomainError extends Error {

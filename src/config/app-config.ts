@@ -139,7 +139,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const jwksUrl = text(env, 'AUTH_JWKS_URL');
   const jwtSecret = text(env, 'AUTH_JWT_SECRET');
   if (nodeEnv === 'production' && jwksUrl === undefined && jwtSecret === undefined) {
-    throw new ConfigError('AUTH_JWT_SECRET', 'or AUTH_JWKS_URL is required in production (every request must carry a verified token)');
+    throw new ConfigError(
+      'AUTH_JWT_SECRET',
+      'or AUTH_JWKS_URL is required in production (every request must carry a verified token)',
+    );
   }
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('AUTH_JWT_SECRET', 'must be at least 32 characters');

@@ -74,7 +74,9 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     if (this.client !== null && this.client !== client) return; // an old connection ending late
     this.client = null;
     if (this.reconnectTimer) return;
-    this.logger.warn(`change notifications lost${error instanceof Error ? `: ${error.message}` : ''}; reconnecting in ${this.reconnectDelay} ms`);
+    this.logger.warn(
+      `change notifications lost${error instanceof Error ? `: ${error.message}` : ''}; reconnecting in ${this.reconnectDelay} ms`,
+    );
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       void this.connect();

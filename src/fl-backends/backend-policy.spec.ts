@@ -9,27 +9,47 @@ describe('backend policies', () => {
   });
 
   it('NVFLARE: a no_reply client blocks the start', () => {
-    const check = checkClients(NVFLARE_POLICY, ['a', 'b'], [
-      { name: 'a', status: 'ok' },
-      { name: 'b', status: 'no_reply' },
-    ]);
+    const check = checkClients(
+      NVFLARE_POLICY,
+      ['a', 'b'],
+      [
+        { name: 'a', status: 'ok' },
+        { name: 'b', status: 'no_reply' },
+      ],
+    );
     expect(check).toEqual({ offline: ['b'], blocksStart: true });
   });
 
   it('NVFLARE: a client the net does not list counts as offline', () => {
-    expect(checkClients(NVFLARE_POLICY, ['a', 'c'], [{ name: 'a', status: 'ok' }])).toEqual({ offline: ['c'], blocksStart: true });
+    expect(checkClients(NVFLARE_POLICY, ['a', 'c'], [{ name: 'a', status: 'ok' }])).toEqual({
+      offline: ['c'],
+      blocksStart: true,
+    });
   });
 
   it('Flower: a DISCONNECTED client is reported but does not block', () => {
-    const check = checkClients(FLOWER_POLICY, ['a', 'b'], [
-      { name: 'a', status: 'CONNECTED' },
-      { name: 'b', status: 'DISCONNECTED' },
-    ]);
+    const check = checkClients(
+      FLOWER_POLICY,
+      ['a', 'b'],
+      [
+        { name: 'a', status: 'CONNECTED' },
+        { name: 'b', status: 'DISCONNECTED' },
+      ],
+    );
     expect(check).toEqual({ offline: ['b'], blocksStart: false });
   });
 
   it('all online: nothing offline, nothing blocks', () => {
-    expect(checkClients(NVFLARE_POLICY, ['a'], [{ name: 'a', status: 'ok' }, { name: 'z', status: 'no_reply' }])).toEqual({
+    expect(
+      checkClients(
+        NVFLARE_POLICY,
+        ['a'],
+        [
+          { name: 'a', status: 'ok' },
+          { name: 'z', status: 'no_reply' },
+        ],
+      ),
+    ).toEqual({
       offline: [],
       blocksStart: false,
     });

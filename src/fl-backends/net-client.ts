@@ -97,7 +97,8 @@ export class NetClient {
     const body = await this.call(net, 'list_jobs', 'GET', '/list_jobs', undefined, requestId);
     if (!Array.isArray(body)) throw new NetCallError(net.name, 'list_jobs', 'the answer is not a list');
     return body.filter(
-      (r): r is NetRun => isRecord(r) && typeof r.job_id === 'string' && typeof r.status === 'string' && RUN_STATUSES.has(r.status),
+      (r): r is NetRun =>
+        isRecord(r) && typeof r.job_id === 'string' && typeof r.status === 'string' && RUN_STATUSES.has(r.status),
     );
   }
 
@@ -131,7 +132,14 @@ export class NetClient {
     }
   }
 
-  private async send(net: NetRef, call: NetCall, method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, requestId: string): Promise<unknown> {
+  private async send(
+    net: NetRef,
+    call: NetCall,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body: unknown,
+    requestId: string,
+  ): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(net.endpoint + path, {

@@ -57,8 +57,6 @@ export const GraphqlApiModule = GraphQLModule.forRootAsync<ApolloDriverConfig>({
       },
     },
     context: ({ req, extra }: { req?: Request; extra?: WsExtra }): GqlContext & { principal?: Principal } =>
-      extra
-        ? { principal: extra.principal, loaders: loaders.create({ cache: false }) }
-        : { req, loaders: loaders.create() },
+      extra ? { principal: extra.principal, loaders: loaders.create({ cache: false }) } : { req, loaders: loaders.create() },
   }),
 });

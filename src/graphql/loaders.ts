@@ -62,9 +62,7 @@ export class LoadersFactory {
       model: loader(async (ids) => byKey(await this.models.modelsByIds(ids), 'id', ids)),
       project: loader(async (ids) => byKey(await this.models.projectsByIds(ids), 'id', ids)),
       trustsByJob: loader(async (ids) => groupedBy(await this.trusts.trustsByJobIds(ids), 'jobId', ids)),
-      approvedTrustsByModel: loader(async (ids) =>
-        groupedBy(await this.trusts.approvedTrustsByModelIds(ids), 'modelId', ids),
-      ),
+      approvedTrustsByModel: loader(async (ids) => groupedBy(await this.trusts.approvedTrustsByModelIds(ids), 'modelId', ids)),
       queuePosition: loader(async (ids) =>
         byKey(await this.jobs.queuePositions(ids), 'id', ids).map((row) => row?.position ?? null),
       ),

@@ -59,7 +59,10 @@ describe('authentication and deny-by-default authorization', () => {
   }
 
   function leaf(type: TypeRef): boolean {
-    const named = type.kind === 'NON_NULL' || type.kind === 'LIST' ? leaf(type.ofType as TypeRef) : ['SCALAR', 'ENUM'].includes(types.get(type.name as string)?.kind ?? '');
+    const named =
+      type.kind === 'NON_NULL' || type.kind === 'LIST'
+        ? leaf(type.ofType as TypeRef)
+        : ['SCALAR', 'ENUM'].includes(types.get(type.name as string)?.kind ?? '');
     return named;
   }
 
@@ -93,7 +96,10 @@ describe('authentication and deny-by-default authorization', () => {
       if (op.name === 'setDeploymentMode') continue; // would pause pickup for the rest of the file
       const admitted = await hub.gql(op.document);
       const codes = (admitted.errors ?? []).map((e) => e.extensions?.code);
-      expect({ op: op.name, codes: codes.filter((c) => c === 'FORBIDDEN' || c === 'UNAUTHENTICATED' || c === 'INTERNAL_SERVER_ERROR') }).toEqual({
+      expect({
+        op: op.name,
+        codes: codes.filter((c) => c === 'FORBIDDEN' || c === 'UNAUTHENTICATED' || c === 'INTERNAL_SERVER_ERROR'),
+      }).toEqual({
         op: op.name,
         codes: [],
       });
@@ -126,8 +132,21 @@ describe('authentication and deny-by-default authorization', () => {
     ['an expired token', async () => testToken(['admin'], { expiresIn: '-1m' })],
     ['a token signed with another secret', async () => testToken(['admin'], { secret: 'another-secret-another-secret-0123456' })],
     ['a malformed token', () => Promise.resolve('not.a.jwt')],
-    ['an unsigned token', () => Promise.resolve(`${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"roles":["admin"]}').toString('base64url')}.`)],
-    ['an RS256-less HS384 token', async () => new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'HS384' }).setExpirationTime('1h').sign(new TextEncoder().encode('test-secret-test-secret-test-secret-0123'))],
+    [
+      'an unsigned token',
+      () =>
+        Promise.resolve(
+          `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"roles":["admin"]}').toString('base64url')}.`,
+        ),
+    ],
+    [
+      'an RS256-less HS384 token',
+      async () =>
+        new SignJWT({ roles: ['admin'] })
+          .setProtectedHeader({ alg: 'HS384' })
+          .setExpirationTime('1h')
+          .sign(new TextEncoder().encode('test-secret-test-secret-test-secret-0123')),
+    ],
   ])('%s is UNAUTHENTICATED', async (_label, token) => {
     const response = await hub.gql('{ nets { name } }', undefined, await token());
     expect(response.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
@@ -145,8 +164,22 @@ describe('authentication and deny-by-default authorization', () => {
       [before],
     );
     expect(rows.rows.map(({ at: _at, ...row }) => row)).toEqual([
-      { actor: 'test-researcher', roles: ['researcher'], operation: 'createProject', target: { input: { name: 'Audited' } }, outcome: 'OK', error_code: null },
-      { actor: 'test-researcher', roles: ['researcher'], operation: 'stopTraining', target: { modelId: missing }, outcome: 'ERROR', error_code: 'NOT_FOUND' },
+      {
+        actor: 'test-researcher',
+        roles: ['researcher'],
+        operation: 'createProject',
+        target: { input: { name: 'Audited' } },
+        outcome: 'OK',
+        error_code: null,
+      },
+      {
+        actor: 'test-researcher',
+        roles: ['researcher'],
+        operation: 'stopTraining',
+        target: { modelId: missing },
+        outcome: 'ERROR',
+        error_code: 'NOT_FOUND',
+      },
     ]);
     expect(rows.rows[0].at).toBeInstanceOf(Date);
   });

@@ -69,7 +69,9 @@ describe(`${HUBS} hub instances, ${NETS} nets, ${JOBS} jobs`, () => {
     const deadline = Date.now() + 60_000;
     let counts: Record<string, number> = {};
     while (Date.now() < deadline) {
-      const { rows } = await db.pool.query<{ status: string; n: number }>('select status, count(*)::int as n from job group by status');
+      const { rows } = await db.pool.query<{ status: string; n: number }>(
+        'select status, count(*)::int as n from job group by status',
+      );
       counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
       if (counts.COMPLETED === JOBS) break;
       await sleep(100);
@@ -90,7 +92,9 @@ describe(`${HUBS} hub instances, ${NETS} nets, ${JOBS} jobs`, () => {
     expect(overlaps.rows).toEqual([]);
     // every net free, and the work spread over all of them
     const schedulers = await db.pool.query('select status, job_id, lease_until from scheduler');
-    expect(schedulers.rows).toEqual(Array.from({ length: NETS }, () => ({ status: 'AVAILABLE', job_id: null, lease_until: null })));
+    expect(schedulers.rows).toEqual(
+      Array.from({ length: NETS }, () => ({ status: 'AVAILABLE', job_id: null, lease_until: null })),
+    );
     for (const net of nets) expect(net.submitCount()).toBeGreaterThan(0);
   });
 });

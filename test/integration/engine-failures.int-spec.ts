@@ -56,15 +56,18 @@ describe.each(['nvflare', 'flower'] as const)('a failing start (%s)', (backend) 
     ['a malformed client list', 'check_client_status', { status: 200, body: 'not json' }],
   ];
 
-  it.each(faults)('%s: the job is removed, the model errors, the net is free, the cycle reports it', async (_label, call, fault) => {
-    const modelId = await s.newModel();
-    const jobId = await s.queue(modelId);
-    net.fail(call, fault);
-    const { runPickupCycle } = await hub.gqlOk('mutation { runPickupCycle { started { id } failed { id status } } }');
-    expect(runPickupCycle).toEqual({ started: [], failed: [{ id: jobId, status: 'DELETED' }] });
-    await expectCleanFailure(modelId, jobId);
-    expect(net.submitCount(modelId)).toBe(0);
-  });
+  it.each(faults)(
+    '%s: the job is removed, the model errors, the net is free, the cycle reports it',
+    async (_label, call, fault) => {
+      const modelId = await s.newModel();
+      const jobId = await s.queue(modelId);
+      net.fail(call, fault);
+      const { runPickupCycle } = await hub.gqlOk('mutation { runPickupCycle { started { id } failed { id status } } }');
+      expect(runPickupCycle).toEqual({ started: [], failed: [{ id: jobId, status: 'DELETED' }] });
+      await expectCleanFailure(modelId, jobId);
+      expect(net.submitCount(modelId)).toBe(0);
+    },
+  );
 
   it('connection refused: startTraining answers NET_UNAVAILABLE naming the net and the call', async () => {
     const modelId = await s.newModel();
@@ -72,11 +75,14 @@ describe.each(['nvflare', 'flower'] as const)('a failing start (%s)', (backend) 
     const { claimAvailableNet } = await hub.gqlOk('mutation { claimAvailableNet { id } }');
     await hub.gqlOk('mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { id } }', { id: claimAvailableNet.id });
     await net.stop();
-    const response = await hub.gql('mutation($m: ID!, $j: ID!, $t: [ID!]!) { startTraining(modelId: $m, jobId: $j, trustIds: $t) { id } }', {
-      m: modelId,
-      j: jobId,
-      t: s.trustIds,
-    });
+    const response = await hub.gql(
+      'mutation($m: ID!, $j: ID!, $t: [ID!]!) { startTraining(modelId: $m, jobId: $j, trustIds: $t) { id } }',
+      {
+        m: modelId,
+        j: jobId,
+        t: s.trustIds,
+      },
+    );
     expect(response.errors?.[0].extensions).toMatchObject({ code: 'NET_UNAVAILABLE', net: 'net-1', call: 'check_client_status' });
     expect(response.errors?.[0].message).toMatch(/net-1.*connection refused/);
     await expectCleanFailure(modelId, jobId);
@@ -141,19 +147,25 @@ describe.each(['nvflare', 'flower'] as const)('a failing start (%s)', (backend) 
 
   it('a start that lacks a cohort query or a kit slot fails with a clear error and no net call', async () => {
     const { createProject } = await hub.gqlOk('mutation { createProject(input: { name: "no cohort" }) { id } }');
-    const { createModel } = await hub.gqlOk('mutation($p: ID!, $t: [ID!]!) { createModel(input: { projectId: $p, name: "m", approvedTrustIds: $t }) { id } }', {
-      p: createProject.id,
-      t: s.trustIds,
-    });
+    const { createModel } = await hub.gqlOk(
+      'mutation($p: ID!, $t: [ID!]!) { createModel(input: { projectId: $p, name: "m", approvedTrustIds: $t }) { id } }',
+      {
+        p: createProject.id,
+        t: s.trustIds,
+      },
+    );
     const jobId = await s.queue(createModel.id);
     const before = net.requests.length;
     const { claimAvailableNet } = await hub.gqlOk('mutation { claimAvailableNet { id } }');
     await hub.gqlOk('mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { id } }', { id: claimAvailableNet.id });
-    const response = await hub.gql('mutation($m: ID!, $j: ID!, $t: [ID!]!) { startTraining(modelId: $m, jobId: $j, trustIds: $t) { id } }', {
-      m: createModel.id,
-      j: jobId,
-      t: s.trustIds,
-    });
+    const response = await hub.gql(
+      'mutation($m: ID!, $j: ID!, $t: [ID!]!) { startTraining(modelId: $m, jobId: $j, trustIds: $t) { id } }',
+      {
+        m: createModel.id,
+        j: jobId,
+        t: s.trustIds,
+      },
+    );
     expect(response.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     expect(response.errors?.[0].message).toMatch(/cohort query/);
     expect(net.requests.length).toBe(before);

@@ -45,10 +45,20 @@ describe('recovery, reconcile, stop and status reports', () => {
   });
 
   const scheduler = async () =>
-    (await db.pool.query<{ status: string; job_id: string | null; sweep_pending: boolean }>('select status, job_id, sweep_pending from scheduler')).rows[0];
+    (
+      await db.pool.query<{ status: string; job_id: string | null; sweep_pending: boolean }>(
+        'select status, job_id, sweep_pending from scheduler',
+      )
+    ).rows[0];
   const jobRow = async (id: string) =>
-    (await db.pool.query<{ status: string; net_id: string | null; attempts: number }>('select status, net_id, attempts from job where id = $1', [id])).rows[0];
-  const modelStatus = async (id: string) => (await db.pool.query<{ status: string }>('select status from model where id = $1', [id])).rows[0].status;
+    (
+      await db.pool.query<{ status: string; net_id: string | null; attempts: number }>(
+        'select status, net_id, attempts from job where id = $1',
+        [id],
+      )
+    ).rows[0];
+  const modelStatus = async (id: string) =>
+    (await db.pool.query<{ status: string }>('select status from model where id = $1', [id])).rows[0].status;
   const start = async (modelId: string) => {
     const jobId = await s.queue(modelId);
     const { runPickupCycle } = await hub.gqlOk('mutation { runPickupCycle { started { id backendJobId } } }');
@@ -157,7 +167,10 @@ describe('recovery, reconcile, stop and status reports', () => {
     const modelId = await s.newModel();
     const { jobId } = await start(modelId);
     const report = (status: string) =>
-      hub.gql('mutation($m: ID!, $s: ModelStatus!) { updateModelStatus(modelId: $m, status: $s) { status } }', { m: modelId, s: status });
+      hub.gql('mutation($m: ID!, $s: ModelStatus!) { updateModelStatus(modelId: $m, status: $s) { status } }', {
+        m: modelId,
+        s: status,
+      });
     expect((await report('RUNNING')).data?.updateModelStatus).toEqual({ status: 'RUNNING' });
     expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: jobId });
     expect((await report('RESULTS_UPLOADED')).data?.updateModelStatus).toEqual({ status: 'RESULTS_UPLOADED' });
@@ -169,14 +182,18 @@ describe('recovery, reconcile, stop and status reports', () => {
     const other = await s.newModel();
     await start(other);
     await hub.gqlOk('mutation($m: ID!) { stopTraining(modelId: $m) { status } }', { m: other });
-    const late = await hub.gqlOk('mutation($m: ID!) { updateModelStatus(modelId: $m, status: RESULTS_UPLOADED) { status } }', { m: other });
+    const late = await hub.gqlOk('mutation($m: ID!) { updateModelStatus(modelId: $m, status: RESULTS_UPLOADED) { status } }', {
+      m: other,
+    });
     expect(late.updateModelStatus.status).toBe('STOPPED');
   });
 
   it('deployment mode: running jobs go on, nothing new is picked up until it is turned off', async () => {
     const modelId = await s.newModel();
     const jobId = await s.queue(modelId);
-    const { setDeploymentMode } = await hub.gqlOk('mutation { setDeploymentMode(enabled: true) { enabled since busyNets schedulers { status } } }');
+    const { setDeploymentMode } = await hub.gqlOk(
+      'mutation { setDeploymentMode(enabled: true) { enabled since busyNets schedulers { status } } }',
+    );
     expect(setDeploymentMode).toMatchObject({ enabled: true, busyNets: 0 });
     expect((await hub.gqlOk('mutation { runPickupCycle { started { id } } }')).runPickupCycle.started).toEqual([]);
     expect(await hub.gqlOk('mutation { claimAvailableNet { id } }')).toEqual({ claimAvailableNet: null });

@@ -46,15 +46,19 @@ describe('claim and start on a net', () => {
   });
 
   const schedulerStates = async () =>
-    (await db.pool.query<{ name: string; status: string; job_id: string | null; lease_until: Date | null }>(
-      `select n.name, s.status, s.job_id, s.lease_until from scheduler s join net n on n.id = s.net_id order by n.name`,
-    )).rows;
+    (
+      await db.pool.query<{ name: string; status: string; job_id: string | null; lease_until: Date | null }>(
+        `select n.name, s.status, s.job_id, s.lease_until from scheduler s join net n on n.id = s.net_id order by n.name`,
+      )
+    ).rows;
 
   it('runs the seed steps: claimAvailableNet → claimQueuedJob → startTraining → completeTraining', async () => {
     const modelId = await s.newModel();
     const jobId = await s.queue(modelId);
 
-    const { claimAvailableNet } = await hub.gqlOk('mutation { claimAvailableNet { id status net { name endpoint } job { id } } }');
+    const { claimAvailableNet } = await hub.gqlOk(
+      'mutation { claimAvailableNet { id status net { name endpoint } job { id } } }',
+    );
     expect(claimAvailableNet.status).toBe('BUSY');
     expect(claimAvailableNet.job).toBeNull();
     const net = claimAvailableNet.net.name === 'net-a' ? netA : netB;
@@ -62,7 +66,12 @@ describe('claim and start on a net', () => {
     const { claimQueuedJob } = await hub.gqlOk(`mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { ${JOB_FIELDS} } }`, {
       id: claimAvailableNet.id,
     });
-    expect(claimQueuedJob).toMatchObject({ id: jobId, status: 'IN_PROGRESS', attempts: 1, net: { name: claimAvailableNet.net.name } });
+    expect(claimQueuedJob).toMatchObject({
+      id: jobId,
+      status: 'IN_PROGRESS',
+      attempts: 1,
+      net: { name: claimAvailableNet.net.name },
+    });
 
     const { startTraining } = await hub.gqlOk(
       `mutation($m: ID!, $j: ID!, $t: [ID!]!) { startTraining(modelId: $m, jobId: $j, trustIds: $t) { ${JOB_FIELDS} } }`,
@@ -83,7 +92,9 @@ describe('claim and start on a net', () => {
     const lease = (await schedulerStates()).find((r) => r.name === claimAvailableNet.net.name);
     expect(lease).toMatchObject({ status: 'BUSY', job_id: jobId, lease_until: null });
 
-    const { completeTraining } = await hub.gqlOk(`mutation($m: ID!) { completeTraining(modelId: $m) { ${JOB_FIELDS} } }`, { m: modelId });
+    const { completeTraining } = await hub.gqlOk(`mutation($m: ID!) { completeTraining(modelId: $m) { ${JOB_FIELDS} } }`, {
+      m: modelId,
+    });
     expect(completeTraining.status).toBe('COMPLETED');
     expect(completeTraining.completedAt).not.toBeNull();
     expect((await schedulerStates()).every((r) => r.status === 'AVAILABLE' && r.job_id === null)).toBe(true);
@@ -115,7 +126,9 @@ describe('claim and start on a net', () => {
     const { runPickupCycle } = await hub.gqlOk(`mutation { runPickupCycle { started { ${JOB_FIELDS} } failed { id } } }`);
     expect(runPickupCycle.failed).toEqual([]);
     expect(runPickupCycle.started.map((j: { id: string }) => j.id).sort()).toEqual(jobs.slice(0, 2).sort());
-    expect(new Set(runPickupCycle.started.map((j: { net: { name: string } }) => j.net.name))).toEqual(new Set(['net-a', 'net-b']));
+    expect(new Set(runPickupCycle.started.map((j: { net: { name: string } }) => j.net.name))).toEqual(
+      new Set(['net-a', 'net-b']),
+    );
 
     const { jobs: queued } = await hub.gqlOk('{ jobs(status: QUEUED) { id queuePosition } }');
     expect(queued).toEqual(jobs.slice(2).map((id, i) => ({ id, queuePosition: i + 1 })));
@@ -140,7 +153,9 @@ describe('claim and start on a net', () => {
       m: badModel,
       t: [s.trustIds[0]],
     });
-    await db.pool.query(`update scheduler set status = 'BUSY', lease_until = now() + interval '1 hour' where net_id = (select id from net where name = 'net-b')`);
+    await db.pool.query(
+      `update scheduler set status = 'BUSY', lease_until = now() + interval '1 hour' where net_id = (select id from net where name = 'net-b')`,
+    );
 
     const { runPickupCycle } = await hub.gqlOk('mutation { runPickupCycle { started { id net { name } } failed { id } } }');
     expect(runPickupCycle.started).toEqual([{ id: goodJob, net: { name: 'net-a' } }]);

@@ -68,7 +68,9 @@ describe('change notifications across instances', () => {
     const queuedAt = Date.now();
     const jobId = await s.queue(modelId);
     const startedAfterMs = await waitFor(async () => {
-      const { rows } = await db.pool.query<{ backend_job_id: string | null }>('select backend_job_id from job where id = $1', [jobId]);
+      const { rows } = await db.pool.query<{ backend_job_id: string | null }>('select backend_job_id from job where id = $1', [
+        jobId,
+      ]);
       return rows[0].backend_job_id ? Date.now() - queuedAt : undefined;
     }, 5_000);
     expect(startedAfterMs).toBeLessThan(1_000);
@@ -95,7 +97,10 @@ describe('change notifications across instances', () => {
     const errors: unknown[] = [];
     const done = new Promise<void>((resolve) => {
       client.subscribe<{ jobUpdated: (typeof seen)[number] }>(
-        { query: 'subscription($m: ID) { jobUpdated(modelId: $m) { id status backendJobId model { id } } }', variables: { m: modelId } },
+        {
+          query: 'subscription($m: ID) { jobUpdated(modelId: $m) { id status backendJobId model { id } } }',
+          variables: { m: modelId },
+        },
         {
           next: (message) => {
             if (message.data) seen.push(message.data.jobUpdated);
@@ -129,7 +134,10 @@ describe('change notifications across instances', () => {
     const anonymous = wsClient(urlB, null);
     clients.push(anonymous);
     const refused = await new Promise<unknown>((resolve) => {
-      anonymous.subscribe({ query: 'subscription { schedulerUpdated { id } }' }, { next: () => undefined, error: resolve, complete: () => resolve(null) });
+      anonymous.subscribe(
+        { query: 'subscription { schedulerUpdated { id } }' },
+        { next: () => undefined, error: resolve, complete: () => resolve(null) },
+      );
     });
     expect(refused).toBeTruthy();
 

@@ -74,9 +74,14 @@ describe('metrics, health and request ids', () => {
       .post('/graphql')
       .set('authorization', `Bearer ${await testToken(['admin'])}`)
       .set('x-request-id', 'trace-me-123')
-      .send({ query: 'mutation($m: ID!, $t: [ID!]!) { queueTraining(modelId: $m, trustIds: $t) { id } }', variables: { m: modelId, t: s.trustIds } })
+      .send({
+        query: 'mutation($m: ID!, $t: [ID!]!) { queueTraining(modelId: $m, trustIds: $t) { id } }',
+        variables: { m: modelId, t: s.trustIds },
+      })
       .expect('x-request-id', 'trace-me-123');
-    await hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: (await db.pool.query("select model_id from job where status = 'IN_PROGRESS'")).rows[0]?.model_id ?? modelId });
+    await hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', {
+      m: (await db.pool.query("select model_id from job where status = 'IN_PROGRESS'")).rows[0]?.model_id ?? modelId,
+    });
     const response = await request(hub.app.getHttpServer())
       .post('/graphql')
       .set('authorization', `Bearer ${await testToken(['admin'])}`)

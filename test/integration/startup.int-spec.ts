@@ -44,7 +44,9 @@ describe('two instances starting at once on one empty database', () => {
 
     const migrations = await pool.query('select name from mikro_orm_migrations order by id');
     expect(migrations.rows).toEqual(migrationsList.map(({ name }) => ({ name })));
-    const nets = await pool.query('select n.name, n.fl_backend, s.status from net n join scheduler s on s.net_id = n.id order by n.name');
+    const nets = await pool.query(
+      'select n.name, n.fl_backend, s.status from net n join scheduler s on s.net_id = n.id order by n.name',
+    );
     expect(nets.rows).toEqual([
       { name: 'net-1', fl_backend: 'flower', status: 'AVAILABLE' },
       { name: 'net-2', fl_backend: 'flower', status: 'AVAILABLE' },

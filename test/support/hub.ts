@@ -13,7 +13,10 @@ export interface GqlResponse<T = Record<string, unknown>> {
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 
 /** A signed HS256 token for the test hubs (default: admin). */
-export async function testToken(roles: string[] = ['admin'], options: { expiresIn?: string; secret?: string } = {}): Promise<string> {
+export async function testToken(
+  roles: string[] = ['admin'],
+  options: { expiresIn?: string; secret?: string } = {},
+): Promise<string> {
   return new SignJWT({ roles })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(`test-${roles.join('-') || 'none'}`)
@@ -26,7 +29,11 @@ export interface TestHub {
   app: INestApplication;
   config: AppConfig;
   /** POST /graphql over supertest. */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GqlResponse<T>>;
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+  ): Promise<GqlResponse<T>>;
   /** Like gql, but fails the test on any GraphQL error. */
   gqlOk<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<T>;
   close(): Promise<void>;

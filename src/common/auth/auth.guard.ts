@@ -27,7 +27,11 @@ export class AuthGuard implements CanActivate {
     if (!allowed) {
       throw new DomainError('FORBIDDEN', `${info.parentType.name}.${info.fieldName} declares no roles and is refused`);
     }
-    const ctx = gql.getContext<{ req?: AuthenticatedRequest; principal?: Principal; connectionParams?: Record<string, unknown> }>();
+    const ctx = gql.getContext<{
+      req?: AuthenticatedRequest;
+      principal?: Principal;
+      connectionParams?: Record<string, unknown>;
+    }>();
     const principal = ctx.principal ?? ctx.req?.principal ?? (await this.tokens.verify(ctx.req?.headers.authorization));
     if (ctx.req) ctx.req.principal = principal;
     if (!principal.roles.includes('admin') && !principal.roles.some((r) => allowed.includes(r))) {

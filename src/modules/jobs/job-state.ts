@@ -19,8 +19,8 @@ export function canJobMove(from: JobStatus, to: JobStatus): boolean {
 }
 
 /** Statuses from which a job may still be removed. */
-export const REMOVABLE_JOB_STATUSES: readonly JobStatus[] = (Object.keys(JOB_TRANSITIONS) as JobStatus[]).filter(
-  (s) => canJobMove(s, DELETED),
+export const REMOVABLE_JOB_STATUSES: readonly JobStatus[] = (Object.keys(JOB_TRANSITIONS) as JobStatus[]).filter((s) =>
+  canJobMove(s, DELETED),
 );
 
 /** Jobs that still hold or wait for a net. */

@@ -60,7 +60,9 @@ export class JobsResolver {
     filter: (payload: { jobUpdated: JobModel }, variables: { modelId?: string | null }) =>
       !variables.modelId || payload.jobUpdated.modelId === variables.modelId,
   })
-  jobUpdated(@Args('modelId', { type: () => ID, nullable: true }, UuidPipe) _modelId?: string | null): AsyncIterableIterator<unknown> {
+  jobUpdated(
+    @Args('modelId', { type: () => ID, nullable: true }, UuidPipe) _modelId?: string | null,
+  ): AsyncIterableIterator<unknown> {
     return this.live.pubSub.asyncIterableIterator(JOB_UPDATED);
   }
 

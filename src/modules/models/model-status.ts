@@ -17,12 +17,7 @@ export enum ModelStatus {
 const { PENDING, INITIATED, PREPARED, RUNNING, RESULTS_UPLOADED, RESULTS_UPLOAD_FAILED, STOPPED, ERROR } = ModelStatus;
 
 /** Statuses that end a training run: entering one completes the job and frees its net. */
-export const RUN_ENDING_STATUSES: ReadonlySet<ModelStatus> = new Set([
-  ERROR,
-  STOPPED,
-  RESULTS_UPLOADED,
-  RESULTS_UPLOAD_FAILED,
-]);
+export const RUN_ENDING_STATUSES: ReadonlySet<ModelStatus> = new Set([ERROR, STOPPED, RESULTS_UPLOADED, RESULTS_UPLOAD_FAILED]);
 
 /** Statuses a net may report for a model, by current status. */
 const REPORTED_TRANSITIONS: Readonly<Record<ModelStatus, readonly ModelStatus[]>> = {

@@ -64,4 +64,3 @@ export class ModelsResolver {
     return loaders.approvedTrustsByModel.load(model.id);
   }
 }
-

@@ -45,11 +45,17 @@ export class NetsService {
   async resolveBackend(netId?: string | null): Promise<FlBackend> {
     const em = this.em.fork();
     if (netId) {
-      const net = await queryOne<{ flBackend: FlBackend }>(em, sql`select fl_backend as "flBackend" from net where id = ${netId}`);
+      const net = await queryOne<{ flBackend: FlBackend }>(
+        em,
+        sql`select fl_backend as "flBackend" from net where id = ${netId}`,
+      );
       if (!net) throw notFound('Net', netId);
       return net.flBackend;
     }
-    const any = await queryOne<{ flBackend: FlBackend }>(em, sql`select fl_backend as "flBackend" from net order by name limit 1`);
+    const any = await queryOne<{ flBackend: FlBackend }>(
+      em,
+      sql`select fl_backend as "flBackend" from net order by name limit 1`,
+    );
     if (!any) throw new DomainError('NOT_FOUND', 'no FL net is registered, so no FL backend can be resolved (set NET_ENDPOINTS)');
     return any.flBackend;
   }
@@ -66,6 +72,9 @@ export class NetsService {
   }
 
   async schedulersByNetIds(netIds: readonly string[]): Promise<SchedulerModel[]> {
-    return query<SchedulerModel>(this.em.fork(), sql`select ${SCHEDULER_COLUMNS} from scheduler s where s.net_id = any(${netIds}::uuid[])`);
+    return query<SchedulerModel>(
+      this.em.fork(),
+      sql`select ${SCHEDULER_COLUMNS} from scheduler s where s.net_id = any(${netIds}::uuid[])`,
+    );
   }
 }

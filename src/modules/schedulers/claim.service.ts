@@ -71,7 +71,13 @@ export class ClaimService {
   /** `check_for_queued_jobs`: for a net claimed by `checkForAvailableNet`, claims the oldest valid QUEUED job. */
   async checkForQueuedJobs(schedulerId: string): Promise<Claim | null> {
     return this.em.fork().transactional(async (em) => {
-      const scheduler = await queryOne<{ id: string; netId: string; status: string; jobId: string | null; sweepPending: boolean }>(
+      const scheduler = await queryOne<{
+        id: string;
+        netId: string;
+        status: string;
+        jobId: string | null;
+        sweepPending: boolean;
+      }>(
         em,
         sql`select id, net_id as "netId", status, job_id as "jobId", sweep_pending as "sweepPending"
             from scheduler where id = ${schedulerId} for update`,

@@ -62,7 +62,13 @@ export class JobRemovalService {
     for (const run of live) {
       const mayRunOnNet = run.phase !== 'CLAIMED';
       removed.push(
-        ...(await endRuns(em, { jobId: run.jobId }, JobStatus.DELETED, modelStatus, mayRunOnNet ? { leaseMs: this.config.netLeaseMs } : undefined)),
+        ...(await endRuns(
+          em,
+          { jobId: run.jobId },
+          JobStatus.DELETED,
+          modelStatus,
+          mayRunOnNet ? { leaseMs: this.config.netLeaseMs } : undefined,
+        )),
       );
     }
     removed.push(

@@ -17,7 +17,8 @@ export class ModelRunsResolver {
 
   @Allow('net')
   @Mutation(() => TrainingModel, {
-    description: 'a status reported by a net; ERROR, STOPPED, RESULTS_UPLOADED or RESULTS_UPLOAD_FAILED end the run and free the net',
+    description:
+      'a status reported by a net; ERROR, STOPPED, RESULTS_UPLOADED or RESULTS_UPLOAD_FAILED end the run and free the net',
   })
   updateModelStatus(
     @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,

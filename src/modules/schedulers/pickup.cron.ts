@@ -28,14 +28,20 @@ export class PickupCron implements OnApplicationBootstrap, OnApplicationShutdown
 
   onApplicationBootstrap(): void {
     if (this.config.pickupIntervalMs > 0) {
-      this.registry.addInterval('pickup', setInterval(() => this.tick(), this.config.pickupIntervalMs));
+      this.registry.addInterval(
+        'pickup',
+        setInterval(() => this.tick(), this.config.pickupIntervalMs),
+      );
       this.unsubscribe = this.signal.onRequest(() => this.tick());
       this.tick();
     } else {
       this.logger.log('automatic pickup is off (PICKUP_INTERVAL_MS=0)');
     }
     if (this.config.reconcileIntervalMs > 0) {
-      this.registry.addInterval('reconcile', setInterval(() => void this.reconcile(), this.config.reconcileIntervalMs));
+      this.registry.addInterval(
+        'reconcile',
+        setInterval(() => void this.reconcile(), this.config.reconcileIntervalMs),
+      );
     }
   }
 

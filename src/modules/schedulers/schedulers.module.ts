@@ -30,6 +30,14 @@ import { TrainingService } from './training.service.js';
     ModelRunsResolver,
     DeploymentStatusResolver,
   ],
-  exports: [ClaimService, TrainingService, RecoveryService, ReconcileService, JobRemovalService, PickupService, RunControlService],
+  exports: [
+    ClaimService,
+    TrainingService,
+    RecoveryService,
+    ReconcileService,
+    JobRemovalService,
+    PickupService,
+    RunControlService,
+  ],
 })
 export class SchedulersModule {}

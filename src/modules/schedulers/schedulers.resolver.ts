@@ -50,7 +50,9 @@ export class SchedulersResolver {
   }
 
   @Allow()
-  @Mutation(() => JobModel, { description: 'starts a claimed job on its net; on failure the job is removed and the model set to ERROR' })
+  @Mutation(() => JobModel, {
+    description: 'starts a claimed job on its net; on failure the job is removed and the model set to ERROR',
+  })
   startTraining(
     @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
     @Args('jobId', { type: () => ID }, UuidPipe) jobId: string,
@@ -78,7 +80,9 @@ export class SchedulersResolver {
   }
 
   @Allow()
-  @Mutation(() => DeploymentStatusModel, { description: 'on: running jobs finish, nothing new is picked up; off: pickup resumes' })
+  @Mutation(() => DeploymentStatusModel, {
+    description: 'on: running jobs finish, nothing new is picked up; off: pickup resumes',
+  })
   async setDeploymentMode(@Args('enabled') enabled: boolean): Promise<DeploymentStatusModel> {
     return this.runControl.setDeploymentMode(enabled);
   }

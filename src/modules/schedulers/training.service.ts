@@ -48,7 +48,9 @@ export class TrainingService {
    */
   async startTraining(modelId: string, jobId: string, trustIds: string[]): Promise<JobRow> {
     const em = this.em.fork();
-    const row = await queryOne<JobRow & { claimToken: string | null; phase: string | null; trustIds: string[]; schedulerId: string | null }>(
+    const row = await queryOne<
+      JobRow & { claimToken: string | null; phase: string | null; trustIds: string[]; schedulerId: string | null }
+    >(
       em,
       sql`select ${JOB_COLUMNS}, j.claim_token as "claimToken", j.start_phase as phase,
             array(select trust_id::text from job_trust where job_id = j.id) as "trustIds",
@@ -57,7 +59,9 @@ export class TrainingService {
     );
     if (!row || row.modelId !== modelId) throw notFound(`Job ${jobId} of model`, modelId);
     if (row.status !== JobStatus.IN_PROGRESS || row.phase !== 'CLAIMED' || row.claimToken === null) {
-      throw conflict('the job is not claimed on a net and waiting to start (claim it with claimQueuedJob)', { status: row.status });
+      throw conflict('the job is not claimed on a net and waiting to start (claim it with claimQueuedJob)', {
+        status: row.status,
+      });
     }
     const expected = new Set(row.trustIds);
     if (trustIds.length !== expected.size || !trustIds.every((t) => expected.has(t))) {
@@ -92,7 +96,9 @@ export class TrainingService {
         });
       }
       if (clients.offline.length > 0) {
-        this.logger.warn(`net "${net.name}" (${policy.backend}): starting job ${job.id} with offline clients ${clients.offline.join(', ')}`);
+        this.logger.warn(
+          `net "${net.name}" (${policy.backend}): starting job ${job.id} with offline clients ${clients.offline.join(', ')}`,
+        );
       }
       await this.nets.uploadApp(
         net,
