@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { loadConfig } from '../../src/config/app-config.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startTestHub, testToken, type TestHub } from '../support/hub.js';
+
+const nested = (depth: number): string => {
+  let selection = 'id';
+  for (let i = 0; i < depth; i++) selection = i % 2 === 0 ? `net { scheduler { ${selection} } }` : `job { ${selection} }`;
+  return `{ schedulers { ${selection} } }`;
+};
+
+describe('request limits, refused before any resolver runs', () => {
+  let db: TestDatabase;
+  let hub: TestHub;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    hub = await startTestHub(db.url, { netEndpoints: [{ name: 'net-1', endpoint: 'http://127.0.0.1:9' }] });
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    await db?.drop();
+  });
+
+  async function expectRefused(query: string, pattern: RegExp): Promise<void> {
+    const auditBefore = (await db.pool.query('select count(*)::int as n from audit_log')).rows[0].n;
+    const response = await hub.gql(query);
+    expect(response.status).toBeLessThan(500);
+    expect(response.data ?? null).toBeNull();
+    expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(response.errors?.map((e) => e.message).join(' ')).toMatch(pattern);
+    // no resolver ran: not even an audit entry for a mutation
+    expect((await db.pool.query('select count(*)::int as n from audit_log')).rows[0].n).toBe(auditBefore);
+  }
+
+  it('accepts a reasonable nesting', async () => {
+    const response = await hub.gql(nested(2));
+    expect(response.errors).toBeUndefined();
+  });
+
+  it('refuses deep nesting', () => expectRefused(nested(6), /deeper than 8/));
+
+  it('refuses an alias flood', () =>
+    expectRefused(
+      `mutation { ${Array.from({ length: 25 }, (_, i) => `a${i}: createProject(input: { name: "p${i}" }) { id }`).join(' ')} }`,
+      /aliases/,
+    ));
+
+  it('refuses a field flood (through fragments)', () =>
+    expectRefused(
+      `fragment F on Net { ${Array.from({ length: 50 }, () => 'id name endpoint').join(' ')} } { nets { ...F ...F ...F } }`,
+      /more than 400 fields/,
+    ));
+
+  it('refuses batched operations', async () => {
+    const response = await request(hub.app.getHttpServer())
+      .post('/graphql')
+      .set('authorization', `Bearer ${await testToken(['admin'])}`)
+      .set('content-type', 'application/json')
+      .send(JSON.stringify([{ query: '{ nets { id } }' }, { query: '{ trusts { id } }' }]));
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(response.body)).not.toContain('INTERNAL_SERVER_ERROR');
+  });
+
+  it('refuses an over-long id list', () =>
+    hub
+      .gql(
+        `{ trustSlotNames(trustIds: [${Array.from({ length: 501 }, () => '"4b7c6f4e-9a2f-4c1e-8d55-3a9f0e0b1c2d"').join(',')}]) { slotName } }`,
+      )
+      .then((response) => expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT')));
+});
+
+describe('production mode', () => {
+  it('refuses to start without authentication configured, and without a database URL', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://h/db' })).toThrow(/AUTH_JWT_SECRET/);
+    expect(() => loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(40) })).toThrow(/DATABASE_URL/);
+    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://h/db', AUTH_JWT_SECRET: 'x'.repeat(40) });
+    expect(config).toMatchObject({ graphqlIntrospection: false, graphiql: false });
+    expect(
+      loadConfig({
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgresql://h/db',
+        AUTH_JWKS_URL: 'https://idp/jwks',
+        GRAPHQL_INTROSPECTION: 'true',
+      }).graphqlIntrospection,
+    ).toBe(true);
+  });
+
+  it('answers introspection with BAD_USER_INPUT when it is off', async () => {
+    const db = await createTestDatabase();
+    const hub = await startTestHub(db.url, { graphqlIntrospection: false, graphiql: false });
+    try {
+      const response = await hub.gql('{ __schema { types { name } } }');
+      expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+      const page = await request(hub.app.getHttpServer()).get('/graphql').set('accept', 'text/html');
+      expect(page.text).not.toMatch(/graphiql/i);
+    } finally {
+      await hub.close();
+      await db.drop();
+    }
+  });
+});
