@@ -72,3 +72,52 @@ export async function installStartedTrigger(client: pg.ClientBase): Promise<void
       for each row when (new.backend_job_id is not null and new.status = 'IN_PROGRESS')
       execute function bench_notify_started();`);
 }
+
+export interface JobSeed {
+  count: number;
+  status: 'QUEUED' | 'COMPLETED' | 'DELETED';
+  modelIds: readonly string[];
+  /** every job gets these trusts */
+  trustIds: readonly string[];
+  /** COMPLETED/DELETED jobs ran on these nets (round-robin); none: no net */
+  netIds?: readonly string[];
+}
+
+/** Inserts `count` jobs (models round-robin) with their trusts, in one statement. */
+export async function seedJobs(client: pg.ClientBase, seed: JobSeed): Promise<void> {
+  const ran = seed.status !== 'QUEUED';
+  await client.query(
+    `with created as (
+       insert into job (model_id, status, started_at, completed_at, net_id, attempts, backend_job_id)
+       select ($1::uuid[])[1 + g % cardinality($1::uuid[])], $2,
+              case when $3 then clock_timestamp() - interval '2 hours' end,
+              case when $2 = 'COMPLETED' then clock_timestamp() - interval '1 hour' end,
+              case when $3 and cardinality($4::uuid[]) > 0 then ($4::uuid[])[1 + g % cardinality($4::uuid[])] end,
+              case when $3 then 1 else 0 end,
+              case when $3 then 'run-' || g end
+       from generate_series(1, $5::int) g
+       returning id
+     ) insert into job_trust (job_id, trust_id) select c.id, t from created c, unnest($6::uuid[]) t`,
+    [seed.modelIds, seed.status, ran, seed.netIds ?? [], seed.count, seed.trustIds],
+  );
+}
+
+/** One IN_PROGRESS (started) job on each of `netIds`, its scheduler BUSY with it. */
+export async function seedRunningJobs(
+  client: pg.ClientBase,
+  seed: { modelIds: readonly string[]; trustIds: readonly string[]; netIds: readonly string[] },
+): Promise<void> {
+  await client.query(
+    `with created as (
+       insert into job (model_id, status, started_at, net_id, attempts, backend_job_id, claim_token, start_phase)
+       select ($1::uuid[])[1 + (n.ord::int % cardinality($1::uuid[]))], 'IN_PROGRESS', clock_timestamp(), n.id, 1,
+              'run-live-' || n.ord, gen_random_uuid(), 'RUNNING'
+       from unnest($2::uuid[]) with ordinality as n(id, ord)
+       returning id, net_id
+     ), linked as (
+       insert into job_trust (job_id, trust_id) select c.id, t from created c, unnest($3::uuid[]) t
+     ) update scheduler s set status = 'BUSY', job_id = c.id, lease_until = null, updated_at = now()
+       from created c where s.net_id = c.net_id`,
+    [seed.modelIds, seed.netIds, seed.trustIds],
+  );
+}

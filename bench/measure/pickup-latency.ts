@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { PickupService } from '../../src/modules/schedulers/pickup.service.js';
 import pg from 'pg';
+import { PickupService } from '../../src/modules/schedulers/pickup.service.js';
 import { startFakeNet, type NetCallName } from '../../test/support/fake-net.js';
 import type { BenchCluster } from '../lib/cluster.js';
 import { startHub } from '../lib/hub.js';

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
@@ -12,7 +12,7 @@ import { ReconcileService } from './reconcile.service.js';
  * automatic pickup off (only `runPickupCycle` and the step mutations dispatch).
  */
 @Injectable()
-export class PickupCron implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('PickupCron');
   private unsubscribe: (() => void) | null = null;
   private reconciling = false;
@@ -45,14 +45,18 @@ export class PickupCron implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  /** Stop taking new cycles; let an in-flight one finish (anything it leaves is recovered by lease expiry). */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before the database pool closes: stop taking new cycles and let an
+   * in-flight one finish (anything it still leaves is recovered by lease expiry).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     for (const name of ['pickup', 'reconcile']) {
       if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
     }
     await this.pickup.idle();
+    while (this.reconciling) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   private tick(): void {
