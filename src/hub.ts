@@ -4,6 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module.js';
+import { TokenVerifier } from './common/auth/token-verifier.js';
+import { playground } from './graphql/playground/playground.js';
 import { requestIdMiddleware } from './observability/request-context.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -36,6 +38,13 @@ export async function createHub(config: AppConfig, databaseUrl: string): Promise
   });
   app.useLogger(app.get(PinoLogger));
   app.use(requestIdMiddleware);
+  if (config.graphiql) {
+    const devToken = await app.get(TokenVerifier).developmentAdminToken();
+    const defaultHeaders = devToken
+      ? JSON.stringify({ Authorization: `Bearer ${devToken}` }, null, 2)
+      : '{\n  "Authorization": "Bearer <token>"\n}';
+    app.use(playground({ endpoint: '/graphql', defaultHeaders: () => defaultHeaders }));
+  }
   app.use(jsonBodies());
   await app.init();
   return app;
