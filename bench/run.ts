@@ -1,24 +1,135 @@
+/**
+ * `npm run bench`: starts its own embedded PostgreSQL, fake nets and hubs,
+ * runs the five measurements, prints one table (each figure beside its peer
+ * from the same run) and writes the same results to bench/results/<time>.json.
+ * A missed target is reported, never fatal; the exit code is non-zero only
+ * when a measurement fails. `npm run bench -- --only=1,3` runs a subset.
+ */
 import 'reflect-metadata';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { startBenchCluster } from './lib/cluster.js';
+import { startBenchCluster, type BenchCluster } from './lib/cluster.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
+import { round } from './lib/stats.js';
+import { claimHistoryRows, measureClaimHistory } from './measure/claim-history.js';
+import { dispatchRows, measureDispatch } from './measure/dispatch.js';
+import { graphqlReadRows, measureGraphqlReads } from './measure/graphql-reads.js';
 import { measurePickupLatency, pickupLatencyRows } from './measure/pickup-latency.js';
+import { measureSqlStatements, sqlStatementRows } from './measure/sql-statements.js';
 
-async function main(): Promise<void> {
-  const began = performance.now();
-  const cluster = await startBenchCluster();
-  const rows: Row[] = [];
-  const results: Record<string, unknown> = {};
-  try {
-    const latency = await measurePickupLatency(cluster, { jobs: 200, pollingJobs: 20, warmup: 10 });
-    results.pickupLatency = latency;
-    rows.push(...pickupLatencyRows(latency));
-  } finally {
-    await cluster.stop();
-  }
-  printTable(rows);
-  console.log(JSON.stringify(results, null, 2));
-  console.log(await writeResults({ rows, results, seconds: (performance.now() - began) / 1000 }));
+interface Measurement<R> {
+  id: string;
+  title: string;
+  run(cluster: BenchCluster): Promise<R>;
+  rows(result: R): Row[];
 }
 
-await main();
+const define = <R>(m: Measurement<R>): Measurement<unknown> => m;
+
+const MEASUREMENTS: Array<Measurement<unknown>> = [
+  define({
+    id: '1',
+    title: 'enqueue → IN_PROGRESS latency',
+    run: (cluster) => measurePickupLatency(cluster, { jobs: 200, pollingJobs: 20, warmup: 10 }),
+    rows: pickupLatencyRows,
+  }),
+  define({
+    id: '2',
+    title: 'dispatch throughput',
+    run: (cluster) =>
+      measureDispatch(cluster, {
+        nets: 8,
+        models: 16,
+        hubCounts: [1, 3],
+        pickupIntervalMs: 1000,
+        warmupMs: 2000,
+        durationMs: 8000,
+        ceiling: { connections: 8, queued: 40_000, warmupMs: 1000, durationMs: 5000 },
+      }),
+    rows: dispatchRows,
+  }),
+  define({
+    id: '3',
+    title: 'GraphQL reads',
+    run: (cluster) => measureGraphqlReads(cluster, { concurrency: 16, warmupMs: 1000, durationMs: 5000, nets: 8, jobs: 100 }),
+    rows: graphqlReadRows,
+  }),
+  define({
+    id: '4',
+    title: 'SQL statements',
+    run: (cluster) => measureSqlStatements(cluster, { jobCounts: [10, 1000], repeats: 3, dispatchedJobs: 10 }),
+    rows: sqlStatementRows,
+  }),
+  define({
+    id: '5',
+    title: 'claim latency vs history',
+    run: (cluster) => measureClaimHistory(cluster, { histories: [1000, 1_000_000], samples: 200, warmup: 20 }),
+    rows: claimHistoryRows,
+  }),
+];
+
+function selected(): Array<Measurement<unknown>> {
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  if (!only) return MEASUREMENTS;
+  const ids = new Set(only.split(','));
+  return MEASUREMENTS.filter((m) => ids.has(m.id));
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+async function main(): Promise<number> {
+  const began = performance.now();
+  const environment = {
+    startedAt: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    loadAverageAtStart: os.loadavg().map((l) => round(l)),
+  };
+  console.log(`fl-scheduler bench — node ${environment.node}, ${environment.cpus} CPU(s), load average ${environment.loadAverageAtStart.join(' ')}`);
+  const cluster = await startBenchCluster();
+  let stopping: Promise<void> | null = null;
+  const stop = () => (stopping ??= cluster.stop());
+  process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
+
+  const rows: Row[] = [];
+  const results: Record<string, unknown> = {};
+  const errors: Record<string, string> = {};
+  const seconds: Record<string, number> = {};
+  try {
+    for (const measurement of selected()) {
+      const start = performance.now();
+      process.stdout.write(`[${measurement.id}] ${measurement.title} … `);
+      try {
+        const result = await measurement.run(cluster);
+        results[measurement.id] = result;
+        rows.push(...measurement.rows(result));
+        seconds[measurement.id] = round((performance.now() - start) / 1000);
+        console.log(`${seconds[measurement.id]} s`);
+      } catch (error) {
+        errors[measurement.id] = describeError(error);
+        seconds[measurement.id] = round((performance.now() - start) / 1000);
+        console.log(`FAILED after ${seconds[measurement.id]} s\n${errors[measurement.id]}`);
+        rows.push({ id: measurement.id, measurement: measurement.title, figure: 'failed (see above)', peer: '—', ratio: '—', target: '—', verdict: 'ERROR' });
+      }
+    }
+  } finally {
+    await stop();
+  }
+  const total = round((performance.now() - began) / 1000);
+  console.log('');
+  printTable(rows);
+  const file = await writeResults({ environment, totalSeconds: total, seconds, rows, results, errors });
+  console.log(`\n${total} s in all; results in ${file}`);
+  return Object.keys(errors).length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(describeError(error));
+    process.exit(1);
+  },
+);

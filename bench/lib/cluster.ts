@@ -15,10 +15,18 @@ const TEMPLATE = 'bench_template';
 
 /**
  * Counts the SQL statements PostgreSQL logs for databases created with
- * `logStatements: true` (`ALTER DATABASE … SET log_statement = 'all'`, so every
- * session on them logs every statement from its first one). PostgreSQL's
- * stderr reaches us through startEmbeddedPostgres' `log` callback.
+ * `logStatements: true` (`ALTER DATABASE … SET log_statement = 'all'` and
+ * `log_min_duration_statement = 0`, so every session on them logs every
+ * statement and its duration from its first one). PostgreSQL's stderr reaches
+ * us through startEmbeddedPostgres' `log` callback.
  */
+export interface LoggedStatements {
+  /** first line of each statement, whitespace collapsed */
+  statements: string[];
+  /** time PostgreSQL spent on them (parse + bind + execute), ms */
+  serverMs: number;
+}
+
 export class StatementLog {
   private chunks: string[] | null = null;
 
@@ -34,10 +42,9 @@ export class StatementLog {
   /**
    * Stops recording once everything sent before now has reached the log: runs
    * a marker statement on `marker` (a connection to a logged database) and
-   * waits for it. Returns the statements logged before the marker (first line
-   * of each, whitespace collapsed).
+   * waits for it. Returns the statements logged before the marker.
    */
-  async stop(marker: pg.ClientBase): Promise<string[]> {
+  async stop(marker: pg.ClientBase): Promise<LoggedStatements> {
     const token = `bench-marker-${randomUUID()}`;
     await marker.query(`select '${token}'`);
     const deadline = performance.now() + 5000;
@@ -50,9 +57,13 @@ export class StatementLog {
     const upToMarker = text.slice(0, text.lastIndexOf('LOG:', text.indexOf(token)));
     const statements: string[] = [];
     // simple protocol: "LOG:  statement: begin"; extended protocol: "LOG:  execute <unnamed>: select …"
-    const pattern = /LOG:\s+(?:statement|execute [^:\n]*):\s*([^\n]*)/g;
-    for (const match of upToMarker.matchAll(pattern)) statements.push(match[1].replace(/\s+/g, ' ').trim());
-    return statements;
+    for (const match of upToMarker.matchAll(/LOG:\s+(?:statement|execute [^:\n]*):\s*([^\n]*)/g)) {
+      statements.push(match[1].replace(/\s+/g, ' ').trim());
+    }
+    // log_min_duration_statement = 0: "LOG:  duration: 0.051 ms" (parse, bind and execute each)
+    let serverMs = 0;
+    for (const match of upToMarker.matchAll(/LOG:\s+duration: ([\d.]+) ms/g)) serverMs += Number(match[1]);
+    return { statements, serverMs };
   }
 }
 
@@ -106,7 +117,10 @@ export async function startBenchCluster(): Promise<BenchCluster> {
     createDatabase: async (name, options = {}) => {
       await withClient(handle.adminUrl, async (client) => {
         await client.query(`create database "${name}" template "${TEMPLATE}"`);
-        if (options.logStatements) await client.query(`alter database "${name}" set log_statement = 'all'`);
+        if (options.logStatements) {
+          await client.query(`alter database "${name}" set log_statement = 'all'`);
+          await client.query(`alter database "${name}" set log_min_duration_statement = 0`);
+        }
       });
       return withDatabase(handle.adminUrl, name);
     },

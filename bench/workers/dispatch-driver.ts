@@ -4,7 +4,7 @@
  * main thread runs nothing but the hubs.
  */
 import { performance } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { startFakeNet, type FakeNet } from '../../test/support/fake-net.js';
 import { GqlClient } from '../lib/gql-client.js';
 import { StartedJobs } from '../lib/started-jobs.js';
@@ -15,8 +15,12 @@ const QUEUE = 'mutation($m: ID!, $t: [ID!]!) { queueTraining(modelId: $m, trustI
 const COMPLETE = 'mutation($m: ID!) { completeTraining(modelId: $m) { id } }';
 const START_TIMEOUT_MS = 20_000;
 
-const port = parentPort;
-if (!port) throw new Error('dispatch-driver must run as a worker thread');
+function requireParentPort(): MessagePort {
+  if (!parentPort) throw new Error('dispatch-driver must run as a worker thread');
+  return parentPort;
+}
+
+const port = requireParentPort();
 const send = (message: FromDispatchDriver) => port.postMessage(message);
 const init = workerData as DispatchDriverInit;
 
@@ -33,6 +37,8 @@ async function run(request: DispatchRunRequest, nets: FakeNet[]): Promise<Dispat
   const errors: string[] = [];
   let errorCount = 0;
   let completed = 0;
+  let totalCompleted = 0;
+  const elu = performance.eventLoopUtilization();
   try {
     await Promise.all(
       request.modelIds.map(async (modelId) => {
@@ -43,6 +49,7 @@ async function run(request: DispatchRunRequest, nets: FakeNet[]): Promise<Dispat
             const startedAt = await started.waitFor(queued.queueTraining.id, START_TIMEOUT_MS);
             await next().ok(COMPLETE, { m: modelId });
             const finished = performance.now();
+            totalCompleted++;
             if (sentAt >= windowStart && finished <= end) latencies.push(startedAt - sentAt);
             if (finished >= windowStart && finished <= end) completed++;
           } catch (error) {
@@ -59,6 +66,8 @@ async function run(request: DispatchRunRequest, nets: FakeNet[]): Promise<Dispat
   return {
     label: request.label,
     completed,
+    totalCompleted,
+    driverEventLoop: Math.round(performance.eventLoopUtilization(elu).utilization * 100) / 100,
     windowMs: request.durationMs,
     jobsPerSec: (completed / request.durationMs) * 1000,
     queueToStart: roundSummary(summarize(latencies)),

@@ -28,6 +28,10 @@ export interface DispatchRunResult {
   label: string;
   /** jobs completed inside the measuring window */
   completed: number;
+  /** jobs completed in the whole run (warm-up and the tail included) */
+  totalCompleted: number;
+  /** busy share of the driver's (this worker's) event loop: near 1 would mean the driver, not the hub, limits */
+  driverEventLoop: number;
   windowMs: number;
   jobsPerSec: number;
   /** queueTraining sent → started on a net (IN_PROGRESS with a backend job id), for jobs queued inside the window */
