@@ -23,6 +23,7 @@ const START_SCRIPT = `(function () {
     fetcher: fetcher,
     defaultHeaders: root.getAttribute('data-default-headers') || '',
     defaultEditorToolsVisibility: 'headers',
+    defaultQuery: '# fl-scheduler: the nets, their schedulers and the queue\\n{\\n  nets { name flBackend scheduler { status job { id } } }\\n  jobs(status: QUEUED) { id queuePosition model { name } }\\n}\\n',
     shouldPersistHeaders: true
   }));
 })();
