@@ -72,6 +72,46 @@ describe('request limits, refused before any resolver runs', () => {
       .then((response) => expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT')));
 });
 
+describe('jobs pages', () => {
+  it('returns at most `first` jobs, oldest first, continuing `after` a job; refuses a page size out of range', async () => {
+    const db = await createTestDatabase();
+    const hub = await startTestHub(db.url, { kitSlots: ['s1'] });
+    try {
+      const { createProject } = await hub.gqlOk('mutation { createProject(input: { name: "p" }) { id } }');
+      const { createTrust } = await hub.gqlOk('mutation { createTrust(input: { name: "t" }) { id } }');
+      const { createModel } = await hub.gqlOk(
+        'mutation($p: ID!, $t: [ID!]!) { createModel(input: { projectId: $p, name: "m", approvedTrustIds: $t }) { id } }',
+        {
+          p: createProject.id,
+          t: [createTrust.id],
+        },
+      );
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { queueTraining } = await hub.gqlOk(
+          'mutation($m: ID!, $t: [ID!]!) { queueTraining(modelId: $m, trustIds: $t) { id } }',
+          {
+            m: createModel.id,
+            t: [createTrust.id],
+          },
+        );
+        ids.push(queueTraining.id);
+      }
+      const page1 = await hub.gqlOk('{ jobs(first: 2) { id } }');
+      expect(page1.jobs.map((j: { id: string }) => j.id)).toEqual(ids.slice(0, 2));
+      const page2 = await hub.gqlOk('query($a: ID) { jobs(first: 2, after: $a) { id } }', { a: ids[1] });
+      expect(page2.jobs.map((j: { id: string }) => j.id)).toEqual(ids.slice(2, 4));
+      for (const first of [0, -1, 10_001]) {
+        const refused = await hub.gql('query($f: Int) { jobs(first: $f) { id } }', { f: first });
+        expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+      }
+    } finally {
+      await hub.close();
+      await db.drop();
+    }
+  });
+});
+
 describe('production mode', () => {
   it('refuses to start without authentication configured, and without a database URL', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://h/db' })).toThrow(/AUTH_JWT_SECRET/);

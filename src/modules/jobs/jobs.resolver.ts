@@ -9,7 +9,7 @@ import { NetModel } from '../nets/net.model.js';
 import { TrustModel } from '../trusts/trust.model.js';
 import { JobStatus } from './job.entity.js';
 import { JobModel } from './job.model.js';
-import { JobsService } from './jobs.service.js';
+import { JobsService, MAX_JOBS_PAGE } from './jobs.service.js';
 
 @Resolver(() => JobModel)
 export class JobsResolver {
@@ -29,8 +29,12 @@ export class JobsResolver {
   jobs(
     @Args('status', { type: () => JobStatus, nullable: true }) status?: JobStatus | null,
     @Args('modelId', { type: () => ID, nullable: true }, UuidPipe) modelId?: string | null,
+    @Args('first', { type: () => Int, nullable: true, description: `at most this many (1–${MAX_JOBS_PAGE}, the default)` })
+    first?: number | null,
+    @Args('after', { type: () => ID, nullable: true, description: 'only jobs queued after this one' }, UuidPipe)
+    after?: string | null,
   ): Promise<JobModel[]> {
-    return this.jobsService.listJobs({ status, modelId });
+    return this.jobsService.listJobs({ status, modelId, first, after });
   }
 
   @Allow('researcher')

@@ -8,6 +8,9 @@ import { JobRemovalService } from '../schedulers/job-removal.service.js';
 import type { JobStatus } from './job.entity.js';
 import { JOB_COLUMNS, type JobRow } from './job.sql.js';
 
+/** The most jobs one `jobs` request returns; page on with `after`. */
+export const MAX_JOBS_PAGE = 10_000;
+
 @Injectable()
 export class JobsService {
   private readonly logger = new Logger('Jobs');
@@ -63,13 +66,23 @@ export class JobsService {
   }
 
   /** Jobs, oldest first, optionally by status and model. */
-  async listJobs(filter: { status?: JobStatus | null; modelId?: string | null }): Promise<JobRow[]> {
+  async listJobs(filter: {
+    status?: JobStatus | null;
+    modelId?: string | null;
+    first?: number | null;
+    after?: string | null;
+  }): Promise<JobRow[]> {
+    const first = filter.first ?? MAX_JOBS_PAGE;
+    if (!Number.isInteger(first) || first < 1 || first > MAX_JOBS_PAGE) {
+      throw badInput(`first must be between 1 and ${MAX_JOBS_PAGE}`, { field: 'first' });
+    }
     return query<JobRow>(
       this.em.fork(),
       sql`select ${JOB_COLUMNS} from job j
           where (${filter.status ?? null}::text is null or j.status = ${filter.status ?? null})
             and (${filter.modelId ?? null}::uuid is null or j.model_id = ${filter.modelId ?? null}::uuid)
-          order by j.seq`,
+            and (${filter.after ?? null}::uuid is null or j.seq > (select seq from job where id = ${filter.after ?? null}::uuid))
+          order by j.seq limit ${first}`,
     );
   }
 
