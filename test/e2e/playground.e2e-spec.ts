@@ -22,8 +22,8 @@ describe('GraphiQL served by the hub itself', () => {
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.text).not.toMatch(/https?:\/\//); // nothing from a CDN
-    const assets = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
-    expect(assets).toHaveLength(5);
+    const assets = [...page.text.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]);
+    expect(assets).toHaveLength(6);
     for (const asset of assets) {
       const response = await request(hub.app.getHttpServer()).get(asset).expect(200);
       expect(response.headers['content-type']).toMatch(/text\/(javascript|css)/);
