@@ -3,25 +3,32 @@
  * runs the five measurements, prints one table (each figure beside its peer
  * from the same run) and writes the same results to bench/results/<time>.json.
  * A missed target is reported, never fatal; the exit code is non-zero only
- * when a measurement fails. `npm run bench -- --only=1,3` runs a subset.
+ * when a measurement fails. `npm run bench -- --only=1,3` runs a subset;
+ * `--profile` adds CPU profiles of the hubs' thread (bench/results/*.cpuprofile).
  */
+import './lib/node-env.js';
 import 'reflect-metadata';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startBenchCluster, type BenchCluster } from './lib/cluster.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
 import { round } from './lib/stats.js';
-import { claimHistoryRows, measureClaimHistory } from './measure/claim-history.js';
-import { dispatchRows, measureDispatch } from './measure/dispatch.js';
-import { graphqlReadRows, measureGraphqlReads } from './measure/graphql-reads.js';
-import { measurePickupLatency, pickupLatencyRows } from './measure/pickup-latency.js';
-import { measureSqlStatements, sqlStatementRows } from './measure/sql-statements.js';
+import { claimHistoryNotes, claimHistoryRows, measureClaimHistory } from './measure/claim-history.js';
+import { dispatchNotes, dispatchRows, measureDispatch } from './measure/dispatch.js';
+import { graphqlReadNotes, graphqlReadRows, measureGraphqlReads } from './measure/graphql-reads.js';
+import { measurePickupLatency, pickupLatencyNotes, pickupLatencyRows } from './measure/pickup-latency.js';
+import { measureSqlStatements, sqlStatementNotes, sqlStatementRows } from './measure/sql-statements.js';
+
+/** `--profile`: extra, unmeasured runs under the CPU profiler of the hubs' thread (dispatch, nets, jobs). */
+const PROFILE = process.argv.includes('--profile');
 
 interface Measurement<R> {
   id: string;
   title: string;
   run(cluster: BenchCluster): Promise<R>;
   rows(result: R): Row[];
+  /** evidence printed under the table: where the time goes */
+  notes(result: R): string[];
 }
 
 const define = <R>(m: Measurement<R>): Measurement<unknown> => m;
@@ -30,8 +37,9 @@ const MEASUREMENTS: Array<Measurement<unknown>> = [
   define({
     id: '1',
     title: 'enqueue → IN_PROGRESS latency',
-    run: (cluster) => measurePickupLatency(cluster, { jobs: 200, pollingJobs: 20, warmup: 10 }),
+    run: (cluster) => measurePickupLatency(cluster, { jobs: 200, pollingJobs: 20, stockNetJobs: 100, warmup: 10 }),
     rows: pickupLatencyRows,
+    notes: pickupLatencyNotes,
   }),
   define({
     id: '2',
@@ -42,29 +50,44 @@ const MEASUREMENTS: Array<Measurement<unknown>> = [
         models: 16,
         hubCounts: [1, 3],
         pickupIntervalMs: 1000,
-        warmupMs: 2000,
-        durationMs: 8000,
-        ceiling: { connections: 8, queued: 40_000, warmupMs: 1000, durationMs: 5000 },
+        rounds: 2,
+        warmupMs: 1000,
+        durationMs: 4000,
+        ceiling: { connections: 8, queued: 20_000 },
+        profile: PROFILE,
       }),
     rows: dispatchRows,
+    notes: dispatchNotes,
   }),
   define({
     id: '3',
     title: 'GraphQL reads',
-    run: (cluster) => measureGraphqlReads(cluster, { concurrency: 16, warmupMs: 1000, durationMs: 5000, nets: 8, jobs: 100 }),
+    run: (cluster) =>
+      measureGraphqlReads(cluster, {
+        concurrency: 16,
+        rounds: 2,
+        warmupMs: 700,
+        durationMs: 2500,
+        nets: 8,
+        jobs: 100,
+        profile: PROFILE,
+      }),
     rows: graphqlReadRows,
+    notes: graphqlReadNotes,
   }),
   define({
     id: '4',
     title: 'SQL statements',
     run: (cluster) => measureSqlStatements(cluster, { jobCounts: [10, 1000], repeats: 3, dispatchedJobs: 10 }),
     rows: sqlStatementRows,
+    notes: sqlStatementNotes,
   }),
   define({
     id: '5',
     title: 'claim latency vs history',
     run: (cluster) => measureClaimHistory(cluster, { histories: [1000, 1_000_000], samples: 200, warmup: 20 }),
     rows: claimHistoryRows,
+    notes: claimHistoryNotes,
   }),
 ];
 
@@ -88,13 +111,16 @@ async function main(): Promise<number> {
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     loadAverageAtStart: os.loadavg().map((l) => round(l)),
   };
-  console.log(`fl-scheduler bench — node ${environment.node}, ${environment.cpus} CPU(s), load average ${environment.loadAverageAtStart.join(' ')}`);
+  console.log(
+    `fl-scheduler bench — node ${environment.node}, ${environment.cpus} CPU(s), load average ${environment.loadAverageAtStart.join(' ')}`,
+  );
   const cluster = await startBenchCluster();
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= cluster.stop());
   process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
 
   const rows: Row[] = [];
+  const notes: string[] = [];
   const results: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
   const seconds: Record<string, number> = {};
@@ -106,23 +132,42 @@ async function main(): Promise<number> {
         const result = await measurement.run(cluster);
         results[measurement.id] = result;
         rows.push(...measurement.rows(result));
+        notes.push(...measurement.notes(result).map((note) => `[${measurement.id}] ${note}`));
         seconds[measurement.id] = round((performance.now() - start) / 1000);
         console.log(`${seconds[measurement.id]} s`);
       } catch (error) {
         errors[measurement.id] = describeError(error);
         seconds[measurement.id] = round((performance.now() - start) / 1000);
         console.log(`FAILED after ${seconds[measurement.id]} s\n${errors[measurement.id]}`);
-        rows.push({ id: measurement.id, measurement: measurement.title, figure: 'failed (see above)', peer: '—', ratio: '—', target: '—', verdict: 'ERROR' });
+        rows.push({
+          id: measurement.id,
+          measurement: measurement.title,
+          figure: 'failed (see above)',
+          peer: '—',
+          ratio: '—',
+          target: '—',
+          verdict: 'ERROR',
+        });
       }
     }
   } finally {
     await stop();
   }
   const total = round((performance.now() - began) / 1000);
+  const loadAverageAtEnd = os.loadavg().map((l) => round(l));
   console.log('');
   printTable(rows);
-  const file = await writeResults({ environment, totalSeconds: total, seconds, rows, results, errors });
-  console.log(`\n${total} s in all; results in ${file}`);
+  if (notes.length > 0) console.log(`\nWhere the time goes:\n${notes.map((n) => `  ${n}`).join('\n')}`);
+  const file = await writeResults({
+    environment: { ...environment, loadAverageAtEnd },
+    totalSeconds: total,
+    seconds,
+    rows,
+    notes,
+    results,
+    errors,
+  });
+  console.log(`\n${total} s in all (load average now ${loadAverageAtEnd.join(' ')}); results in ${file}`);
   return Object.keys(errors).length > 0 ? 1 : 0;
 }
 

@@ -4,6 +4,8 @@ import { performance } from 'node:perf_hooks';
 
 const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
 
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
 interface ProcStat {
   pid: number;
   ppid: number;
@@ -67,12 +69,23 @@ export function cpuProbe(dataDir: string): () => CpuReport {
     const wallMs = performance.now() - began;
     const used = process.cpuUsage(cpu);
     const pgAfter = postgresCpuMs(dataDir);
-    const round2 = (v: number) => Math.round(v * 100) / 100;
     return {
       wallMs: Math.round(wallMs),
       mainThreadEventLoop: round2(performance.eventLoopUtilization(elu).utilization),
       nodeProcessCores: round2((used.user + used.system) / 1000 / wallMs),
       postgresCores: pg === null || pgAfter === null ? null : round2((pgAfter - pg) / wallMs),
     };
+  };
+}
+
+/** Field-wise mean of several reports (wall time summed). */
+export function meanCpu(reports: readonly CpuReport[]): CpuReport {
+  const mean = (pick: (r: CpuReport) => number) => round2(reports.reduce((sum, r) => sum + pick(r), 0) / reports.length);
+  const pg = reports.map((r) => r.postgresCores);
+  return {
+    wallMs: reports.reduce((sum, r) => sum + r.wallMs, 0),
+    mainThreadEventLoop: mean((r) => r.mainThreadEventLoop),
+    nodeProcessCores: mean((r) => r.nodeProcessCores),
+    postgresCores: pg.some((v) => v === null) ? null : mean((r) => r.postgresCores ?? 0),
   };
 }

@@ -26,7 +26,10 @@ export class GqlClient {
 
   async request<T>(query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>> {
     const body = JSON.stringify({ query, variables });
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+    };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     const text = await new Promise<string>((resolve, reject) => {
       const req = request(this.target, { method: 'POST', agent: this.agent, headers }, (res) => {

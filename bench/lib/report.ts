@@ -24,7 +24,15 @@ export function fmtRatio(value: number): string {
 }
 
 export function printTable(rows: readonly Row[]): void {
-  const headers: Row = { id: '#', measurement: 'measurement', figure: 'figure', peer: 'peer (same run)', ratio: 'ratio', target: 'target', verdict: 'INFO' };
+  const headers: Row = {
+    id: '#',
+    measurement: 'measurement',
+    figure: 'figure',
+    peer: 'peer (same run)',
+    ratio: 'ratio',
+    target: 'target',
+    verdict: 'INFO',
+  };
   const columns: Array<keyof Row> = ['id', 'measurement', 'figure', 'peer', 'ratio', 'target', 'verdict'];
   const cell = (row: Row, column: keyof Row): string => (row === headers && column === 'verdict' ? 'result' : row[column]);
   const widths = columns.map((c) => Math.max(...[headers, ...rows].map((r) => cell(r, c).length)));

@@ -19,7 +19,10 @@ export async function withClient<T>(url: string, work: (client: pg.Client) => Pr
   }
 }
 
-export async function seedFixture(client: pg.ClientBase, options: { models: number; trusts: number; tag: string }): Promise<Fixture> {
+export async function seedFixture(
+  client: pg.ClientBase,
+  options: { models: number; trusts: number; tag: string },
+): Promise<Fixture> {
   const { tag } = options;
   const project = await client.query<{ id: string }>('insert into project (name) values ($1) returning id', [`Project ${tag}`]);
   const projectId = project.rows[0].id;

@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { BenchCluster } from '../lib/cluster.js';
 import { seedFixture, withClient } from '../lib/seed.js';
-import { roundSummary, summarize, type Summary } from '../lib/stats.js';
 
 /*
  * The hub's claim/complete SQL (src/modules/schedulers/claim.service.ts
@@ -67,20 +66,22 @@ const END_RUN = `with ended as (
 export interface CeilingOptions {
   nets: number;
   connections: number;
-  /** QUEUED jobs inserted up front (must outlast the run) */
+  /** QUEUED jobs inserted up front (must outlast every round) */
   queued: number;
-  warmupMs: number;
-  durationMs: number;
 }
 
-export interface CeilingResult {
-  cyclesPerSec: number;
+export interface CeilingRound {
   cycles: number;
   windowMs: number;
-  /** claim transaction + complete statement, per cycle */
-  cycleLatency: Summary;
+  /** claim transaction + complete statement, ms per cycle */
+  latencies: number[];
   /** transactions that found no free scheduler or no job */
   emptyClaims: number;
+}
+
+export interface ClaimCeiling {
+  round(warmupMs: number, durationMs: number): Promise<CeilingRound>;
+  close(): Promise<void>;
 }
 
 /** Inserts `count` nets with an AVAILABLE scheduler each (what the hub's seeding does). */
@@ -126,7 +127,7 @@ async function cycle(client: pg.Client): Promise<boolean> {
  * The ceiling for measurement 2: the bare claim/complete cycle as plain SQL
  * on `connections` pg connections (no ORM, no HTTP), on its own database.
  */
-export async function measureClaimCeiling(cluster: BenchCluster, options: CeilingOptions): Promise<CeilingResult> {
+export async function prepareClaimCeiling(cluster: BenchCluster, options: CeilingOptions): Promise<ClaimCeiling> {
   const url = await cluster.createDatabase('bench_ceiling');
   await withClient(url, async (client) => {
     const fixture = await seedFixture(client, { models: 16, trusts: 2, tag: 'ceiling' });
@@ -146,35 +147,28 @@ export async function measureClaimCeiling(cluster: BenchCluster, options: Ceilin
       return client;
     }),
   );
-  try {
-    const began = performance.now();
-    const windowStart = began + options.warmupMs;
-    const end = windowStart + options.durationMs;
-    const latencies: number[] = [];
-    let cycles = 0;
-    let emptyClaims = 0;
-    await Promise.all(
-      clients.map(async (client) => {
-        for (let now = performance.now(); now < end; now = performance.now()) {
-          const done = await cycle(client);
-          const finished = performance.now();
-          if (!done) emptyClaims++;
-          else if (finished >= windowStart && finished <= end) {
-            cycles++;
-            latencies.push(finished - now);
+  return {
+    round: async (warmupMs, durationMs) => {
+      const windowStart = performance.now() + warmupMs;
+      const end = windowStart + durationMs;
+      const result: CeilingRound = { cycles: 0, windowMs: durationMs, latencies: [], emptyClaims: 0 };
+      await Promise.all(
+        clients.map(async (client) => {
+          for (let now = performance.now(); now < end; now = performance.now()) {
+            const done = await cycle(client);
+            const finished = performance.now();
+            if (!done) result.emptyClaims++;
+            else if (finished >= windowStart && finished <= end) {
+              result.cycles++;
+              result.latencies.push(finished - now);
+            }
           }
-        }
-      }),
-    );
-    const windowMs = options.durationMs;
-    return {
-      cyclesPerSec: (cycles / windowMs) * 1000,
-      cycles,
-      windowMs,
-      cycleLatency: roundSummary(summarize(latencies)),
-      emptyClaims,
-    };
-  } finally {
-    await Promise.all(clients.map((c) => c.end()));
-  }
+        }),
+      );
+      return result;
+    },
+    close: async () => {
+      await Promise.all(clients.map((c) => c.end()));
+    },
+  };
 }

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { PickupService } from '../../src/modules/schedulers/pickup.service.js';
 import { startFakeNet, type NetCallName } from '../../test/support/fake-net.js';
 import type { BenchCluster } from '../lib/cluster.js';
+import { REAL_NET_KEEP_ALIVE_MS, setNetKeepAlive } from '../lib/fake-nets.js';
 import { startHub } from '../lib/hub.js';
 import { fmtRatio, verdict, type Row } from '../lib/report.js';
 import { installStartedTrigger, seedFixture, withClient } from '../lib/seed.js';
@@ -17,17 +18,36 @@ export interface PickupLatencyOptions {
   jobs: number;
   /** jobs inserted with plain SQL, so that only the interval picks them up */
   pollingJobs: number;
+  /** jobs queued against the fake net with its stock 1 s keep-alive (a new TCP connection per net call) */
+  stockNetJobs: number;
   warmup: number;
+}
+
+export interface EventDrivenSegments {
+  /** queueTraining answered */
+  queueResponse: Summary;
+  /** the cycle's first net call reached the net */
+  checkClientStatusAtNet: Summary;
+  submitJobAtNet: Summary;
 }
 
 export interface PickupLatencyResult {
   pickupIntervalMs: number;
+  /** the fake net's keep-alive timeout during the main figure (see bench/lib/fake-nets.ts) */
+  netKeepAliveMs: number | null;
   /** queueTraining sent → job IN_PROGRESS with a backend job id (commit seen through NOTIFY) */
   eventDriven: Summary;
-  /** where the event-driven time goes: medians of the segments, ms from the send */
-  eventDrivenSegments: { queueResponse: Summary; checkClientStatusAtNet: Summary; submitJobAtNet: Summary };
-  /** plain INSERT (no in-process signal) → IN_PROGRESS with a backend job id */
+  /** where the event-driven time goes: ms from the send */
+  eventDrivenSegments: EventDrivenSegments;
+  /** plain INSERT (no in-process signal, no change trigger) → IN_PROGRESS with a backend job id */
   pollingOnly: Summary;
+  /**
+   * Side check of the fake net's keep-alive (bench/lib/fake-nets.ts): one hub, two free nets that take
+   * turns (the claim takes the least recently used net), one as shipped and one with a 5 s keep-alive
+   */
+  stockNet: KeepAliveComparison | null;
+  /** costs of single steps on this machine, p50 ms: a pg round trip (`select 1`) and a keep-alive fetch to the fake net */
+  baselines: { pgRoundTrip: Summary; netFetch: Summary };
 }
 
 const QUEUE = 'mutation($m: ID!, $t: [ID!]!) { queueTraining(modelId: $m, trustIds: $t) { id } }';
@@ -45,6 +65,35 @@ const COMPLETE_SQL = `with ended as (
 const INSERT_SQL = `with created as (insert into job (model_id) values ($1) returning id),
     linked as (insert into job_trust (job_id, trust_id) select created.id, t from created, unnest($2::uuid[]) t)
   select id from created`;
+
+export interface KeepAliveComparison {
+  stockKeepAliveMs: number | null;
+  stock: Summary;
+  keepAlive: Summary;
+}
+
+interface EventDrivenRun {
+  latencies: number[];
+  segments: { queueResponse: number[]; checkClientStatusAtNet: number[]; submitJobAtNet: number[] };
+}
+
+async function timeBaselines(raw: pg.Client, netUrl: string, n: number): Promise<PickupLatencyResult['baselines']> {
+  const roundTrips: number[] = [];
+  const fetches: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let began = performance.now();
+    await raw.query('select 1');
+    roundTrips.push(performance.now() - began);
+    began = performance.now();
+    const response = await fetch(`${netUrl}/check_server_status`, { signal: AbortSignal.timeout(5000) });
+    await response.text();
+    fetches.push(performance.now() - began);
+  }
+  return {
+    pgRoundTrip: roundSummary(summarize(roundTrips.slice(n / 5))),
+    netFetch: roundSummary(summarize(fetches.slice(n / 5))),
+  };
+}
 
 /**
  * Measurement 1: enqueue → IN_PROGRESS latency with a free net, jobs queued
@@ -66,6 +115,7 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
       if (request.call) arrivals[request.call] ??= performance.now();
     },
   });
+  const stockKeepAlive = setNetKeepAlive(net);
   const started = await StartedJobs.listen(url);
   const raw = new pg.Client({ connectionString: url });
   await raw.connect();
@@ -74,23 +124,33 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
   // the interval can see them — the polling-only peer.
   await raw.query('set session_replication_role = replica');
   const hub = await startHub(url, { nets: [{ name: 'net-latency', endpoint: net.url }], pickupIntervalMs: PICKUP_INTERVAL_MS });
-  try {
-    const eventDriven: number[] = [];
-    const segments = { queueResponse: [] as number[], checkClientStatusAtNet: [] as number[], submitJobAtNet: [] as number[] };
-    for (let i = 0; i < options.warmup + options.jobs; i++) {
+
+  /** Queue one job through GraphQL, wait until it is started, complete it; `count` times after `warmup`. */
+  const eventDriven = async (count: number, warmup: number): Promise<EventDrivenRun> => {
+    const run: EventDrivenRun = {
+      latencies: [],
+      segments: { queueResponse: [], checkClientStatusAtNet: [], submitJobAtNet: [] },
+    };
+    for (let i = 0; i < warmup + count; i++) {
       for (const key of Object.keys(arrivals) as NetCallName[]) delete arrivals[key];
       const sentAt = performance.now();
       const queued = await hub.gql.ok<{ queueTraining: { id: string } }>(QUEUE, { m: modelId, t: fixture.trustIds });
       const respondedAt = performance.now();
       const startedAt = await started.waitFor(queued.queueTraining.id, 10_000);
-      if (i >= options.warmup) {
-        eventDriven.push(startedAt - sentAt);
-        segments.queueResponse.push(respondedAt - sentAt);
-        segments.checkClientStatusAtNet.push((arrivals.check_client_status ?? Number.NaN) - sentAt);
-        segments.submitJobAtNet.push((arrivals.submit_job ?? Number.NaN) - sentAt);
+      if (i >= warmup) {
+        run.latencies.push(startedAt - sentAt);
+        run.segments.queueResponse.push(respondedAt - sentAt);
+        run.segments.checkClientStatusAtNet.push((arrivals.check_client_status ?? Number.NaN) - sentAt);
+        run.segments.submitJobAtNet.push((arrivals.submit_job ?? Number.NaN) - sentAt);
       }
       await hub.gql.ok(COMPLETE, { m: modelId });
     }
+    return run;
+  };
+
+  let measured: Omit<PickupLatencyResult, 'stockNet'>;
+  try {
+    const main = await eventDriven(options.jobs, options.warmup);
     await hub.app.get(PickupService).idle();
 
     const pollingOnly: number[] = [];
@@ -103,21 +163,80 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
       if (i > 0) pollingOnly.push(startedAt - sentAt);
       await raw.query(COMPLETE_SQL, [jobId]);
     }
-    return {
+
+    const baselines = await timeBaselines(raw, net.url, 250);
+    measured = {
       pickupIntervalMs: PICKUP_INTERVAL_MS,
-      eventDriven: roundSummary(summarize(eventDriven)),
+      netKeepAliveMs: stockKeepAlive === null ? null : REAL_NET_KEEP_ALIVE_MS,
+      eventDriven: roundSummary(summarize(main.latencies)),
       eventDrivenSegments: {
-        queueResponse: roundSummary(summarize(segments.queueResponse)),
-        checkClientStatusAtNet: roundSummary(summarize(segments.checkClientStatusAtNet)),
-        submitJobAtNet: roundSummary(summarize(segments.submitJobAtNet)),
+        queueResponse: roundSummary(summarize(main.segments.queueResponse)),
+        checkClientStatusAtNet: roundSummary(summarize(main.segments.checkClientStatusAtNet)),
+        submitJobAtNet: roundSummary(summarize(main.segments.submitJobAtNet)),
       },
       pollingOnly: roundSummary(summarize(pollingOnly)),
+      baselines,
     };
   } finally {
     await hub.close();
     await raw.end();
     await started.close();
     await net.close();
+  }
+  const stockNet = options.stockNetJobs > 0 ? await compareKeepAlive(cluster, options.stockNetJobs) : null;
+  return { ...measured, stockNet };
+}
+
+type KeepAliveNet = 'stock' | 'keepAlive';
+
+/** Read through a call, so that TypeScript does not keep the narrowing from before the awaits. */
+const servedBy = (last: { net: KeepAliveNet | null }): KeepAliveNet | null => last.net;
+
+/** The keep-alive side check (see PickupLatencyResult.stockNet). */
+async function compareKeepAlive(cluster: BenchCluster, jobsPerNet: number): Promise<KeepAliveComparison> {
+  const url = await cluster.createDatabase('bench_latency_keepalive');
+  const fixture = await withClient(url, async (client) => {
+    const seeded = await seedFixture(client, { models: 1, trusts: 2, tag: 'keepalive' });
+    await installStartedTrigger(client);
+    return seeded;
+  });
+  const modelId = fixture.modelIds[0];
+  /** the net that served the last submit_job */
+  const last: { net: KeepAliveNet | null } = { net: null };
+  const stock = await startFakeNet({ clients: fixture.slotNames, onSubmit: () => (last.net = 'stock') });
+  const keepAlive = await startFakeNet({ clients: fixture.slotNames, onSubmit: () => (last.net = 'keepAlive') });
+  setNetKeepAlive(keepAlive);
+  const started = await StartedJobs.listen(url);
+  const hub = await startHub(url, {
+    nets: [
+      { name: 'net-stock', endpoint: stock.url },
+      { name: 'net-keepalive', endpoint: keepAlive.url },
+    ],
+    pickupIntervalMs: PICKUP_INTERVAL_MS,
+  });
+  try {
+    const samples: Record<KeepAliveNet, number[]> = { stock: [], keepAlive: [] };
+    const warmup = 10;
+    for (let i = 0; samples.stock.length < jobsPerNet || samples.keepAlive.length < jobsPerNet; i++) {
+      if (i > 10 * jobsPerNet) throw new Error('the two nets did not take turns');
+      last.net = null;
+      const sentAt = performance.now();
+      const queued = await hub.gql.ok<{ queueTraining: { id: string } }>(QUEUE, { m: modelId, t: fixture.trustIds });
+      const startedAt = await started.waitFor(queued.queueTraining.id, 10_000);
+      const net = servedBy(last);
+      if (i >= warmup && net !== null && samples[net].length < jobsPerNet) samples[net].push(startedAt - sentAt);
+      await hub.gql.ok(COMPLETE, { m: modelId });
+    }
+    return {
+      stockKeepAliveMs: setNetKeepAlive(stock, REAL_NET_KEEP_ALIVE_MS),
+      stock: roundSummary(summarize(samples.stock)),
+      keepAlive: roundSummary(summarize(samples.keepAlive)),
+    };
+  } finally {
+    await hub.close();
+    await started.close();
+    await stock.close();
+    await keepAlive.close();
   }
 }
 
@@ -134,4 +253,23 @@ export function pickupLatencyRows(result: PickupLatencyResult): Row[] {
       verdict: verdict(eventDriven.p99 <= TARGET_P99_MS),
     },
   ];
+}
+
+export function pickupLatencyNotes(result: PickupLatencyResult): string[] {
+  const s = result.eventDrivenSegments;
+  const b = result.baselines;
+  const notes = [
+    `event-driven timeline, p50 ms after the send: queueTraining answered ${s.queueResponse.p50}, ` +
+      `check_client_status at the net ${s.checkClientStatusAtNet.p50}, submit_job at the net ${s.submitJobAtNet.p50}, ` +
+      `row IN_PROGRESS with backend id ${result.eventDriven.p50} (p99: ${s.queueResponse.p99} / ${s.checkClientStatusAtNet.p99} / ${s.submitJobAtNet.p99} / ${result.eventDriven.p99})`,
+    `step costs on this machine, p50: pg round trip (select 1) ${b.pgRoundTrip.p50} ms, keep-alive fetch to the fake net ${b.netFetch.p50} ms`,
+  ];
+  const k = result.stockNet;
+  if (k) {
+    notes.push(
+      `fake nets run with keep-alive ${result.netKeepAliveMs} ms; as shipped (${k.stockKeepAliveMs} ms) undici opens a TCP connection per net call. ` +
+        `Same hub, two nets taking turns: stock ${fmtPercentiles(k.stock)} vs keep-alive ${fmtPercentiles(k.keepAlive)} (n=${k.stock.n} each)`,
+    );
+  }
+  return notes;
 }

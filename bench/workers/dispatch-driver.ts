@@ -6,10 +6,16 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { startFakeNet, type FakeNet } from '../../test/support/fake-net.js';
+import { setNetKeepAlive } from '../lib/fake-nets.js';
 import { GqlClient } from '../lib/gql-client.js';
 import { StartedJobs } from '../lib/started-jobs.js';
-import { roundSummary, summarize } from '../lib/stats.js';
-import type { DispatchDriverInit, DispatchRunRequest, DispatchRunResult, FromDispatchDriver, ToDispatchDriver } from './protocol.js';
+import type {
+  DispatchDriverInit,
+  DispatchRunRequest,
+  DispatchRoundResult,
+  FromDispatchDriver,
+  ToDispatchDriver,
+} from './protocol.js';
 
 const QUEUE = 'mutation($m: ID!, $t: [ID!]!) { queueTraining(modelId: $m, trustIds: $t) { id } }';
 const COMPLETE = 'mutation($m: ID!) { completeTraining(modelId: $m) { id } }';
@@ -24,7 +30,9 @@ const port = requireParentPort();
 const send = (message: FromDispatchDriver) => port.postMessage(message);
 const init = workerData as DispatchDriverInit;
 
-async function run(request: DispatchRunRequest, nets: FakeNet[]): Promise<DispatchRunResult> {
+async function run(request: DispatchRunRequest, nets: FakeNet[]): Promise<DispatchRoundResult> {
+  // runs of an earlier round stay RUNNING on the nets (the hub is told by completeTraining, not by the net): drop them
+  for (const net of nets) net.forgetRuns();
   const submitsBefore = nets.map((n) => n.submitCount());
   const started = await StartedJobs.listen(request.databaseUrl);
   const clients = request.hubUrls.map((url) => new GqlClient(url, request.token, 64));
@@ -69,8 +77,7 @@ async function run(request: DispatchRunRequest, nets: FakeNet[]): Promise<Dispat
     totalCompleted,
     driverEventLoop: Math.round(performance.eventLoopUtilization(elu).utilization * 100) / 100,
     windowMs: request.durationMs,
-    jobsPerSec: (completed / request.durationMs) * 1000,
-    queueToStart: roundSummary(summarize(latencies)),
+    latencies,
     errorCount,
     errors,
     submitsPerNet: nets.map((n, i) => n.submitCount() - submitsBefore[i]),
@@ -79,6 +86,7 @@ async function run(request: DispatchRunRequest, nets: FakeNet[]): Promise<Dispat
 
 async function main(): Promise<void> {
   const nets = await Promise.all(Array.from({ length: init.netCount }, () => startFakeNet({ clients: init.clients })));
+  for (const net of nets) setNetKeepAlive(net);
   send({ type: 'ready', netUrls: nets.map((n) => n.url) });
   port.on('message', (message: ToDispatchDriver) => {
     if (message.type === 'close') {
@@ -90,9 +98,12 @@ async function main(): Promise<void> {
     }
     run(message, nets).then(
       (result) => send({ type: 'result', result }),
-      (error: unknown) => send({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+      (error: unknown) =>
+        send({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
     );
   });
 }
 
-main().catch((error: unknown) => send({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+main().catch((error: unknown) =>
+  send({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+);

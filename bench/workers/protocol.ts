@@ -24,27 +24,26 @@ export interface DispatchRunRequest {
 
 export type ToDispatchDriver = DispatchRunRequest | { type: 'close' };
 
-export interface DispatchRunResult {
+export interface DispatchRoundResult {
   label: string;
   /** jobs completed inside the measuring window */
   completed: number;
-  /** jobs completed in the whole run (warm-up and the tail included) */
+  /** jobs completed in the whole round (warm-up and the tail included) */
   totalCompleted: number;
-  /** busy share of the driver's (this worker's) event loop: near 1 would mean the driver, not the hub, limits */
-  driverEventLoop: number;
   windowMs: number;
-  jobsPerSec: number;
-  /** queueTraining sent → started on a net (IN_PROGRESS with a backend job id), for jobs queued inside the window */
-  queueToStart: Summary;
+  /** queueTraining sent → started on a net (IN_PROGRESS with a backend job id), ms, for jobs queued inside the window */
+  latencies: number[];
   errorCount: number;
   errors: string[];
-  /** submit_job calls served by each fake net during the run */
+  /** submit_job calls served by each fake net during the round */
   submitsPerNet: number[];
+  /** busy share of the driver's (this worker's) event loop: near 1 would mean the driver, not the hub, limits */
+  driverEventLoop: number;
 }
 
 export type FromDispatchDriver =
   | { type: 'ready'; netUrls: string[] }
-  | { type: 'result'; result: DispatchRunResult }
+  | { type: 'result'; result: DispatchRoundResult }
   | { type: 'failed'; error: string }
   | { type: 'closed' };
 
@@ -57,13 +56,27 @@ export interface HttpLoadInit {
   durationMs: number;
 }
 
+/** One load round as the worker reports it. */
+export interface HttpLoadRound {
+  /** answered without error inside the window */
+  requests: number;
+  errors: number;
+  windowMs: number;
+  /** ms, one per answered request */
+  latencies: number[];
+  /** the first response body (shortened), to see what was measured */
+  sample: string;
+  firstError: string | null;
+}
+
+/** Rounds of one load merged. */
 export interface HttpLoadResult {
+  rounds: number;
   requests: number;
   errors: number;
   windowMs: number;
   requestsPerSec: number;
   latency: Summary;
-  /** the first response body (shortened), to see what was measured */
   sample: string;
   firstError: string | null;
 }
