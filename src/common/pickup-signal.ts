@@ -2,15 +2,29 @@ import { Injectable } from '@nestjs/common';
 
 /**
  * "A job was queued or a net was freed": asks the pickup cycle to run now
- * instead of on its next tick. Modules that change the queue or the nets call
- * `request()`; the pickup cycle listens.
+ * instead of on its next tick. The pickup cron listens.
+ *
+ * Every such change is also announced by the database (LISTEN/NOTIFY) to
+ * every instance, this one included; while that channel is live, a local
+ * `changed()` is left to the notification, so one change costs one cycle.
  */
 @Injectable()
 export class PickupSignal {
   private readonly listeners = new Set<() => void>();
+  private notificationsLive = false;
 
+  /** A change the database will also announce (job inserted or moved, scheduler freed). */
+  changed(): void {
+    if (!this.notificationsLive) this.request();
+  }
+
+  /** Run a cycle soon, whatever the notification channel does. */
   request(): void {
     for (const listener of this.listeners) listener();
+  }
+
+  setNotificationsLive(live: boolean): void {
+    this.notificationsLive = live;
   }
 
   onRequest(listener: () => void): () => void {

@@ -59,6 +59,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
       await client.connect();
       await client.query(`listen ${EVENTS_CHANNEL}`);
       this.client = client;
+      this.pickup.setNotificationsLive(true);
       if (this.reconnectDelay > RECONNECT_MIN_MS) this.logger.log('listening for changes again');
       this.reconnectDelay = RECONNECT_MIN_MS;
       // changes made while we were away are picked up by this cycle
@@ -73,6 +74,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     if (this.closing) return;
     if (this.client !== null && this.client !== client) return; // an old connection ending late
     this.client = null;
+    this.pickup.setNotificationsLive(false);
     if (this.reconnectTimer) return;
     this.logger.warn(
       `change notifications lost${error instanceof Error ? `: ${error.message}` : ''}; reconnecting in ${this.reconnectDelay} ms`,

@@ -1,3 +1,4 @@
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
@@ -40,6 +41,8 @@ export const GraphqlApiModule = GraphQLModule.forRootAsync<ApolloDriverConfig>({
     allowBatchedHttpRequests: false,
     validationRules: requestLimitRules(REQUEST_LIMITS),
     formatError: formatGraphQLError,
+    // no HTTP caching of GraphQL answers here; the plugin would wrap every field resolver
+    plugins: [ApolloServerPluginCacheControlDisabled()],
     subscriptions: {
       'graphql-ws': {
         path: '/graphql',

@@ -1,9 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { DomainError } from '../errors.js';
 import { ROLES, type Principal, type Role } from './roles.js';
+
+const MAX_CACHED_TOKENS = 1_000;
 
 const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', message);
 
@@ -16,7 +18,9 @@ const unauthenticated = (message: string) => new DomainError('UNAUTHENTICATED', 
 @Injectable()
 export class TokenVerifier {
   private readonly logger = new Logger('Auth');
-  private readonly secret: Uint8Array | null;
+  private readonly secret: KeyObject | null;
+  /** token → principal until the token expires: a verified token is not verified again on every request */
+  private readonly verified = new Map<string, { principal: Principal; expiresAt: number }>();
   private readonly jwks: JWTVerifyGetKey | null;
   private readonly generated: boolean;
 
@@ -24,7 +28,7 @@ export class TokenVerifier {
     this.jwks = config.authJwksUrl ? createRemoteJWKSet(new URL(config.authJwksUrl)) : null;
     this.generated = !config.authJwtSecret && !config.authJwksUrl;
     const secret = config.authJwtSecret ?? (this.generated ? randomBytes(32).toString('base64url') : null);
-    this.secret = secret ? new TextEncoder().encode(secret) : null;
+    this.secret = secret ? createSecretKey(Buffer.from(secret, 'utf8')) : null;
   }
 
   /** In development with no auth configured: a token for the GraphiQL user. */
@@ -42,11 +46,20 @@ export class TokenVerifier {
     if (!authorization) throw unauthenticated('missing bearer token (Authorization: Bearer <jwt>)');
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) throw unauthenticated('the Authorization header must be "Bearer <jwt>"');
+    const cached = this.verified.get(match[1]);
+    if (cached && cached.expiresAt > Date.now()) return cached.principal;
+    const { principal, expiresAt } = await this.verifyToken(match[1]);
+    if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(match[1], { principal, expiresAt });
+    return principal;
+  }
+
+  private async verifyToken(token: string): Promise<{ principal: Principal; expiresAt: number }> {
     let payload: JWTPayload;
     try {
       payload = this.jwks
-        ? (await jwtVerify(match[1], this.jwks, { algorithms: ['RS256'] })).payload
-        : (await jwtVerify(match[1], this.secret as Uint8Array, { algorithms: ['HS256'] })).payload;
+        ? (await jwtVerify(token, this.jwks, { algorithms: ['RS256'] })).payload
+        : (await jwtVerify(token, this.secret as KeyObject, { algorithms: ['HS256'] })).payload;
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'ERR_JWT_INVALID';
       this.logger.debug(`token refused: ${code}`);
@@ -54,6 +67,8 @@ export class TokenVerifier {
     }
     const claimed = Array.isArray(payload.roles) ? payload.roles : [];
     const roles = claimed.filter((r): r is Role => typeof r === 'string' && (ROLES as string[]).includes(r));
-    return { subject: typeof payload.sub === 'string' ? payload.sub : 'unknown', roles };
+    // cached at most until the token expires, and never longer than a minute (JWKS rotation, clock checks)
+    const expiresAt = Math.min(typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity, Date.now() + 60_000);
+    return { principal: { subject: typeof payload.sub === 'string' ? payload.sub : 'unknown', roles }, expiresAt };
   }
 }

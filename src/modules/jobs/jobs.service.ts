@@ -28,32 +28,48 @@ export class JobsService {
    */
   async queueTraining(modelId: string, trustIdsInput: string[]): Promise<JobRow> {
     const trustIds = assertUuidList(trustIdsInput, 'trustIds', { allowEmpty: false });
-    const job = await this.em.fork().transactional(async (em) => {
-      const model = await queryOne<{ id: string }>(em, sql`select id from model where id = ${modelId} for share`);
-      if (!model) throw notFound('Model', modelId);
-      const trusts = await query<{ id: string; known: boolean; approved: boolean }>(
-        em,
-        sql`select t.id, exists (select 1 from trust where id = t.id) as known,
+    // one statement: checks and inserts commit together or not at all
+    const outcome = await queryOne<{
+      modelFound: boolean;
+      unknown: string[];
+      unapproved: string[];
+      job: (Omit<JobRow, 'createdAt'> & { createdAt: string }) | null;
+    }>(
+      this.em.fork(),
+      sql`with requested as (
+            select t.id, exists (select 1 from trust where id = t.id) as known,
               exists (select 1 from model_approved_trust a where a.model_id = ${modelId} and a.trust_id = t.id) as approved
-            from unnest(${trustIds}::uuid[]) as t(id)`,
-      );
-      const unknown = trusts.filter((t) => !t.known).map((t) => t.id);
-      if (unknown.length > 0) throw badInput(`unknown trust(s): ${unknown.join(', ')}`, { field: 'trustIds', unknown });
-      const unapproved = trusts.filter((t) => !t.approved).map((t) => t.id);
-      if (unapproved.length > 0) {
-        throw badInput(`trust(s) not approved for this model: ${unapproved.join(', ')}`, { field: 'trustIds', unapproved });
-      }
-      const created = await queryOne<JobRow>(
-        em,
-        sql`with created as (insert into job (model_id) values (${modelId}) returning *),
-              linked as (insert into job_trust (job_id, trust_id) select created.id, t.id from created, unnest(${trustIds}::uuid[]) as t(id)),
-              model_reset as (update model set status = 'PENDING', updated_at = now()
-                              where id = ${modelId} and status in ('STOPPED', 'ERROR', 'RESULTS_UPLOADED', 'RESULTS_UPLOAD_FAILED'))
-            select ${JOB_COLUMNS} from created j`,
-      );
-      return created!;
-    });
-    this.pickup.request();
+            from unnest(${trustIds}::uuid[]) as t(id)
+          ), accepted as (
+            select exists (select 1 from model where id = ${modelId}) and bool_and(known and approved) as ok from requested
+          ), created as (
+            insert into job (model_id) select ${modelId} from accepted where ok returning *
+          ), linked as (
+            insert into job_trust (job_id, trust_id) select created.id, r.id from created, requested r
+          ), model_reset as (
+            update model set status = 'PENDING', updated_at = now()
+            where id = ${modelId} and status in ('STOPPED', 'ERROR', 'RESULTS_UPLOADED', 'RESULTS_UPLOAD_FAILED')
+              and exists (select 1 from created)
+          )
+          select exists (select 1 from model where id = ${modelId}) as "modelFound",
+            array(select id::text from requested where not known) as unknown,
+            array(select id::text from requested where known and not approved) as unapproved,
+            (select json_build_object('id', j.id, 'status', j.status, 'createdAt', j.created_at, 'startedAt', j.started_at,
+               'completedAt', j.completed_at, 'backendJobId', j.backend_job_id, 'attempts', j.attempts,
+               'modelId', j.model_id, 'netId', j.net_id) from created j) as job`,
+    );
+    if (!outcome?.modelFound) throw notFound('Model', modelId);
+    if (outcome.unknown.length > 0) {
+      throw badInput(`unknown trust(s): ${outcome.unknown.join(', ')}`, { field: 'trustIds', unknown: outcome.unknown });
+    }
+    if (outcome.unapproved.length > 0) {
+      throw badInput(`trust(s) not approved for this model: ${outcome.unapproved.join(', ')}`, {
+        field: 'trustIds',
+        unapproved: outcome.unapproved,
+      });
+    }
+    const job = { ...outcome.job!, createdAt: new Date(outcome.job!.createdAt) };
+    this.pickup.changed();
     return job;
   }
 

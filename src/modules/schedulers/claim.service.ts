@@ -5,6 +5,7 @@ import { conflict, notFound } from '../../common/errors.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
 import type { SchedulerModel } from './scheduler.model.js';
+import type { StartDetails } from './start-details.js';
 import { leaseInterval, PICKUP_PAUSED, SCHEDULER_COLUMNS } from './scheduler.sql.js';
 
 /** A job claimed for a net: what the start needs to compare-and-set on later. */
@@ -14,13 +15,13 @@ export interface Claim {
   schedulerId: string;
   /** the job's trusts */
   trustIds: string[];
+  /** what the start needs, loaded with the claim */
+  details?: StartDetails;
 }
 
-interface QueueHead {
-  id: string;
-  modelId: string;
-  invalid: boolean;
-}
+/** True for a job naming a trust that is not (or no longer) approved for its model. */
+const UNAPPROVED_TRUST = sql.raw(`exists (select 1 from job_trust jt where jt.job_id = j.id and not exists (
+  select 1 from model_approved_trust a where a.model_id = j.model_id and a.trust_id = jt.trust_id))`);
 
 /**
  * Claims nets and jobs. Every claim is a transaction that locks rows with
@@ -37,23 +38,60 @@ export class ClaimService {
   ) {}
 
   /**
-   * The cycle's claim: every free net paired with the oldest valid QUEUED
-   * jobs, in ONE transaction; a net is never committed BUSY without its job.
+   * The cycle's claim, in ONE statement (so one round trip and one commit):
+   * the oldest valid QUEUED jobs, as many as there are free nets, are locked
+   * with FOR UPDATE SKIP LOCKED, then as many free nets; each pair is set
+   * IN_PROGRESS / BUSY with its job and a lease. A net is never committed BUSY
+   * without its job. Jobs naming a trust no longer approved are skipped here
+   * (they never block the queue) and retired by `retireInvalidQueuedJobs`.
+   * The result carries what the start needs (net, project, cohort query, slots).
    */
   async claimBatch(): Promise<Claim[]> {
-    return this.em.fork().transactional(async (em) => {
-      const schedulers = await query<{ id: string; netId: string }>(
-        em,
-        sql`select id, net_id as "netId" from scheduler
-            where status = 'AVAILABLE' and not ${PICKUP_PAUSED}
-            order by updated_at, id for update skip locked`,
+    const rows = await query<ClaimRow>(
+      this.em.fork(),
+      sql`with candidates as (
+            select id, row_number() over (order by seq) as rn
+            from (select j.id, j.seq from job j
+                  where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST}
+                  order by j.seq
+                  limit (select count(*) from scheduler where status = 'AVAILABLE' and not ${PICKUP_PAUSED})
+                  for update of j skip locked) c
+          ), free as (
+            select id, net_id, row_number() over (order by updated_at, id) as rn
+            from (select id, net_id, updated_at from scheduler
+                  where status = 'AVAILABLE' and not ${PICKUP_PAUSED}
+                  order by updated_at, id
+                  limit (select count(*) from candidates)
+                  for update skip locked) f
+          ), pair as (
+            select c.id as job_id, f.id as scheduler_id, f.net_id from candidates c join free f using (rn)
+          ), ${this.assignPairs()}`,
+    );
+    return rows.map(toClaim);
+  }
+
+  /** Retires (DELETED; model ERROR unless it has another live job) every queued job naming a trust no longer approved. */
+  async retireInvalidQueuedJobs(em: EntityManager = this.em.fork()): Promise<number> {
+    const retired = await query<{ id: string }>(
+      em,
+      sql`with retired as (
+            update job set status = 'DELETED'
+            where id in (select j.id from job j where j.status = 'QUEUED' and ${UNAPPROVED_TRUST} for update of j skip locked)
+            returning id, model_id
+          ), errored as (
+            update model m set status = 'ERROR', updated_at = now()
+            where m.id in (select model_id from retired) and m.status <> 'STOPPED'
+              and not exists (select 1 from job o where o.model_id = m.id and o.status in ('QUEUED', 'IN_PROGRESS')
+                              and o.id not in (select id from retired))
+          )
+          select id from retired`,
+    );
+    if (retired.length > 0) {
+      this.logger.warn(
+        `retired ${retired.length} queued job(s) naming trusts not approved for their model: ${retired.map((r) => r.id).join(', ')}`,
       );
-      if (schedulers.length === 0) return [];
-      const jobIds = await this.takeValidQueuedJobs(em, schedulers.length);
-      if (jobIds.length === 0) return [];
-      const pairs = jobIds.map((jobId, i) => ({ jobId, schedulerId: schedulers[i].id, netId: schedulers[i].netId }));
-      return this.assign(em, pairs);
-    });
+    }
+    return retired.length;
   }
 
   /** `check_for_available_net`: claims one AVAILABLE net, held by a lease until a job is claimed for it. */
@@ -86,10 +124,14 @@ export class ClaimService {
       if (scheduler.status !== 'BUSY' || scheduler.jobId !== null || scheduler.sweepPending) {
         throw conflict('the scheduler is not claimed (call claimAvailableNet first) or already holds a job', { schedulerId });
       }
-      const [jobId] = await this.takeValidQueuedJobs(em, 1);
+      const jobId = await this.takeValidQueuedJob(em);
       if (jobId === undefined) return null;
-      const [claim] = await this.assign(em, [{ jobId, schedulerId: scheduler.id, netId: scheduler.netId }]);
-      return claim;
+      const [row] = await query<ClaimRow>(
+        em,
+        sql`with pair as (select ${jobId}::uuid as job_id, ${scheduler.id}::uuid as scheduler_id, ${scheduler.netId}::uuid as net_id),
+            ${this.assignPairs()}`,
+      );
+      return toClaim(row);
     });
   }
 
@@ -125,65 +167,49 @@ export class ClaimService {
     });
   }
 
-  /**
-   * Locks the oldest QUEUED jobs; a job naming a trust that is no longer
-   * approved for its model is retired on the spot (DELETED; model ERROR unless
-   * it has another live job), and the next one is taken instead, so one bad
-   * job never blocks the queue.
-   */
-  private async takeValidQueuedJobs(em: EntityManager, wanted: number): Promise<string[]> {
-    const taken: string[] = [];
-    for (;;) {
-      const head = await query<QueueHead>(
-        em,
-        sql`select j.id, j.model_id as "modelId",
-              exists (select 1 from job_trust jt where jt.job_id = j.id and not exists (
-                select 1 from model_approved_trust a where a.model_id = j.model_id and a.trust_id = jt.trust_id)) as invalid
-            from job j where j.status = 'QUEUED' and not (j.id = any(${taken}::uuid[]))
-            order by j.seq limit ${wanted - taken.length} for update of j skip locked`,
-      );
-      const invalid = head.filter((j) => j.invalid);
-      taken.push(...head.filter((j) => !j.invalid).map((j) => j.id));
-      if (invalid.length > 0) await this.retire(em, invalid);
-      if (invalid.length === 0 || taken.length >= wanted) return taken;
-    }
+  /** The oldest valid QUEUED job, locked; invalid ones in front of it are retired first. */
+  private async takeValidQueuedJob(em: EntityManager): Promise<string | undefined> {
+    await this.retireInvalidQueuedJobs(em);
+    const head = await queryOne<{ id: string }>(
+      em,
+      sql`select j.id from job j where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST}
+          order by j.seq limit 1 for update of j skip locked`,
+    );
+    return head?.id;
   }
 
-  private async retire(em: EntityManager, jobs: QueueHead[]): Promise<void> {
-    const ids = jobs.map((j) => j.id);
-    this.logger.warn(`retiring ${ids.length} queued job(s) naming trusts not approved for their model: ${ids.join(', ')}`);
-    await query(
-      em,
-      sql`with retired as (
-            update job set status = 'DELETED' where id = any(${ids}::uuid[]) and status = 'QUEUED' returning model_id
-          )
-          update model m set status = 'ERROR', updated_at = now()
-          where m.id in (select model_id from retired) and m.status <> 'STOPPED'
-            and not exists (select 1 from job o where o.model_id = m.id and o.status in ('QUEUED', 'IN_PROGRESS')
-                            and not (o.id = any(${ids}::uuid[])))`,
-    );
+  /** The tail of a claim statement: `pair (job_id, scheduler_id, net_id)` must be defined before it. */
+  private assignPairs() {
+    return sql`claimed as (
+        update job j set status = 'IN_PROGRESS', net_id = p.net_id, started_at = clock_timestamp(), attempts = j.attempts + 1,
+          claim_token = gen_random_uuid(), start_phase = 'CLAIMED', missing_since = null, backend_job_id = null
+        from pair p where j.id = p.job_id
+        returning j.*, p.scheduler_id
+      ), held as (
+        update scheduler s set status = 'BUSY', job_id = p.job_id, sweep_pending = false, updated_at = now(),
+          lease_until = now() + ${leaseInterval(this.config.netLeaseMs)}
+        from pair p where s.id = p.scheduler_id
+      )
+      select ${JOB_COLUMNS}, j.claim_token as "claimToken", j.scheduler_id as "schedulerId",
+        n.name as "netName", n.endpoint, n.fl_backend as "flBackend", m.project_id as "projectId",
+        (select query from cohort_query where project_id = m.project_id order by seq desc limit 1) as "cohortQuery",
+        (select coalesce(json_agg(json_build_object('trustId', jt.trust_id, 'slotName', k.slot_name)
+                                  order by k.slot_number nulls last, jt.trust_id), '[]'::json)
+         from job_trust jt left join kit_slot k on k.assigned_trust_id = jt.trust_id where jt.job_id = j.id) as slots
+      from claimed j join net n on n.id = j.net_id join model m on m.id = j.model_id
+      order by j.seq`;
   }
+}
 
-  private async assign(em: EntityManager, pairs: Array<{ jobId: string; schedulerId: string; netId: string }>): Promise<Claim[]> {
-    const rows = await query<JobRow & { claimToken: string; schedulerId: string; trustIds: string[] }>(
-      em,
-      sql`with pair as (
-            select * from unnest(${pairs.map((p) => p.jobId)}::uuid[], ${pairs.map((p) => p.schedulerId)}::uuid[],
-                                 ${pairs.map((p) => p.netId)}::uuid[]) as p(job_id, scheduler_id, net_id)
-          ), claimed as (
-            update job j set status = 'IN_PROGRESS', net_id = p.net_id, started_at = clock_timestamp(), attempts = j.attempts + 1,
-              claim_token = gen_random_uuid(), start_phase = 'CLAIMED', missing_since = null, backend_job_id = null
-            from pair p where j.id = p.job_id
-            returning j.*, p.scheduler_id
-          ), held as (
-            update scheduler s set status = 'BUSY', job_id = p.job_id, sweep_pending = false, updated_at = now(),
-              lease_until = now() + ${leaseInterval(this.config.netLeaseMs)}
-            from pair p where s.id = p.scheduler_id
-          )
-          select ${JOB_COLUMNS}, j.claim_token as "claimToken", j.scheduler_id as "schedulerId",
-            array(select trust_id::text from job_trust where job_id = j.id) as "trustIds"
-          from claimed j order by j.seq`,
-    );
-    return rows.map(({ claimToken, schedulerId, trustIds, ...job }) => ({ job, claimToken, schedulerId, trustIds }));
-  }
+type ClaimRow = JobRow & { claimToken: string; schedulerId: string } & StartDetails;
+
+function toClaim(row: ClaimRow): Claim {
+  const { claimToken, schedulerId, netName, endpoint, flBackend, projectId, cohortQuery, slots, ...job } = row;
+  return {
+    job,
+    claimToken,
+    schedulerId,
+    trustIds: slots.map((s) => s.trustId),
+    details: { netName, endpoint, flBackend, projectId, cohortQuery, slots },
+  };
 }

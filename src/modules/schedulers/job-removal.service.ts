@@ -95,7 +95,7 @@ export class JobRemovalService {
           .filter((r) => r.schedulerId !== null)
           .map((r) => this.sweeper.sweep(r.schedulerId as string, { name: r.netName, endpoint: r.endpoint })),
       );
-      if (live.length > withRuns.length) this.pickup.request();
+      if (live.length > withRuns.length) this.pickup.changed();
     };
     return { removed, afterCommit };
   }

@@ -77,7 +77,7 @@ export class NetSweeper {
     );
     if (freed.length > 0) {
       this.logger.log(`net "${net.name}" swept and free`);
-      this.pickup.request();
+      this.pickup.changed();
     }
     return freed.length > 0;
   }

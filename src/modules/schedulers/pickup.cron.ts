@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApp
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
-import { PickupService } from './pickup.service.js';
+import { PickupService, type CycleKind } from './pickup.service.js';
 import { ReconcileService } from './reconcile.service.js';
 
 /**
@@ -30,10 +30,10 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
     if (this.config.pickupIntervalMs > 0) {
       this.registry.addInterval(
         'pickup',
-        setInterval(() => this.tick(), this.config.pickupIntervalMs),
+        setInterval(() => this.tick('full'), this.config.pickupIntervalMs),
       );
-      this.unsubscribe = this.signal.onRequest(() => this.tick());
-      this.tick();
+      this.unsubscribe = this.signal.onRequest(() => this.tick('fast'));
+      this.tick('full');
     } else {
       this.logger.log('automatic pickup is off (PICKUP_INTERVAL_MS=0)');
     }
@@ -59,8 +59,8 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
     while (this.reconciling) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
-  private tick(): void {
-    if (!this.stopped) this.pickup.trigger();
+  private tick(kind: CycleKind): void {
+    if (!this.stopped) this.pickup.trigger(kind);
   }
 
   private async reconcile(): Promise<void> {

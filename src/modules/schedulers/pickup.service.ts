@@ -9,6 +9,13 @@ export interface PickupCycleResult {
   failed: JobRow[];
 }
 
+/**
+ * `full`: lease recovery and retirement of invalid queued jobs, then claims
+ * (the interval tick, `runPickupCycle`). `fast`: claims only — what a queued
+ * job or a freed net needs, within milliseconds.
+ */
+export type CycleKind = 'full' | 'fast';
+
 /** A guard against a cycle that keeps claiming because every start fails fast. */
 const MAX_ROUNDS_PER_CYCLE = 20;
 
@@ -22,7 +29,7 @@ const MAX_ROUNDS_PER_CYCLE = 20;
 export class PickupService {
   private readonly logger = new Logger('Pickup');
   private current: Promise<PickupCycleResult> | null = null;
-  private rerunRequested = false;
+  private rerun: CycleKind | null = null;
 
   constructor(
     private readonly claims: ClaimService,
@@ -30,19 +37,19 @@ export class PickupService {
     private readonly training: TrainingService,
   ) {}
 
-  /** Runs a cycle now; if one is running, waits for it and then runs a fresh one. */
+  /** Runs a full cycle now; if one is running, waits for it and then runs a fresh one. */
   async runPickupCycle(): Promise<PickupCycleResult> {
     while (this.current) await this.current.catch(() => undefined);
-    return this.startCycle();
+    return this.startCycle('full');
   }
 
   /** Asks for a cycle soon: starts one, or marks the running one to go again when it ends. */
-  trigger(): void {
+  trigger(kind: CycleKind): void {
     if (this.current) {
-      this.rerunRequested = true;
+      this.rerun = this.rerun === 'full' ? 'full' : kind;
       return;
     }
-    this.startCycle().catch((error: unknown) => this.logger.error(`pickup cycle failed: ${String(error)}`));
+    this.startCycle(kind).catch((error: unknown) => this.logger.error(`pickup cycle failed: ${String(error)}`));
   }
 
   /** Resolves when no cycle is running on this instance (used at shutdown). */
@@ -50,21 +57,23 @@ export class PickupService {
     while (this.current) await this.current.catch(() => undefined);
   }
 
-  private startCycle(): Promise<PickupCycleResult> {
-    const cycle = this.cycle().finally(() => {
+  private startCycle(kind: CycleKind): Promise<PickupCycleResult> {
+    const cycle = this.cycle(kind).finally(() => {
       this.current = null;
-      if (this.rerunRequested) {
-        this.rerunRequested = false;
-        this.trigger();
-      }
+      const rerun = this.rerun;
+      this.rerun = null;
+      if (rerun) this.trigger(rerun);
     });
     this.current = cycle;
     return cycle;
   }
 
-  private async cycle(): Promise<PickupCycleResult> {
+  private async cycle(kind: CycleKind): Promise<PickupCycleResult> {
     const result: PickupCycleResult = { started: [], failed: [] };
-    await this.recovery.recoverExpiredLeases();
+    if (kind === 'full') {
+      await this.recovery.recoverExpiredLeases();
+      await this.claims.retireInvalidQueuedJobs();
+    }
     for (let round = 0; round < MAX_ROUNDS_PER_CYCLE; round++) {
       const claimed = await this.claims.claimBatch();
       if (claimed.length === 0) break;

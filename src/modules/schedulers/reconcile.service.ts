@@ -69,7 +69,7 @@ export class ReconcileService {
       }),
     );
     result.swept = await this.sweeper.sweepAll();
-    if (result.completed + result.failed > 0) this.pickup.request();
+    if (result.completed + result.failed > 0) this.pickup.changed();
     return result;
   }
 

@@ -53,7 +53,7 @@ export class RunControlService {
         }
       }
     });
-    if (freed) this.pickup.request();
+    if (freed) this.pickup.changed();
     return model;
   }
 
@@ -94,7 +94,7 @@ export class RunControlService {
             updated_at = case when hub_setting.value = excluded.value then hub_setting.updated_at else now() end`,
     );
     this.logger.log(`deployment mode ${enabled ? 'on: pickup paused' : 'off: pickup resumed'}`);
-    if (!enabled) this.pickup.request();
+    if (!enabled) this.pickup.request(); // a setting, not announced by the database
     return this.getDeploymentMode();
   }
 

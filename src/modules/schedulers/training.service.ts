@@ -6,7 +6,6 @@ import { badInput, conflict, DomainError, notFound } from '../../common/errors.j
 import { PickupSignal } from '../../common/pickup-signal.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import { checkClients, policyFor } from '../../fl-backends/backend-policy.js';
-import type { FlBackend } from '../../fl-backends/fl-backend.enum.js';
 import { NetCallError, NetClient, type NetRef } from '../../fl-backends/net-client.js';
 import { MetricsService } from '../../observability/metrics.service.js';
 import { currentRequestId } from '../../observability/request-context.js';
@@ -14,16 +13,8 @@ import { JobStatus } from '../jobs/job.entity.js';
 import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
 import { ModelStatus } from '../models/model-status.js';
 import type { Claim } from './claim.service.js';
+import type { StartDetails } from './start-details.js';
 import { endRuns } from './run-ending.js';
-
-interface StartDetails {
-  netName: string;
-  endpoint: string;
-  flBackend: FlBackend;
-  projectId: string;
-  cohortQuery: string | null;
-  slots: Array<{ trustId: string; slotName: string | null }>;
-}
 
 /**
  * Starting a claimed job on its net, and ending runs. HTTP calls happen
@@ -82,7 +73,7 @@ export class TrainingService {
     const requestId = currentRequestId() ?? randomUUID();
     let submitting = false;
     try {
-      const details = await this.loadStartDetails(job.id, trustIds);
+      const details = claim.details ?? (await this.loadStartDetails(job.id, trustIds));
       const net: NetRef = { name: details.netName, endpoint: details.endpoint };
       const slotNames = this.slotNamesOf(details);
       if (details.cohortQuery === null) throw notFound(`a cohort query for the project of model ${job.modelId}`);
@@ -132,7 +123,7 @@ export class TrainingService {
       await this.lockExistingModel(tx, modelId);
       return endRuns(tx, { modelId }, JobStatus.COMPLETED, null);
     });
-    if (ended.length > 0) this.pickup.request();
+    if (ended.length > 0) this.pickup.changed();
     return ended.at(-1) ?? null;
   }
 
@@ -204,7 +195,7 @@ export class TrainingService {
         ModelStatus.ERROR,
         submitted ? { leaseMs: this.config.netLeaseMs } : undefined,
       );
-      if (ended.length > 0 && !submitted) this.pickup.request();
+      if (ended.length > 0 && !submitted) this.pickup.changed();
     } catch (cleanupError) {
       // The claim's lease still expires, and recovery takes over.
       this.logger.error(`could not record the failed start of job ${claim.job.id}: ${String(cleanupError)}`);
