@@ -22,6 +22,8 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private closing = false;
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  /** nets AVAILABLE as far as the notifications tell: a queued job wakes the cycle only if one is free */
+  private readonly freeNets = new Set<string>();
 
   constructor(
     @Inject(DATABASE_URL) private readonly databaseUrl: string,
@@ -58,6 +60,10 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     try {
       await client.connect();
       await client.query(`listen ${EVENTS_CHANNEL}`);
+      // after LISTEN, so that no change falls between the snapshot and the stream
+      const free = await client.query<{ id: string }>(`select id from scheduler where status = 'AVAILABLE'`);
+      this.freeNets.clear();
+      for (const row of free.rows) this.freeNets.add(row.id);
       this.client = client;
       this.pickup.setNotificationsLive(true);
       if (this.reconnectDelay > RECONNECT_MIN_MS) this.logger.log('listening for changes again');
@@ -89,7 +95,11 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private dispatch(payload: string | undefined): void {
     const event = parseHubEvent(payload);
     if (!event) return;
-    if (wantsPickup(event)) this.pickup.request();
+    if (event.kind === 'scheduler') {
+      if (event.status === 'AVAILABLE') this.freeNets.add(event.id);
+      else this.freeNets.delete(event.id);
+    }
+    if (wantsPickup(event) && (event.kind === 'scheduler' || this.freeNets.size > 0)) this.pickup.request();
     for (const listener of this.listeners) listener(event);
   }
 }

@@ -14,8 +14,10 @@ export class NetsResolver {
 
   @Allow(...READERS)
   @Query(() => [NetModel], { description: 'every net; NOT_FOUND when none is registered' })
-  nets(): Promise<NetModel[]> {
-    return this.netsService.getNets();
+  async nets(@Context() { loaders }: GqlContext): Promise<NetModel[]> {
+    const rows = await this.netsService.getNetsWithSchedulers();
+    for (const { net, scheduler } of rows) loaders.schedulerByNet.prime(net.id, scheduler);
+    return rows.map(({ net }) => net);
   }
 
   @Allow(...READERS)

@@ -16,9 +16,20 @@ export class NetsService {
 
   /** `get_nets`: every net, by name; NOT_FOUND when none is registered. */
   async getNets(): Promise<NetModel[]> {
-    const nets = await query<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n order by n.name`);
-    if (nets.length === 0) throw new DomainError('NOT_FOUND', 'no FL net is registered (set NET_ENDPOINTS)');
-    return nets;
+    return (await this.getNetsWithSchedulers()).map(({ net }) => net);
+  }
+
+  /** `getNets` with each net's scheduler, read in the same statement (the GraphQL `nets` query needs both). */
+  async getNetsWithSchedulers(): Promise<Array<{ net: NetModel; scheduler: SchedulerModel }>> {
+    const rows = await query<NetModel & { scheduler: SchedulerModel }>(
+      this.em.fork(),
+      sql`select ${NET_COLUMNS},
+            json_build_object('id', s.id, 'status', s.status, 'netId', s.net_id, 'jobId', s.job_id,
+                              'leaseUntil', s.lease_until, 'updatedAt', s.updated_at) as scheduler
+          from net n join scheduler s on s.net_id = n.id order by n.name`,
+    );
+    if (rows.length === 0) throw new DomainError('NOT_FOUND', 'no FL net is registered (set NET_ENDPOINTS)');
+    return rows.map(({ scheduler, ...net }) => ({ net, scheduler }));
   }
 
   /** `get_net_by_name`: the net or null. */
