@@ -35,8 +35,3 @@ export function parseHubEvent(payload: string | undefined): HubEvent | null {
     return null;
   }
 }
-
-/** Events that mean "a cycle could dispatch something now". */
-export function wantsPickup(event: HubEvent): boolean {
-  return event.kind === 'job' ? event.status === 'QUEUED' : event.status === 'AVAILABLE';
-}
