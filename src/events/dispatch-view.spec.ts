@@ -2,21 +2,27 @@ import { describe, expect, it } from '@jest/globals';
 import { DispatchView } from './dispatch-view.js';
 import type { HubEvent } from './hub-events.js';
 
-const scheduler = (id: string, status: string): HubEvent =>
-  ({ kind: 'scheduler', id, status, netId: 'n', jobId: null, leaseUntil: null, updatedAt: '' });
-const job = (id: string, status: string): HubEvent =>
-  ({
-    kind: 'job',
-    id,
-    status,
-    modelId: 'm',
-    netId: null,
-    createdAt: '',
-    startedAt: null,
-    completedAt: null,
-    backendJobId: null,
-    attempts: 0,
-  });
+const scheduler = (id: string, status: string): HubEvent => ({
+  kind: 'scheduler',
+  id,
+  status,
+  netId: 'n',
+  jobId: null,
+  leaseUntil: null,
+  updatedAt: '',
+});
+const job = (id: string, status: string): HubEvent => ({
+  kind: 'job',
+  id,
+  status,
+  modelId: 'm',
+  netId: null,
+  createdAt: '',
+  startedAt: null,
+  completedAt: null,
+  backendJobId: null,
+  attempts: 0,
+});
 
 describe('DispatchView', () => {
   it('is worth a cycle only with a free net and a queued job', () => {

@@ -7,9 +7,6 @@ import { EVENTS_CHANNEL, parseHubEvent, type HubEvent } from './hub-events.js';
 
 const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 5_000;
-/** the longest an instance with peers waits before waking its cycle */
-const PEER_STAGGER_MS = 4;
-const PEER_RECOUNT_MS = 10_000;
 
 /**
  * LISTENs on `fl_events` over a dedicated connection and fans the changes out
@@ -27,10 +24,6 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private readonly view = new DispatchView();
-  /** other hub instances listening on this database; with peers, wake-ups are staggered */
-  private peers = 0;
-  private peersTimer: NodeJS.Timeout | null = null;
-  private wakeTimer: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(DATABASE_URL) private readonly databaseUrl: string,
@@ -52,7 +45,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
-    for (const timer of [this.reconnectTimer, this.peersTimer, this.wakeTimer]) if (timer) clearTimeout(timer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
@@ -75,7 +68,6 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
         queued.rows.map((r) => r.id),
       );
       this.client = client;
-      await this.countPeers();
       this.pickup.setNotificationsLive(true);
       if (this.reconnectDelay > RECONNECT_MIN_MS) this.logger.log('listening for changes again');
       this.reconnectDelay = RECONNECT_MIN_MS;
@@ -106,42 +98,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private dispatch(payload: string | undefined): void {
     const event = parseHubEvent(payload);
     if (!event) return;
-    if (this.view.apply(event) && this.view.worthACycle()) this.wake();
+    if (this.view.apply(event) && this.view.worthACycle()) this.pickup.request();
     for (const listener of this.listeners) listener(event);
-  }
-
-  /**
-   * Alone, a cycle starts at once. With peers, each instance waits a few
-   * random milliseconds and starts only if the chance is still there, so the
-   * instance that is fastest dispatches and the others see its claim in the
-   * stream instead of running empty claims.
-   */
-  private wake(): void {
-    if (this.peers === 0) return this.pickup.request();
-    if (this.wakeTimer) return;
-    this.wakeTimer = setTimeout(
-      () => {
-        this.wakeTimer = null;
-        if (this.view.worthACycle()) this.pickup.request();
-      },
-      1 + Math.random() * PEER_STAGGER_MS,
-    );
-  }
-
-  private async countPeers(): Promise<void> {
-    const client = this.client;
-    if (!client) return;
-    try {
-      const { rows } = await client.query<{ n: number }>(
-        `select count(*)::int as n from pg_stat_activity
-         where datname = current_database() and application_name = 'fl-scheduler-events' and pid <> pg_backend_pid()`,
-      );
-      this.peers = rows[0].n;
-    } catch {
-      // keep the last count; the connection's own error handler reconnects
-    }
-    if (this.peersTimer) clearTimeout(this.peersTimer);
-    this.peersTimer = setTimeout(() => void this.countPeers(), PEER_RECOUNT_MS);
-    this.peersTimer.unref();
   }
 }
