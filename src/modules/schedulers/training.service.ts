@@ -155,23 +155,35 @@ export class TrainingService {
     return details.slots.map((s) => s.slotName as string);
   }
 
+  /** Idempotent (a retry after a lost answer finds the phase already set), so it is retried on database errors. */
   private async markSubmitting(jobId: string, claimToken: string): Promise<boolean> {
-    const rows = await query(
-      this.em.fork(),
-      sql`update job set start_phase = 'SUBMITTING'
-          where id = ${jobId} and claim_token = ${claimToken} and status = 'IN_PROGRESS' and start_phase = 'CLAIMED'
-          returning id`,
+    const rows = await retryOnDatabaseError(() =>
+      query(
+        this.em.fork(),
+        sql`update job set start_phase = 'SUBMITTING'
+            where id = ${jobId} and claim_token = ${claimToken} and status = 'IN_PROGRESS' and start_phase in ('CLAIMED', 'SUBMITTING')
+            returning id`,
+      ),
     );
     return rows.length === 1;
   }
 
   /** Records the run id, drops the lease (the start is confirmed) and moves the model to INITIATED. */
+  /**
+   * The run exists on the net now: losing this write would make lease recovery
+   * run the job again, so it is idempotent and retried on database errors.
+   */
   private async confirmStart(jobId: string, claimToken: string, backendJobId: string): Promise<JobRow | undefined> {
+    return retryOnDatabaseError(() => this.confirmStartOnce(jobId, claimToken, backendJobId));
+  }
+
+  private async confirmStartOnce(jobId: string, claimToken: string, backendJobId: string): Promise<JobRow | undefined> {
     return queryOne<JobRow>(
       this.em.fork(),
       sql`with started as (
             update job set backend_job_id = ${backendJobId}, start_phase = 'RUNNING'
-            where id = ${jobId} and claim_token = ${claimToken} and status = 'IN_PROGRESS' and start_phase = 'SUBMITTING'
+            where id = ${jobId} and claim_token = ${claimToken} and status = 'IN_PROGRESS'
+              and (start_phase = 'SUBMITTING' or (start_phase = 'RUNNING' and backend_job_id = ${backendJobId}))
             returning *
           ), confirmed as (
             update scheduler set lease_until = null, updated_at = now() where job_id in (select id from started)
@@ -214,4 +226,18 @@ function failureReason(error: unknown): string {
   if (error instanceof NetCallError) return `net:${error.call}`;
   if (error instanceof DomainError) return typeof error.details?.reason === 'string' ? error.details.reason : error.code;
   return 'internal';
+}
+
+const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1600];
+
+/** Retries a write whose loss would cost a run, while the database is briefly away (a dropped connection, a restart). */
+async function retryOnDatabaseError<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof DomainError || attempt >= RETRY_DELAYS_MS.length) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
+    }
+  }
 }
