@@ -8,8 +8,7 @@ import { CohortQueryEntity } from './cohort-query.entity.js';
 import { ModelEntity } from './model.entity.js';
 import type { CohortQueryModel, ProjectModel, TrainingDetailsModel, TrainingModel } from './models.model.js';
 import { ProjectEntity } from './project.entity.js';
-
-const MODEL_COLUMNS = sql.raw(`m.id, m.name, m.status, m.project_id as "projectId"`);
+import { MODEL_COLUMNS } from './model.sql.js';
 
 /** Projects, their models (with approved trusts) and cohort queries. */
 @Injectable()

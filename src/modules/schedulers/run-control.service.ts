@@ -8,8 +8,7 @@ import { decideReportedStatus, ModelStatus } from '../models/model-status.js';
 import type { TrainingModel } from '../models/models.model.js';
 import { JobRemovalService } from './job-removal.service.js';
 import { endRuns } from './run-ending.js';
-
-const MODEL_COLUMNS = sql.raw(`m.id, m.name, m.status, m.project_id as "projectId"`);
+import { MODEL_COLUMNS } from '../models/model.sql.js';
 
 export interface DeploymentMode {
   enabled: boolean;
