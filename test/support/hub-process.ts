@@ -1,50 +1,258 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from '../../src/database/embedded-postgres.js';
-import { TEST_JWT_SECRET } from './hub.js';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { TEST_JWT_SECRET, testToken, type GqlResponse } from './hub.js';
 
-/** A hub as its own OS process (`src/main.ts` through swc), for tests that kill it. */
-export interface HubProcess {
-  url: string;
-  pid: number;
-  output: () => string;
-  /** resolves when the process has exited: how, and when */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  kill(signal: NodeJS.Signals): void;
+/**
+ * A hub as its own OS process (`src/main.ts` through swc-node, no build
+ * needed), for tests that SIGKILL or SIGTERM it. Every process started here
+ * is tracked: `killAllHubProcesses()` (call it in afterAll) SIGKILLs the ones
+ * still alive, and a process-exit hook does the same if a test run dies.
+ */
+export interface HubProcessOptions {
+  databaseUrl: string;
+  /** a label for diagnostics (and error messages) */
+  name?: string;
+  /** net name → base URL (NET_ENDPOINTS) */
+  netEndpoints?: Record<string, string>;
+  kitSlots?: string[];
+  pickupIntervalMs?: number;
+  netLeaseMs?: number;
+  reconcileIntervalMs?: number;
+  runMissingGraceMs?: number;
+  netCallTimeoutMs?: number;
+  maxStartAttempts?: number;
+  flBackend?: 'nvflare' | 'flower';
+  /** default `warn` */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** any other variable, or an override (applied last) */
+  env?: Record<string, string>;
+  /** how long to wait for GET /health to answer 200; default 60 s */
+  startTimeoutMs?: number;
 }
 
-export async function startHubProcess(databaseUrl: string, env: Record<string, string>): Promise<HubProcess> {
+export interface HubExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Date.now() at exit */
+  at: number;
+  /** since the process was spawned */
+  sinceSpawnMs: number;
+  /** since the last kill() sent through this handle; null when none was */
+  sinceSignalMs: number | null;
+}
+
+export interface HubProcess {
+  name: string;
+  url: string;
+  port: number;
+  pid: number;
+  /** spawn → /health answered 200 */
+  startedInMs: number;
+  stdout(): string;
+  stderr(): string;
+  /** both streams, for a failure message */
+  output(): string;
+  /** true until the process has exited */
+  alive(): boolean;
+  /** POST /graphql with an admin token (or the given one; null: none); a 10 s timeout per request */
+  gql: <T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+  ) => Promise<GqlResponse<T>>;
+  /** like gql, but throws on any GraphQL error */
+  gqlOk: <T = Record<string, any>>(query: string, variables?: Record<string, unknown>) => Promise<T>;
+  /**
+   * The local ports of this process's TCP connections to `remotePort` (e.g. the
+   * PostgreSQL port), from /proc (Linux): match them against
+   * `pg_stat_activity.client_port` to see exactly which sessions are its own.
+   */
+  tcpPortsTo(remotePort: number): Promise<number[]>;
+  /** sends a signal and remembers when (for `HubExit.sinceSignalMs`) */
+  kill(signal: NodeJS.Signals): void;
+  /** resolves once, when the process has exited */
+  exited: Promise<HubExit>;
+}
+
+const ROOT = process.cwd();
+const NODE = path.resolve(ROOT, 'node_modules/.bin/node');
+const MAX_CAPTURE = 2 * 1024 * 1024;
+const running = new Set<ChildProcess>();
+
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** A free TCP port on 127.0.0.1 (listen on 0, read it, close). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function environment(options: HubProcessOptions, port: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'development',
+    DATABASE_URL: options.databaseUrl,
+    PORT: String(port),
+    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: options.logLevel ?? 'warn',
+    NET_ENDPOINTS: JSON.stringify(options.netEndpoints ?? {}),
+    FL_KIT_SLOTS: (options.kitSlots ?? []).join(','),
+  };
+  const numbers: Array<[string, number | undefined]> = [
+    ['PICKUP_INTERVAL_MS', options.pickupIntervalMs],
+    ['NET_LEASE_MS', options.netLeaseMs],
+    ['RECONCILE_INTERVAL_MS', options.reconcileIntervalMs],
+    ['RUN_MISSING_GRACE_MS', options.runMissingGraceMs],
+    ['NET_CALL_TIMEOUT_MS', options.netCallTimeoutMs],
+    ['MAX_START_ATTEMPTS', options.maxStartAttempts],
+  ];
+  for (const [name, value] of numbers) if (value !== undefined) env[name] = String(value);
+  if (options.flBackend) env.FL_BACKEND = options.flBackend;
+  // the jest worker's own settings must not leak into the hub
+  delete env.EMBEDDED_PG_DIR;
+  delete env.EMBEDDED_PG_PORT;
+  return { ...env, ...options.env };
+}
+
+export async function startHubProcess(options: HubProcessOptions): Promise<HubProcess> {
+  const name = options.name ?? 'hub';
   const port = await freePort();
-  const child: ChildProcess = spawn('node_modules/.bin/node', ['--import', '@swc-node/register/esm-register', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      AUTH_JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
+  const spawnedAt = Date.now();
+  const child = spawn(NODE, ['--import', '@swc-node/register/esm-register', 'src/main.ts'], {
+    cwd: ROOT,
+    env: environment(options, port),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  const capture = (text: string, chunk: Buffer) => {
+    const next = text + chunk.toString();
+    return next.length > MAX_CAPTURE ? next.slice(next.length - MAX_CAPTURE) : next;
+  };
+  child.stdout.on('data', (chunk: Buffer) => (stdout = capture(stdout, chunk)));
+  child.stderr.on('data', (chunk: Buffer) => (stderr = capture(stderr, chunk)));
+  let signalAt: number | null = null;
+  let hasExited = false;
+  const exited = new Promise<HubExit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      hasExited = true;
+      running.delete(child);
+      const at = Date.now();
+      resolve({ code, signal, at, sinceSpawnMs: at - spawnedAt, sinceSignalMs: signalAt === null ? null : at - signalAt });
+    });
+  });
+  child.once('error', (error) => (stderr += `\n[spawn error] ${String(error)}`));
+  const output = () => `--- ${name} stdout ---\n${stdout}\n--- ${name} stderr ---\n${stderr}`;
+
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = spawnedAt + (options.startTimeoutMs ?? 60_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the hub process exited at start-up:\n${output}`);
-    const up = await fetch(`${url}/health`)
-      .then((r) => r.ok)
+    if (hasExited) throw new Error(`hub process "${name}" exited at start-up (${JSON.stringify(await exited)}):\n${output()}`);
+    const up = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })
+      .then((response) => response.status === 200)
       .catch(() => false);
     if (up) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the hub process did not answer /health within 60 s:\n${output}`);
+      await exited;
+      throw new Error(`hub process "${name}" did not answer GET /health with 200 in time:\n${output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { url, pid: child.pid as number, output: () => output, exited, kill: (signal) => child.kill(signal) };
+  const startedInMs = Date.now() - spawnedAt;
+
+  const adminToken = await testToken(['admin']);
+  const gql: HubProcess['gql'] = async (query, variables, token = adminToken) => {
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    let body: { data?: unknown; errors?: GqlResponse['errors'] } = {};
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      body = { errors: [{ message: `not JSON (HTTP ${response.status}): ${text.slice(0, 200)}` }] };
+    }
+    return { status: response.status, data: body.data as never, errors: body.errors };
+  };
+
+  return {
+    name,
+    url,
+    port,
+    pid: child.pid as number,
+    startedInMs,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    output,
+    alive: () => !hasExited,
+    gql,
+    gqlOk: async (query, variables) => {
+      const response = await gql(query, variables);
+      if (response.errors?.length) throw new Error(`GraphQL errors from "${name}": ${JSON.stringify(response.errors)}`);
+      return response.data as never;
+    },
+    tcpPortsTo: (remotePort) => tcpPortsOf(child.pid as number, remotePort),
+    kill: (signal) => {
+      if (hasExited) return;
+      signalAt = Date.now();
+      child.kill(signal);
+    },
+    exited,
+  };
+}
+
+/** SIGKILLs every hub process started by this module that is still alive, and waits for them to exit. */
+export async function killAllHubProcesses(): Promise<void> {
+  const children = [...running];
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
+/** Local ports of the established TCP connections that process `pid` holds to `remotePort` (Linux /proc). */
+export async function tcpPortsOf(pid: number, remotePort: number): Promise<number[]> {
+  const inodes = new Set<string>();
+  for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [] as string[])) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const match = /^socket:\[(\d+)\]$/.exec(target);
+    if (match) inodes.add(match[1]);
+  }
+  const ports: number[] = [];
+  for (const table of ['tcp', 'tcp6']) {
+    const text = await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      const [, local, remote, state] = fields;
+      const inode = fields[9];
+      // 01: ESTABLISHED
+      if (state !== '01' || !inodes.has(inode)) continue;
+      if (Number.parseInt(remote.split(':').at(-1) ?? '', 16) !== remotePort) continue;
+      ports.push(Number.parseInt(local.split(':').at(-1) ?? '', 16));
+    }
+  }
+  return ports.sort((a, b) => a - b);
 }

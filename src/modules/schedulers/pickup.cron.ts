@@ -55,6 +55,7 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
     for (const name of ['pickup', 'reconcile']) {
       if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
     }
+    this.pickup.stop();
     await this.pickup.idle();
     while (this.reconciling) await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -30,6 +30,7 @@ export class PickupService {
   private readonly logger = new Logger('Pickup');
   private current: Promise<PickupCycleResult> | null = null;
   private rerun: CycleKind | null = null;
+  private stopped = false;
 
   constructor(
     private readonly claims: ClaimService,
@@ -45,11 +46,18 @@ export class PickupService {
 
   /** Asks for a cycle soon: starts one, or marks the running one to go again when it ends. */
   trigger(kind: CycleKind): void {
+    if (this.stopped) return;
     if (this.current) {
       this.rerun = this.rerun === 'full' ? 'full' : kind;
       return;
     }
     this.startCycle(kind).catch((error: unknown) => this.logger.error(`pickup cycle failed: ${String(error)}`));
+  }
+
+  /** Shutdown: no new cycle from now on (a pending re-run is dropped); `idle()` then waits for the one in flight. */
+  stop(): void {
+    this.stopped = true;
+    this.rerun = null;
   }
 
   /** Resolves when no cycle is running on this instance (used at shutdown). */

@@ -11,6 +11,7 @@ import { endRuns } from './run-ending.js';
 
 interface RunningJob {
   jobId: string;
+  netId: string;
   claimToken: string;
   backendJobId: string;
   netName: string;
@@ -46,7 +47,7 @@ export class ReconcileService {
   async reconcile(): Promise<ReconcileResult> {
     const running = await query<RunningJob>(
       this.em.fork(),
-      sql`select j.id as "jobId", j.claim_token as "claimToken", j.backend_job_id as "backendJobId",
+      sql`select j.id as "jobId", j.net_id as "netId", j.claim_token as "claimToken", j.backend_job_id as "backendJobId",
             n.name as "netName", n.endpoint,
             (extract(epoch from now() - j.missing_since) * 1000)::float8 as "missingForMs"
           from job j join net n on n.id = j.net_id
@@ -66,11 +67,37 @@ export class ReconcileService {
         }
         const statusById = new Map(runs.map((r) => [r.job_id, r.status]));
         for (const job of jobs) await this.apply(job, statusById.get(job.backendJobId), result);
+        await this.abortOrphans(jobs, runs);
       }),
     );
     result.swept = await this.sweeper.sweepAll();
     if (result.completed + result.failed > 0) this.pickup.changed();
     return result;
+  }
+
+  /**
+   * An active run on a net that is not the run of the job the hub has there
+   * (e.g. a submit that timed out on the hub's side but reached the net later)
+   * is aborted, so that two runs never share a net. Only runs from this
+   * listing are aborted, and only if the net still holds the same confirmed
+   * job after the listing — a start in flight is never touched.
+   */
+  private async abortOrphans(jobs: RunningJob[], runs: NetRun[]): Promise<void> {
+    const known = new Set(jobs.map((j) => j.backendJobId));
+    const orphans = runs.filter((r) => (r.status === 'PENDING' || r.status === 'RUNNING') && !known.has(r.job_id));
+    if (orphans.length === 0) return;
+    const still = await query(
+      this.em.fork(),
+      sql`select 1 from scheduler s join job j on j.id = s.job_id
+          where s.net_id = ${jobs[0].netId} and j.claim_token = any(${jobs.map((j) => j.claimToken)}::uuid[])
+            and j.status = 'IN_PROGRESS' and j.start_phase = 'RUNNING'`,
+    );
+    if (still.length === 0) return;
+    const net = { name: jobs[0].netName, endpoint: jobs[0].endpoint };
+    for (const orphan of orphans) {
+      this.logger.warn(`aborting orphan run ${orphan.job_id} on "${net.name}" (not the run of its job)`);
+      await this.nets.abortJob(net, orphan.job_id).catch((error: unknown) => this.logger.warn(String(error)));
+    }
   }
 
   private async apply(job: RunningJob, status: NetRun['status'] | undefined, result: ReconcileResult): Promise<void> {
