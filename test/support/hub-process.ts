@@ -125,7 +125,21 @@ function environment(options: HubProcessOptions, port: number): NodeJS.ProcessEn
   return { ...env, ...options.env };
 }
 
+/**
+ * Starts a hub process; retried on a new port when another process took the
+ * free port between our probe and the hub's bind (parallel test workers).
+ */
 export async function startHubProcess(options: HubProcessOptions): Promise<HubProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startHubProcessOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startHubProcessOnce(options: HubProcessOptions): Promise<HubProcess> {
   const name = options.name ?? 'hub';
   const port = await freePort();
   const spawnedAt = Date.now();
