@@ -118,7 +118,9 @@ class LeaseWatch {
   constructor(
     private readonly pool: pg.Pool,
     private readonly slackMs = LEASE_SLACK_MS,
+    notBefore = 0,
   ) {
+    this.notBefore = notBefore;
     this.loop = this.run();
   }
 
@@ -372,7 +374,8 @@ describe('a. a hub process SIGKILLed while it starts a job; a second instance re
         reconcileIntervalMs: 100,
         maxStartAttempts: kill.maxStartAttempts ?? 3,
       });
-      const watch = new LeaseWatch(pool);
+      // with the victim dead and the survivor still starting, no instance could recover anything: count from now
+      const watch = new LeaseWatch(pool, LEASE_SLACK_MS, Date.now());
       try {
         const cleanAt = await waitUntilClean(pool, LEASE_MS * 4 + 15_000);
         await watch.stop();
