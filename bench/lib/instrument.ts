@@ -23,9 +23,9 @@ export function countCycles(app: INestApplication): CycleCounter {
   const counter: CycleCounter = { cycles: 0, claims: 0, emptyClaims: 0, claimed: 0 };
   const claims = app.get(ClaimService);
   const claimBatch = claims.claimBatch.bind(claims);
-  claims.claimBatch = async () => {
+  claims.claimBatch = async (...args: Parameters<ClaimService['claimBatch']>) => {
     counter.claims++;
-    const claimed = await claimBatch();
+    const claimed = await claimBatch(...args);
     if (claimed.length === 0) counter.emptyClaims++;
     counter.claimed += claimed.length;
     return claimed;

@@ -92,25 +92,44 @@ export function summarizeProfile(profile: CpuProfile, label: string, file: strin
   };
 }
 
-/** Profiles THIS thread (the hubs' thread) while `work` runs. */
-export async function profileThread<T>(label: string, work: () => Promise<T>): Promise<{ result: T; summary: ProfileSummary }> {
+/** Starts the CPU profiler of THIS thread; the returned function stops it, writes the .cpuprofile and summarizes it. */
+export async function startProfiling(): Promise<(label: string) => Promise<ProfileSummary>> {
   const session = new Session();
   session.connect();
   try {
     await session.post('Profiler.enable');
     await session.post('Profiler.setSamplingInterval', { interval: 200 });
     await session.post('Profiler.start');
-    const result = await work();
-    const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const file = path.resolve('bench/results', `${stamp}-${label}.cpuprofile`);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, JSON.stringify(profile));
-    return { result, summary: summarizeProfile(profile, label, file) };
-  } finally {
-    await session.post('Profiler.disable').catch(() => undefined);
+  } catch (error) {
     session.disconnect();
+    throw error;
   }
+  return async (label) => {
+    try {
+      const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const file = path.resolve('bench/results', `${stamp}-${label}.cpuprofile`);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify(profile));
+      return summarizeProfile(profile, label, file);
+    } finally {
+      await session.post('Profiler.disable').catch(() => undefined);
+      session.disconnect();
+    }
+  };
+}
+
+/** Profiles THIS thread (the hubs' thread) while `work` runs. */
+export async function profileThread<T>(label: string, work: () => Promise<T>): Promise<{ result: T; summary: ProfileSummary }> {
+  const stop = await startProfiling();
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    await stop(label).catch(() => undefined);
+    throw error;
+  }
+  return { result, summary: await stop(label) };
 }
 
 /** "label: area 23%, area 12%, …" for the notes under the table. */

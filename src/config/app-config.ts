@@ -17,7 +17,15 @@ export interface AppConfig {
   readonly kitSlots: readonly string[];
   /** 0 turns every automatic pickup (interval and event-driven) off. */
   readonly pickupIntervalMs: number;
+  /**
+   * A change made by ANOTHER hub instance (a job queued, a net freed) is that
+   * instance's to dispatch; this one claims only if it is still undispatched
+   * this long after the notification (0: at once, as every instance would).
+   */
+  readonly pickupFollowerDelayMs: number;
   readonly netLeaseMs: number;
+  /** the hub's SQL as named prepared statements (off behind a transaction-pooling proxy such as PgBouncer) */
+  readonly dbPreparedStatements: boolean;
   readonly reconcileIntervalMs: number;
   /** how long a started run may be missing from a net's /list_jobs before it counts as failed */
   readonly runMissingGraceMs: number;
@@ -157,7 +165,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     flBackend: oneOf(env, 'FL_BACKEND', ['nvflare', 'flower'] as const, 'nvflare'),
     kitSlots: kitSlots(env),
     pickupIntervalMs: integer(env, 'PICKUP_INTERVAL_MS', 5000, 0),
+    pickupFollowerDelayMs: integer(env, 'PICKUP_FOLLOWER_DELAY_MS', 250, 0),
     netLeaseMs: integer(env, 'NET_LEASE_MS', 120_000, 1),
+    dbPreparedStatements: flag(env, 'DB_PREPARED_STATEMENTS', true),
     reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 15_000, 0),
     runMissingGraceMs: integer(env, 'RUN_MISSING_GRACE_MS', 60_000, 0),
     netCallTimeoutMs: integer(env, 'NET_CALL_TIMEOUT_MS', 10_000, 1),

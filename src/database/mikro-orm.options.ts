@@ -3,14 +3,25 @@ import { defineConfig } from '@mikro-orm/postgresql';
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
+import { PreparingClient } from './prepared-statements.js';
 
 export interface OrmOptionsInput {
   clientUrl: string;
   poolMax?: number;
   debug?: boolean;
+  /** the sessions' `application_name` (it names the origin of each change notification) */
+  applicationName?: string;
+  /** run the hub's statements as named prepared statements (see PreparingClient) */
+  preparedStatements?: boolean;
 }
 
-export function buildOrmOptions({ clientUrl, poolMax = 10, debug = false }: OrmOptionsInput) {
+export function buildOrmOptions({
+  clientUrl,
+  poolMax = 10,
+  debug = false,
+  applicationName = 'fl-scheduler',
+  preparedStatements = false,
+}: OrmOptionsInput) {
   return defineConfig({
     clientUrl,
     entities,
@@ -18,6 +29,7 @@ export function buildOrmOptions({ clientUrl, poolMax = 10, debug = false }: OrmO
     extensions: [Migrator],
     migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     pool: { min: 0, max: poolMax },
+    driverOptions: { application_name: applicationName, ...(preparedStatements ? { Client: PreparingClient } : {}) },
     debug,
     // the schema comes from migrations only
     ensureDatabase: false,

@@ -28,8 +28,8 @@ describe('DispatchView', () => {
   it('is worth a cycle only with a free net and a queued job', () => {
     const view = new DispatchView();
     view.reset([], []);
-    expect(view.apply(job('j1', 'QUEUED'))).toBe(true);
-    expect(view.worthACycle()).toBe(false); // no free net
+    expect(view.apply(job('j1', 'QUEUED'))).toBe(false); // no free net: nothing to dispatch yet
+    expect(view.worthACycle()).toBe(false);
     expect(view.apply(scheduler('s1', 'AVAILABLE'))).toBe(true);
     expect(view.worthACycle()).toBe(true);
     // another instance claimed them
@@ -46,5 +46,28 @@ describe('DispatchView', () => {
     expect(view.apply(job('j1', 'QUEUED'))).toBe(false);
     expect(view.apply(job('j1', 'DELETED'))).toBe(false);
     expect(view.worthACycle()).toBe(false);
+  });
+
+  it('calls a change new work only when it raises the number of (free net, queued job) pairs', () => {
+    const view = new DispatchView();
+    view.reset(['s1'], ['j1']);
+    // one more queued job while the only free net is already paired with j1: whoever freed s1 claims it
+    expect(view.apply(job('j2', 'QUEUED'))).toBe(false);
+    expect(view.apply(scheduler('s2', 'AVAILABLE'))).toBe(true); // now two pairs
+    expect(view.apply(scheduler('s3', 'AVAILABLE'))).toBe(false); // two queued jobs, three nets
+    expect(view.apply(job('j3', 'QUEUED'))).toBe(true);
+    expect(view.worthACycle()).toBe(true);
+  });
+
+  it('forgets what this instance claimed at once, and is not live before a snapshot or after the stream is lost', () => {
+    const view = new DispatchView();
+    expect(view.live).toBe(false);
+    view.reset(['s1', 's2'], ['j1']);
+    expect(view.live).toBe(true);
+    view.claimed(['s1'], ['j1']);
+    expect(view.worthACycle()).toBe(false);
+    expect(view.apply(job('j2', 'QUEUED'))).toBe(true); // s2 is still free
+    view.lost();
+    expect(view.live).toBe(false);
   });
 });

@@ -1,40 +1,66 @@
+import { Injectable } from '@nestjs/common';
 import type { HubEvent } from './hub-events.js';
 
 /**
  * What this instance knows, from the change notifications alone, about
  * whether a pickup cycle could dispatch anything: the nets that are free and
- * the jobs that are queued. A cycle is worth waking only when both exist; the
- * interval cycle remains the safety net if the view is ever wrong.
+ * the jobs that are queued (scheduler and job ids). A cycle is worth waking
+ * only when both exist; the interval cycle remains the safety net if the view
+ * is ever wrong. It is `live` only while the notifications flow.
  */
+@Injectable()
 export class DispatchView {
   private readonly freeNets = new Set<string>();
   private readonly queuedJobs = new Set<string>();
+  private isLive = false;
 
+  /** A snapshot taken after LISTEN: from now on every change arrives as an event. */
   reset(freeNetIds: readonly string[], queuedJobIds: readonly string[]): void {
     this.freeNets.clear();
     this.queuedJobs.clear();
     for (const id of freeNetIds) this.freeNets.add(id);
     for (const id of queuedJobIds) this.queuedJobs.add(id);
+    this.isLive = true;
   }
 
-  /** Applies a change; true when it could make a cycle dispatch something (a net freed, a job queued). */
+  /** The notifications stopped: the view is not to be trusted until the next `reset`. */
+  lost(): void {
+    this.isLive = false;
+  }
+
+  get live(): boolean {
+    return this.isLive;
+  }
+
+  /**
+   * This instance just claimed these nets and jobs (committed): no need to
+   * wait for the notifications to know they are taken.
+   */
+  claimed(schedulerIds: readonly string[], jobIds: readonly string[]): void {
+    for (const id of schedulerIds) this.freeNets.delete(id);
+    for (const id of jobIds) this.queuedJobs.delete(id);
+  }
+
+  /**
+   * Applies a change; true when it raises the number of (free net, queued
+   * job) pairs — a new dispatch opportunity, rather than one more job for a
+   * net somebody is already claiming, or one more net for a job being claimed.
+   */
   apply(event: HubEvent): boolean {
+    const before = this.pairs();
     if (event.kind === 'scheduler') {
-      if (event.status !== 'AVAILABLE') {
-        this.freeNets.delete(event.id);
-        return false;
-      }
-      const wasFree = this.freeNets.has(event.id);
-      this.freeNets.add(event.id);
-      return !wasFree;
-    }
-    if (event.status !== 'QUEUED') {
+      if (event.status === 'AVAILABLE') this.freeNets.add(event.id);
+      else this.freeNets.delete(event.id);
+    } else if (event.status === 'QUEUED') {
+      this.queuedJobs.add(event.id);
+    } else {
       this.queuedJobs.delete(event.id);
-      return false;
     }
-    const wasQueued = this.queuedJobs.has(event.id);
-    this.queuedJobs.add(event.id);
-    return !wasQueued;
+    return this.pairs() > before;
+  }
+
+  private pairs(): number {
+    return Math.min(this.freeNets.size, this.queuedJobs.size);
   }
 
   /** A free net and a queued job are both known. */

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { PickupSignal } from '../common/pickup-signal.js';
-import { DATABASE_URL } from '../database/database.tokens.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DATABASE_URL, HUB_INSTANCE_NAME, HUB_INSTANCE_PREFIX } from '../database/database.tokens.js';
 import { DispatchView } from './dispatch-view.js';
 import { EVENTS_CHANNEL, parseHubEvent, type HubEvent } from './hub-events.js';
 
@@ -14,6 +15,13 @@ const RECONNECT_MAX_MS = 5_000;
  * instance starts a cycle here within milliseconds) and to the GraphQL
  * subscriptions. Reconnects with backoff; while disconnected, the interval
  * cycle remains the safety net.
+ *
+ * Who dispatches a change: the instance that made it, at once (its own
+ * notification says so, `origin`); every other instance only if the change is
+ * still undispatched PICKUP_FOLLOWER_DELAY_MS later (that instance died, or is
+ * saturated) — so N instances do not all race for every freed net and waste a
+ * claim transaction each. Changes made outside any hub (hand-written SQL) are
+ * everybody's at once.
  */
 @Injectable()
 export class EventsListener implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -23,11 +31,14 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private closing = false;
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private readonly view = new DispatchView();
+  private followerTimer: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(DATABASE_URL) private readonly databaseUrl: string,
+    @Inject(HUB_INSTANCE_NAME) private readonly instanceName: string,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly pickup: PickupSignal,
+    private readonly view: DispatchView,
   ) {}
 
   onEvent(listener: (event: HubEvent) => void): () => void {
@@ -46,6 +57,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.followerTimer) clearTimeout(this.followerTimer);
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
@@ -83,6 +95,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     if (this.closing) return;
     if (this.client !== null && this.client !== client) return; // an old connection ending late
     this.client = null;
+    this.view.lost();
     this.pickup.setNotificationsLive(false);
     if (this.reconnectTimer) return;
     this.logger.warn(
@@ -98,7 +111,27 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private dispatch(payload: string | undefined): void {
     const event = parseHubEvent(payload);
     if (!event) return;
-    if (this.view.apply(event) && this.view.worthACycle()) this.pickup.request();
+    if (this.view.apply(event)) {
+      if (!this.dispatchesAtOnce(event)) this.followUp();
+      // a net this instance freed: claim that net (other instances claim the nets they freed)
+      else if (event.kind === 'scheduler' && event.origin === this.instanceName) this.pickup.request(new Set([event.id]));
+      else this.pickup.request();
+    }
     for (const listener of this.listeners) listener(event);
+  }
+
+  /** This instance made the change, or no hub did. */
+  private dispatchesAtOnce(event: HubEvent): boolean {
+    if (this.config.pickupFollowerDelayMs === 0) return true;
+    return event.origin === this.instanceName || !event.origin?.startsWith(HUB_INSTANCE_PREFIX);
+  }
+
+  /** Another instance's change: claim only if, after the delay, a free net and a queued job are still known. */
+  private followUp(): void {
+    if (this.followerTimer || this.closing) return;
+    this.followerTimer = setTimeout(() => {
+      this.followerTimer = null;
+      if (!this.closing && this.view.worthACycle()) this.pickup.request();
+    }, this.config.pickupFollowerDelayMs);
   }
 }

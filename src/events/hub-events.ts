@@ -1,5 +1,10 @@
+/** Who made a change: the `application_name` of the session (`fl-scheduler/<instance>` for a hub). */
+interface ChangeOrigin {
+  origin?: string;
+}
+
 /** A change of a job or a scheduler, as announced by the database triggers on `fl_events`. */
-export interface JobChanged {
+export interface JobChanged extends ChangeOrigin {
   kind: 'job';
   id: string;
   status: string;
@@ -12,7 +17,7 @@ export interface JobChanged {
   attempts: number;
 }
 
-export interface SchedulerChanged {
+export interface SchedulerChanged extends ChangeOrigin {
   kind: 'scheduler';
   id: string;
   status: string;

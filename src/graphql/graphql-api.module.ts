@@ -14,6 +14,7 @@ import { TrustsModule } from '../modules/trusts/trusts.module.js';
 import { DateTimeScalar } from './date-time.scalar.js';
 import { formatGraphQLError } from './error-formatting.js';
 import { LoadersFactory, type GqlContext } from './loaders.js';
+import { answerPreloadedFields } from './preloaded-fields.js';
 import { REQUEST_LIMITS, requestLimitRules } from './request-limits.js';
 
 @Module({
@@ -35,6 +36,7 @@ export const GraphqlApiModule = GraphQLModule.forRootAsync<ApolloDriverConfig>({
     autoSchemaFile: true,
     sortSchema: true,
     buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
+    transformSchema: answerPreloadedFields,
     graphiql: false,
     includeStacktraceInErrorResponses: false,
     introspection: config.graphqlIntrospection,

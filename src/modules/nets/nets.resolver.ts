@@ -3,6 +3,7 @@ import { notFound } from '../../common/errors.js';
 import { Allow, READERS } from '../../common/auth/roles.js';
 import { UuidPipe } from '../../common/uuid.pipe.js';
 import type { GqlContext } from '../../graphql/loaders.js';
+import { preload } from '../../graphql/preloaded-fields.js';
 import { FlBackend } from '../../fl-backends/fl-backend.enum.js';
 import { SchedulerModel } from '../schedulers/scheduler.model.js';
 import { NetModel } from './net.model.js';
@@ -16,8 +17,12 @@ export class NetsResolver {
   @Query(() => [NetModel], { description: 'every net; NOT_FOUND when none is registered' })
   async nets(@Context() { loaders }: GqlContext): Promise<NetModel[]> {
     const rows = await this.netsService.getNetsWithSchedulers();
-    for (const { net, scheduler } of rows) loaders.schedulerByNet.prime(net.id, scheduler);
-    return rows.map(({ net }) => net);
+    for (const { net, scheduler, job } of rows) {
+      loaders.schedulerByNet.prime(net.id, scheduler);
+      if (job) loaders.job.prime(job.id, job);
+    }
+    // the nested fields are answered from these rows, without a resolver call each
+    return rows.map(({ net, scheduler, job }) => preload(net, { scheduler: preload(scheduler, { job }) }));
   }
 
   @Allow(...READERS)

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { PickupSignal } from '../../common/pickup-signal.js';
+import { PickupSignal, type ClaimScope } from '../../common/pickup-signal.js';
 import { PickupService, type CycleKind } from './pickup.service.js';
 import { ReconcileService } from './reconcile.service.js';
 
@@ -32,7 +32,7 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
         'pickup',
         setInterval(() => this.tick('full'), this.config.pickupIntervalMs),
       );
-      this.unsubscribe = this.signal.onRequest(() => this.tick('fast'));
+      this.unsubscribe = this.signal.onRequest((scope) => this.tick('fast', scope));
       this.tick('full');
     } else {
       this.logger.log('automatic pickup is off (PICKUP_INTERVAL_MS=0)');
@@ -60,8 +60,8 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
     while (this.reconciling) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
-  private tick(kind: CycleKind): void {
-    if (!this.stopped) this.pickup.trigger(kind);
+  private tick(kind: CycleKind, scope: ClaimScope = null): void {
+    if (!this.stopped) this.pickup.trigger(kind, scope);
   }
 
   private async reconcile(): Promise<void> {
