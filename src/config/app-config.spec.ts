@@ -11,6 +11,8 @@ describe('loadConfig', () => {
       flBackend: 'nvflare',
       kitSlots: [],
       pickupIntervalMs: 5000,
+      pickupFollowerDelayMs: 250,
+      dbPreparedStatements: true,
       netLeaseMs: 120000,
       nodeEnv: 'development',
     });
@@ -41,6 +43,8 @@ describe('loadConfig', () => {
     ['FL_KIT_SLOTS', 'a,a'],
     ['PICKUP_INTERVAL_MS', '-5'],
     ['PICKUP_INTERVAL_MS', 'soon'],
+    ['PICKUP_FOLLOWER_DELAY_MS', '-1'],
+    ['DB_PREPARED_STATEMENTS', 'maybe'],
     ['NET_LEASE_MS', '0'],
     ['PORT', '4000x'],
     ['DATABASE_URL', 'mysql://x'],
@@ -55,6 +59,12 @@ describe('loadConfig', () => {
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).variable).toBe(variable);
     expect((thrown as ConfigError).message).toContain(variable);
+  });
+
+  it('turns prepared statements off for a pooling proxy, and the follower delay off with 0', () => {
+    const config = loadConfig({ DB_PREPARED_STATEMENTS: 'false', PICKUP_FOLLOWER_DELAY_MS: '0' });
+    expect(config.dbPreparedStatements).toBe(false);
+    expect(config.pickupFollowerDelayMs).toBe(0);
   });
 
   it('requires DATABASE_URL in production', () => {
