@@ -8,16 +8,9 @@ import { Injectable } from '@nestjs/common';
  * every instance, this one included; while that channel is live, a local
  * `changed()` is left to the notification, so one change costs one cycle.
  */
-/**
- * Which free nets a requested cycle should claim: only these (ids of
- * schedulers this instance has just freed — other instances claim their
- * own), or every free net (null).
- */
-export type ClaimScope = ReadonlySet<string> | null;
-
 @Injectable()
 export class PickupSignal {
-  private readonly listeners = new Set<(scope: ClaimScope) => void>();
+  private readonly listeners = new Set<() => void>();
   private notificationsLive = false;
 
   /** A change the database will also announce (job inserted or moved, scheduler freed). */
@@ -26,15 +19,15 @@ export class PickupSignal {
   }
 
   /** Run a cycle soon, whatever the notification channel does. */
-  request(scope: ClaimScope = null): void {
-    for (const listener of this.listeners) listener(scope);
+  request(): void {
+    for (const listener of this.listeners) listener();
   }
 
   setNotificationsLive(live: boolean): void {
     this.notificationsLive = live;
   }
 
-  onRequest(listener: (scope: ClaimScope) => void): () => void {
+  onRequest(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

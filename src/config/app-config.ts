@@ -18,9 +18,9 @@ export interface AppConfig {
   /** 0 turns every automatic pickup (interval and event-driven) off. */
   readonly pickupIntervalMs: number;
   /**
-   * A change made by ANOTHER hub instance (a job queued, a net freed) is that
-   * instance's to dispatch; this one claims only if it is still undispatched
-   * this long after the notification (0: at once, as every instance would).
+   * With several instances, the leader (holder of the dispatch lock)
+   * dispatches every change at once; the others claim only if a change is
+   * still undispatched this long after its notification (0: every instance at once).
    */
   readonly pickupFollowerDelayMs: number;
   readonly netLeaseMs: number;

@@ -9,7 +9,7 @@ export interface OrmOptionsInput {
   clientUrl: string;
   poolMax?: number;
   debug?: boolean;
-  /** the sessions' `application_name` (it names the origin of each change notification) */
+  /** the sessions' `application_name` (which hub instance a session belongs to) */
   applicationName?: string;
   /** run the hub's statements as named prepared statements (see PreparingClient) */
   preparedStatements?: boolean;

@@ -2,12 +2,14 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import pg from 'pg';
 import { PickupSignal } from '../common/pickup-signal.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { DATABASE_URL, HUB_INSTANCE_NAME, HUB_INSTANCE_PREFIX } from '../database/database.tokens.js';
+import { DATABASE_URL, HUB_INSTANCE_NAME } from '../database/database.tokens.js';
 import { DispatchView } from './dispatch-view.js';
 import { EVENTS_CHANNEL, parseHubEvent, type HubEvent } from './hub-events.js';
 
 const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 5_000;
+/** Session advisory lock held, on its LISTEN connection, by the instance that dispatches changes at once. */
+export const DISPATCH_LEADER_LOCK = 7_291_002;
 
 /**
  * LISTENs on `fl_events` over a dedicated connection and fans the changes out
@@ -16,12 +18,14 @@ const RECONNECT_MAX_MS = 5_000;
  * subscriptions. Reconnects with backoff; while disconnected, the interval
  * cycle remains the safety net.
  *
- * Who dispatches a change: the instance that made it, at once (its own
- * notification says so, `origin`); every other instance only if the change is
- * still undispatched PICKUP_FOLLOWER_DELAY_MS later (that instance died, or is
- * saturated) — so N instances do not all race for every freed net and waste a
- * claim transaction each. Changes made outside any hub (hand-written SQL) are
- * everybody's at once.
+ * Who dispatches a change: the LEADER, at once — the instance that holds a
+ * session advisory lock on its LISTEN connection (only instances with
+ * automatic pickup compete for it). Every other instance claims only if the
+ * change is still undispatched PICKUP_FOLLOWER_DELAY_MS later (the leader
+ * died, hangs or is saturated), and then also tries to take the lead. So N
+ * instances neither race for every freed net nor lose the batching of one
+ * dispatcher, and no instance is needed for a job to be dispatched: the lock
+ * goes with the leader's session, and the followers cover the gap.
  */
 @Injectable()
 export class EventsListener implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -32,6 +36,8 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private followerTimer: NodeJS.Timeout | null = null;
+  private leading = false;
+  private resigned = false;
 
   constructor(
     @Inject(DATABASE_URL) private readonly databaseUrl: string,
@@ -50,6 +56,19 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     return this.client !== null;
   }
 
+  /** This instance dispatches every change at once (it holds the dispatch lock). */
+  get leader(): boolean {
+    return this.leading;
+  }
+
+  /** Shutdown: leave the lead to another instance now, not when the connection closes. */
+  async resign(): Promise<void> {
+    this.resigned = true;
+    if (!this.leading || !this.client) return;
+    this.leading = false;
+    await this.client.query('select pg_advisory_unlock($1)', [DISPATCH_LEADER_LOCK]).catch(() => undefined);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     await this.connect();
   }
@@ -65,7 +84,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
 
   private async connect(): Promise<void> {
     if (this.closing) return;
-    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'fl-scheduler-events' });
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: `${this.instanceName}/events` });
     client.on('notification', (message) => this.dispatch(message.payload));
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, null));
@@ -80,6 +99,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
         queued.rows.map((r) => r.id),
       );
       this.client = client;
+      await this.tryToLead(client);
       this.pickup.setNotificationsLive(true);
       if (this.reconnectDelay > RECONNECT_MIN_MS) this.logger.log('listening for changes again');
       this.reconnectDelay = RECONNECT_MIN_MS;
@@ -95,6 +115,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     if (this.closing) return;
     if (this.client !== null && this.client !== client) return; // an old connection ending late
     this.client = null;
+    this.leading = false; // the lock went with the session
     this.view.lost();
     this.pickup.setNotificationsLive(false);
     if (this.reconnectTimer) return;
@@ -112,26 +133,39 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     const event = parseHubEvent(payload);
     if (!event) return;
     if (this.view.apply(event)) {
-      if (!this.dispatchesAtOnce(event)) this.followUp();
-      // a net this instance freed: claim that net (other instances claim the nets they freed)
-      else if (event.kind === 'scheduler' && event.origin === this.instanceName) this.pickup.request(new Set([event.id]));
-      else this.pickup.request();
+      if (this.leading || this.config.pickupFollowerDelayMs === 0) this.pickup.request();
+      else this.followUp();
     }
     for (const listener of this.listeners) listener(event);
   }
 
-  /** This instance made the change, or no hub did. */
-  private dispatchesAtOnce(event: HubEvent): boolean {
-    if (this.config.pickupFollowerDelayMs === 0) return true;
-    return event.origin === this.instanceName || !event.origin?.startsWith(HUB_INSTANCE_PREFIX);
+  /** Takes the lead if nobody holds it (instances with automatic pickup only). */
+  private async tryToLead(client: pg.Client): Promise<void> {
+    if (this.leading || this.resigned || this.closing || this.config.pickupIntervalMs === 0) return;
+    try {
+      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [
+        DISPATCH_LEADER_LOCK,
+      ]);
+      if (rows[0].locked && client === this.client) {
+        this.leading = true;
+        this.logger.log(`${this.instanceName} dispatches changes at once (it holds the dispatch lead)`);
+      }
+    } catch {
+      // the connection is gone: lost() reconnects, and this is tried again then
+    }
   }
 
-  /** Another instance's change: claim only if, after the delay, a free net and a queued job are still known. */
+  /**
+   * Not the leader: claim only if, after the delay, a free net and a queued
+   * job are still known — and take the lead if it is free.
+   */
   private followUp(): void {
     if (this.followerTimer || this.closing) return;
     this.followerTimer = setTimeout(() => {
       this.followerTimer = null;
-      if (!this.closing && this.view.worthACycle()) this.pickup.request();
+      if (this.closing || !this.view.worthACycle()) return;
+      this.pickup.request();
+      if (this.client) void this.tryToLead(this.client);
     }, this.config.pickupFollowerDelayMs);
   }
 }

@@ -1,10 +1,5 @@
-/** Who made a change: the `application_name` of the session (`fl-scheduler/<instance>` for a hub). */
-interface ChangeOrigin {
-  origin?: string;
-}
-
 /** A change of a job or a scheduler, as announced by the database triggers on `fl_events`. */
-export interface JobChanged extends ChangeOrigin {
+export interface JobChanged {
   kind: 'job';
   id: string;
   status: string;
@@ -17,7 +12,7 @@ export interface JobChanged extends ChangeOrigin {
   attempts: number;
 }
 
-export interface SchedulerChanged extends ChangeOrigin {
+export interface SchedulerChanged {
   kind: 'scheduler';
   id: string;
   status: string;

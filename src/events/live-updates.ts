@@ -20,11 +20,11 @@ export class LiveUpdates implements OnModuleDestroy {
   constructor(events: EventsListener) {
     this.unsubscribe = events.onEvent((event) => {
       if (event.kind === 'job') {
-        const { kind: _kind, origin: _origin, ...row } = event;
+        const { kind: _kind, ...row } = event;
         const job = { ...row, status: row.status } as unknown as JobModel;
         void this.pubSub.publish(JOB_UPDATED, { [JOB_UPDATED]: job });
       } else {
-        const { kind: _kind, origin: _origin, ...row } = event;
+        const { kind: _kind, ...row } = event;
         void this.pubSub.publish(SCHEDULER_UPDATED, { [SCHEDULER_UPDATED]: row as unknown as SchedulerModel });
       }
     });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { EventsListener } from '../../src/events/events.listener.js';
 import { ClaimService } from '../../src/modules/schedulers/claim.service.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet } from '../support/fake-net.js';
@@ -13,21 +14,22 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Who dispatches a change when several instances run on one database: the
- * instance that made it, at once; the others only if it is still undispatched
- * PICKUP_FOLLOWER_DELAY_MS later. Real hubs, real fake nets, real PostgreSQL;
- * each instance's claim transactions are counted (and run unchanged).
+ * leader (the holder of the dispatch lock), at once; the others only if it is
+ * still undispatched PICKUP_FOLLOWER_DELAY_MS later, and then one of them
+ * takes the lead. Real hubs, real fake nets, real PostgreSQL; each instance's
+ * claim transactions are counted (and run unchanged).
  */
-describe('several hub instances: the instance that made a change dispatches it', () => {
+describe('several hub instances: one leads the dispatch, the others follow up', () => {
   let db: TestDatabase;
   let nets: FakeNet[];
-  let hubA: TestHub;
-  let hubB: TestHub;
-  /** never picks up on its own: what it changes must be dispatched by another instance */
-  let hubC: TestHub;
+  let hubs: TestHub[];
+  /** never picks up on its own: it never leads, and what it changes is dispatched by another instance */
+  let passive: TestHub;
   let s: Scenario;
-  let claimsA: jest.SpiedFunction<ClaimService['claimBatch']>;
-  let claimsB: jest.SpiedFunction<ClaimService['claimBatch']>;
+  let claims: Array<jest.SpiedFunction<ClaimService['claimBatch']>>;
 
+  const isLeader = (hub: TestHub) => hub.app.get(EventsListener).leader;
+  const leaderIndex = () => hubs.findIndex(isLeader);
   const queueOn = async (hub: TestHub, modelId: string) =>
     (await hub.gqlOk<{ queueTraining: { id: string } }>(QUEUE, { m: modelId, t: s.trustIds })).queueTraining.id;
 
@@ -55,13 +57,14 @@ describe('several hub instances: the instance that made a change dispatches it',
       pickupFollowerDelayMs: FOLLOWER_DELAY_MS,
     };
     // event-driven only: the interval (a minute) never fires during a test
-    hubA = await startTestHub(db.url, { ...common, pickupIntervalMs: 60_000 });
-    hubB = await startTestHub(db.url, { ...common, pickupIntervalMs: 60_000 });
-    hubC = await startTestHub(db.url, { ...common, pickupIntervalMs: 0 });
-    s = await createScenario(hubC, 2);
+    hubs = [
+      await startTestHub(db.url, { ...common, pickupIntervalMs: 60_000 }),
+      await startTestHub(db.url, { ...common, pickupIntervalMs: 60_000 }),
+    ];
+    passive = await startTestHub(db.url, { ...common, pickupIntervalMs: 0 });
+    s = await createScenario(passive, 2);
     await sleep(300); // the start-up cycles are over
-    claimsA = jest.spyOn(hubA.app.get(ClaimService), 'claimBatch');
-    claimsB = jest.spyOn(hubB.app.get(ClaimService), 'claimBatch');
+    claims = hubs.map((hub) => jest.spyOn(hub.app.get(ClaimService), 'claimBatch'));
   });
 
   beforeEach(async () => {
@@ -70,55 +73,68 @@ describe('several hub instances: the instance that made a change dispatches it',
     await db.pool.query(`update scheduler set status = 'AVAILABLE', job_id = null, lease_until = null`);
     for (const net of nets) net.forgetRuns();
     await sleep(FOLLOWER_DELAY_MS + 100);
-    claimsA.mockClear();
-    claimsB.mockClear();
+    for (const spy of claims) spy.mockClear();
   });
 
   afterAll(async () => {
     jest.restoreAllMocks();
-    await hubA?.close();
-    await hubB?.close();
-    await hubC?.close();
+    for (const hub of hubs ?? []) await hub.close().catch(() => undefined);
+    await passive?.close();
     for (const net of nets ?? []) await net.close();
     await db?.drop();
   });
 
-  it('a job queued through A is claimed by A at once; B runs no claim transaction', async () => {
-    const jobId = await queueOn(hubA, await s.newModel());
-    expect(await startedWithin(jobId, 2_000)).toBeLessThan(FOLLOWER_DELAY_MS);
-    await sleep(FOLLOWER_DELAY_MS + 200); // B's follow-up has looked, and found the job taken
-    expect(claimsA).toHaveBeenCalled();
-    expect(claimsB).not.toHaveBeenCalled();
+  it('exactly one instance with automatic pickup leads; an instance without it never does', () => {
+    expect(hubs.filter(isLeader)).toHaveLength(1);
+    expect(isLeader(passive)).toBe(false);
   });
 
-  it('a net freed through B is claimed by B, for the next queued job, without A claiming', async () => {
+  it('a job queued through a follower is claimed by the leader at once; the follower runs no claim transaction', async () => {
+    const leader = leaderIndex();
+    const follower = 1 - leader;
+    const jobId = await queueOn(hubs[follower], await s.newModel());
+    expect(await startedWithin(jobId, 2_000)).toBeLessThan(FOLLOWER_DELAY_MS);
+    await sleep(FOLLOWER_DELAY_MS + 200); // the follower's follow-up has looked, and found the job taken
+    expect(claims[leader]).toHaveBeenCalled();
+    expect(claims[follower]).not.toHaveBeenCalled();
+  });
+
+  it('a net freed through a follower goes to the next queued job at once, claimed by the leader alone', async () => {
+    const leader = leaderIndex();
+    const follower = 1 - leader;
     const models = [await s.newModel(), await s.newModel(), await s.newModel()];
-    const jobs = [await queueOn(hubA, models[0]), await queueOn(hubA, models[1])];
+    const jobs = [await queueOn(passive, models[0]), await queueOn(passive, models[1])];
     for (const job of jobs) await startedWithin(job, 2_000);
-    const waiting = await queueOn(hubA, models[2]);
+    const waiting = await queueOn(passive, models[2]);
     await sleep(FOLLOWER_DELAY_MS + 100);
     expect((await jobRow(waiting)).status).toBe('QUEUED'); // both nets busy
     const freedNet = (await jobRow(jobs[0])).net_id;
-    claimsA.mockClear();
-    claimsB.mockClear();
+    for (const spy of claims) spy.mockClear();
 
-    await hubB.gqlOk(COMPLETE, { m: models[0] });
+    await hubs[follower].gqlOk(COMPLETE, { m: models[0] });
     expect(await startedWithin(waiting, 2_000)).toBeLessThan(FOLLOWER_DELAY_MS);
     expect((await jobRow(waiting)).net_id).toBe(freedNet);
     await sleep(FOLLOWER_DELAY_MS + 200);
-    expect(claimsB).toHaveBeenCalled();
-    // B claimed only the net it freed
-    const scopes = claimsB.mock.calls.map(([scope]) => (scope ? scope.size : 'every net'));
-    expect(scopes.every((size) => size === 1)).toBe(true);
-    expect(claimsA).not.toHaveBeenCalled();
+    expect(claims[leader]).toHaveBeenCalled();
+    expect(claims[follower]).not.toHaveBeenCalled();
   });
 
-  it('a change nobody dispatches (its instance does not pick up) is dispatched by another after the follower delay', async () => {
-    const modelId = await s.newModel();
-    const jobId = await queueOn(hubC, modelId);
+  it('when the leader is gone, a follower dispatches after the delay, takes the lead, and then dispatches at once', async () => {
+    const leader = leaderIndex();
+    const follower = 1 - leader;
+    await hubs[leader].close(); // resigns the lead at shutdown
+    expect(isLeader(hubs[follower])).toBe(false);
+
+    const first = await s.newModel();
+    const jobId = await queueOn(passive, first);
     const startedAfter = await startedWithin(jobId, 3_000);
-    expect(startedAfter).toBeGreaterThanOrEqual(FOLLOWER_DELAY_MS - 50); // A and B left it to C first
+    expect(startedAfter).toBeGreaterThanOrEqual(FOLLOWER_DELAY_MS - 50); // nobody led: the follow-up dispatched it
     expect(startedAfter).toBeLessThan(FOLLOWER_DELAY_MS + 1_000);
-    expect(nets.reduce((sum, net) => sum + net.submitCount(modelId), 0)).toBe(1); // started once, by one of them
+    expect(nets.reduce((sum, net) => sum + net.submitCount(first), 0)).toBe(1);
+    await sleep(100);
+    expect(isLeader(hubs[follower])).toBe(true);
+
+    const next = await queueOn(passive, await s.newModel());
+    expect(await startedWithin(next, 2_000)).toBeLessThan(FOLLOWER_DELAY_MS);
   });
 });

@@ -45,10 +45,8 @@ export class ClaimService {
    * without its job. Jobs naming a trust no longer approved are skipped here
    * (they never block the queue) and retired by `retireInvalidQueuedJobs`.
    * The result carries what the start needs (net, project, cohort query, slots).
-   * `schedulerIds`: claim only these nets (those this instance just freed).
    */
-  async claimBatch(schedulerIds?: ReadonlySet<string> | null): Promise<Claim[]> {
-    const scope = schedulerIds ? sql`and id = any(${[...schedulerIds]}::uuid[])` : sql``;
+  async claimBatch(): Promise<Claim[]> {
     const rows = await query<ClaimRow>(
       this.em.fork(),
       sql`with candidates as (
@@ -56,12 +54,12 @@ export class ClaimService {
             from (select j.id, j.seq from job j
                   where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST}
                   order by j.seq
-                  limit (select count(*) from scheduler where status = 'AVAILABLE' and not ${PICKUP_PAUSED} ${scope})
+                  limit (select count(*) from scheduler where status = 'AVAILABLE' and not ${PICKUP_PAUSED})
                   for update of j skip locked) c
           ), free as (
             select id, net_id, row_number() over (order by updated_at, id) as rn
             from (select id, net_id, updated_at from scheduler
-                  where status = 'AVAILABLE' and not ${PICKUP_PAUSED} ${scope}
+                  where status = 'AVAILABLE' and not ${PICKUP_PAUSED}
                   order by updated_at, id
                   limit (select count(*) from candidates)
                   for update skip locked) f

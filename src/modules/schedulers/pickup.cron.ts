@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { PickupSignal, type ClaimScope } from '../../common/pickup-signal.js';
+import { PickupSignal } from '../../common/pickup-signal.js';
+import { EventsListener } from '../../events/events.listener.js';
 import { PickupService, type CycleKind } from './pickup.service.js';
 import { ReconcileService } from './reconcile.service.js';
 
@@ -23,6 +24,7 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly pickup: PickupService,
     private readonly reconciler: ReconcileService,
     private readonly signal: PickupSignal,
+    private readonly events: EventsListener,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -32,7 +34,7 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
         'pickup',
         setInterval(() => this.tick('full'), this.config.pickupIntervalMs),
       );
-      this.unsubscribe = this.signal.onRequest((scope) => this.tick('fast', scope));
+      this.unsubscribe = this.signal.onRequest(() => this.tick('fast'));
       this.tick('full');
     } else {
       this.logger.log('automatic pickup is off (PICKUP_INTERVAL_MS=0)');
@@ -52,6 +54,7 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
+    await this.events.resign(); // another instance dispatches from now on
     for (const name of ['pickup', 'reconcile']) {
       if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
     }
@@ -60,8 +63,8 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
     while (this.reconciling) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
-  private tick(kind: CycleKind, scope: ClaimScope = null): void {
-    if (!this.stopped) this.pickup.trigger(kind, scope);
+  private tick(kind: CycleKind): void {
+    if (!this.stopped) this.pickup.trigger(kind);
   }
 
   private async reconcile(): Promise<void> {

@@ -1,6 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { ClaimScope } from '../../common/pickup-signal.js';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { Injectable, Logger } from '@nestjs/common';
 import { DispatchView } from '../../events/dispatch-view.js';
 import type { JobRow } from '../jobs/job.sql.js';
 import { ClaimService, type Claim } from './claim.service.js';
@@ -18,11 +16,6 @@ export interface PickupCycleResult {
  * job or a freed net needs, within milliseconds.
  */
 export type CycleKind = 'full' | 'fast';
-
-/** Either scope if one is "every net", else both sets of nets. */
-function mergeScopes(a: ClaimScope, b: ClaimScope): ClaimScope {
-  return a === null || b === null ? null : new Set([...a, ...b]);
-}
 
 /** A guard against a cycle that keeps claiming because every start fails fast. */
 const MAX_ROUNDS_PER_CYCLE = 20;
@@ -42,9 +35,8 @@ const MAX_ROUNDS_PER_CYCLE = 20;
 export class PickupService {
   private readonly logger = new Logger('Pickup');
   private current: Promise<PickupCycleResult> | null = null;
-  private rerun: { kind: CycleKind; scope: ClaimScope } | null = null;
+  private rerun: CycleKind | null = null;
   private stopped = false;
-  private followUpTimer: NodeJS.Timeout | null = null;
   /** starts of triggered cycles still talking to their nets */
   private readonly starting = new Set<Promise<void>>();
 
@@ -53,37 +45,28 @@ export class PickupService {
     private readonly recovery: RecoveryService,
     private readonly training: TrainingService,
     private readonly view: DispatchView,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Runs a full cycle now; if one is running, waits for it and then runs a fresh one. */
   async runPickupCycle(): Promise<PickupCycleResult> {
     while (this.current) await this.current.catch(() => undefined);
-    return this.startCycle('full', null, true);
+    return this.startCycle('full', true);
   }
 
-  /**
-   * Asks for a cycle soon: starts one, or marks the running one to go again
-   * when it ends. `scope`: the nets a fast cycle should claim (null: any).
-   */
-  trigger(kind: CycleKind, scope: ClaimScope = null): void {
+  /** Asks for a cycle soon: starts one, or marks the running one to go again when it ends. */
+  trigger(kind: CycleKind): void {
     if (this.stopped) return;
-    const wanted = kind === 'full' ? null : scope;
     if (this.current) {
-      this.rerun = this.rerun
-        ? { kind: this.rerun.kind === 'full' ? 'full' : kind, scope: mergeScopes(this.rerun.scope, wanted) }
-        : { kind, scope: wanted };
+      this.rerun = this.rerun === 'full' ? 'full' : kind;
       return;
     }
-    this.startCycle(kind, wanted, false).catch((error: unknown) => this.logger.error(`pickup cycle failed: ${String(error)}`));
+    this.startCycle(kind, false).catch((error: unknown) => this.logger.error(`pickup cycle failed: ${String(error)}`));
   }
 
   /** Shutdown: no new cycle from now on (a pending re-run is dropped); `idle()` then waits for the one in flight. */
   stop(): void {
     this.stopped = true;
     this.rerun = null;
-    if (this.followUpTimer) clearTimeout(this.followUpTimer);
-    this.followUpTimer = null;
   }
 
   /** Resolves when no cycle and no start is running on this instance (used at shutdown). */
@@ -93,12 +76,12 @@ export class PickupService {
     }
   }
 
-  private startCycle(kind: CycleKind, scope: ClaimScope, awaitStarts: boolean): Promise<PickupCycleResult> {
-    const cycle = (awaitStarts ? this.cycle(kind) : this.claimAndLaunch(kind, scope)).finally(() => {
+  private startCycle(kind: CycleKind, awaitStarts: boolean): Promise<PickupCycleResult> {
+    const cycle = (awaitStarts ? this.cycle(kind) : this.claimAndLaunch(kind)).finally(() => {
       this.current = null;
       const rerun = this.rerun;
       this.rerun = null;
-      if (rerun) this.trigger(rerun.kind, rerun.scope);
+      if (rerun) this.trigger(rerun);
     });
     this.current = cycle;
     return cycle;
@@ -115,13 +98,11 @@ export class PickupService {
    * A triggered cycle: claim, then leave the starts running. A start that
    * fails frees its net, which is announced and triggers the next cycle.
    */
-  private async claimAndLaunch(kind: CycleKind, scope: ClaimScope): Promise<PickupCycleResult> {
+  private async claimAndLaunch(kind: CycleKind): Promise<PickupCycleResult> {
     await this.prelude(kind);
     // a fast cycle with nothing to dispatch, by the notifications, saves its claim transaction
     if (kind === 'fast' && this.view.live && !this.view.worthACycle()) return { started: [], failed: [] };
-    const claimed = await this.claim(scope);
-    // some of our nets found no job (none queued, or all locked by another claim): look again soon, at any net
-    if (scope && claimed.length < scope.size) this.followUp();
+    const claimed = await this.claim();
     if (claimed.length > 0) {
       const starts: Promise<void> = Promise.all(claimed.map((claim) => this.start(claim)))
         .then(
@@ -155,16 +136,8 @@ export class PickupService {
     return result;
   }
 
-  private followUp(): void {
-    if (this.followUpTimer || this.stopped) return;
-    this.followUpTimer = setTimeout(() => {
-      this.followUpTimer = null;
-      this.trigger('fast');
-    }, this.config.pickupFollowerDelayMs);
-  }
-
-  private async claim(scope: ClaimScope = null): Promise<Claim[]> {
-    const claimed = await this.claims.claimBatch(scope);
+  private async claim(): Promise<Claim[]> {
+    const claimed = await this.claims.claimBatch();
     this.view.claimed(
       claimed.map((c) => c.schedulerId),
       claimed.map((c) => c.job.id),
