@@ -1,7 +1,9 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
+import { HUB_INSTANCE_NAME } from '../database/database.tokens.js';
 import { query, sql } from '../database/sql.js';
+import { EventsListener } from '../events/events.listener.js';
 import { NetClient } from '../fl-backends/net-client.js';
 
 const NET_PROBE_TIMEOUT_MS = 2_000;
@@ -9,7 +11,9 @@ const NET_PROBE_TIMEOUT_MS = 2_000;
 /**
  * `GET /health`: 200 while the database answers (503 otherwise), with each
  * net's reachability (`/check_server_status`) reported beside it — a net being
- * down does not make the hub unhealthy, but it shows here.
+ * down does not make the hub unhealthy, but it shows here — and this
+ * instance's part in the dispatch (its name, whether it leads, whether it
+ * receives the change notifications).
  */
 @Controller('health')
 export class HealthController {
@@ -18,12 +22,22 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly em: EntityManager,
     private readonly nets: NetClient,
+    private readonly events: EventsListener,
+    @Inject(HUB_INSTANCE_NAME) private readonly instanceName: string,
   ) {}
 
   @Get()
   @HealthCheck()
   check(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.database(), () => this.netReachability()]);
+    return this.health.check([() => this.database(), () => this.netReachability(), () => this.dispatch()]);
+  }
+
+  private dispatch() {
+    return this.indicators.check('dispatch').up({
+      instance: this.instanceName,
+      leader: this.events.leader,
+      notifications: this.events.connected,
+    });
   }
 
   private async database() {

@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { query, sql } from '../database/sql.js';
+import { EventsListener } from '../events/events.listener.js';
 
 /**
  * Prometheus metrics of this hub instance (one registry per app, so several
@@ -42,7 +43,10 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(private readonly em: EntityManager) {
+  constructor(
+    private readonly em: EntityManager,
+    events: EventsListener,
+  ) {
     collectDefaultMetrics({ register: this.registry });
     const readStates = () =>
       query<{ queued: number; available: number; busy: number }>(
@@ -69,6 +73,14 @@ export class MetricsService {
         const states = await readStates();
         this.set({ status: 'AVAILABLE' }, states.available);
         this.set({ status: 'BUSY' }, states.busy);
+      },
+    });
+    new Gauge({
+      name: 'fl_dispatch_leader',
+      help: '1 while this instance leads the dispatch (claims for every change at once), else 0',
+      registers: [this.registry],
+      collect() {
+        this.set(events.leader ? 1 : 0);
       },
     });
   }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import request from 'supertest';
 import { EventsListener } from '../../src/events/events.listener.js';
 import { ClaimService } from '../../src/modules/schedulers/claim.service.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -84,9 +85,15 @@ describe('several hub instances: one leads the dispatch, the others follow up', 
     await db?.drop();
   });
 
-  it('exactly one instance with automatic pickup leads; an instance without it never does', () => {
+  it('exactly one instance with automatic pickup leads, and says so in /health and /metrics; an instance without it never does', async () => {
     expect(hubs.filter(isLeader)).toHaveLength(1);
     expect(isLeader(passive)).toBe(false);
+    for (const hub of [...hubs, passive]) {
+      const health = await request(hub.app.getHttpServer()).get('/health').expect(200);
+      expect(health.body.info.dispatch.leader).toBe(isLeader(hub));
+      const metrics = (await request(hub.app.getHttpServer()).get('/metrics').expect(200)).text;
+      expect(metrics).toMatch(new RegExp(`^fl_dispatch_leader ${isLeader(hub) ? 1 : 0}$`, 'm'));
+    }
   });
 
   it('a job queued through a follower is claimed by the leader at once; the follower runs no claim transaction', async () => {

@@ -55,6 +55,7 @@ describe('metrics, health and request ids', () => {
     expect(metricValue(text, 'fl_pickup_latency_seconds_count')).toBe(1);
     expect(text).toMatch(/fl_net_call_duration_seconds_count\{call="submit_job",outcome="ok"\} 1/);
     expect(text).toContain('fl_nets{status="BUSY"} 1');
+    expect(metricValue(text, 'fl_dispatch_leader')).toBe(0); // automatic pickup is off here: it never leads
   });
 
   it('GET /health: the database up, and each net with its reachability', async () => {
@@ -63,6 +64,8 @@ describe('metrics, health and request ids', () => {
     expect(response.body.info.database.status).toBe('up');
     expect(response.body.info.nets['net-up']).toMatchObject({ reachable: true, status: 'started' });
     expect(response.body.info.nets['net-down']).toMatchObject({ reachable: false });
+    expect(response.body.info.dispatch).toMatchObject({ status: 'up', leader: false, notifications: true });
+    expect(response.body.info.dispatch.instance).toMatch(/^fl-scheduler\/[0-9a-f]{8}$/);
   });
 
   it("carries the request's x-request-id into the calls to the net", async () => {
