@@ -38,6 +38,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private followerTimer: NodeJS.Timeout | null = null;
   private leading = false;
   private resigned = false;
+  private leadAttempt: Promise<void> | null = null;
 
   constructor(
     @Inject(DATABASE_URL) private readonly databaseUrl: string,
@@ -66,7 +67,8 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     this.resigned = true;
     if (!this.leading || !this.client) return;
     this.leading = false;
-    await this.client.query('select pg_advisory_unlock($1)', [DISPATCH_LEADER_LOCK]).catch(() => undefined);
+    // every hold of the lock on this session (pg_try_advisory_lock stacks), and nothing else is locked there
+    await this.client.query('select pg_advisory_unlock_all()').catch(() => undefined);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -139,9 +141,14 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     for (const listener of this.listeners) listener(event);
   }
 
-  /** Takes the lead if nobody holds it (instances with automatic pickup only). */
-  private async tryToLead(client: pg.Client): Promise<void> {
-    if (this.leading || this.resigned || this.closing || this.config.pickupIntervalMs === 0) return;
+  /** Takes the lead if nobody holds it (instances with automatic pickup only); one attempt at a time. */
+  private tryToLead(client: pg.Client): Promise<void> {
+    if (this.leading || this.resigned || this.closing || this.config.pickupIntervalMs === 0) return Promise.resolve();
+    this.leadAttempt ??= this.attemptToLead(client).finally(() => (this.leadAttempt = null));
+    return this.leadAttempt;
+  }
+
+  private async attemptToLead(client: pg.Client): Promise<void> {
     try {
       const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [
         DISPATCH_LEADER_LOCK,

@@ -8,7 +8,7 @@ import { startTestHub, type TestHub } from '../support/hub.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
 
 const SLOTS = ['site-1', 'site-2'];
-const FOLLOWER_DELAY_MS = 300;
+const FOLLOWER_DELAY_MS = 1_000;
 const QUEUE = 'mutation($m: ID!, $t: [ID!]!) { queueTraining(modelId: $m, trustIds: $t) { id } }';
 const COMPLETE = 'mutation($m: ID!) { completeTraining(modelId: $m) { id } }';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
