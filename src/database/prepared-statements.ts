@@ -49,7 +49,13 @@ PreparingClient.prototype.query = function query(
 ): unknown {
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(this) below
   const base = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
-  if (typeof config === 'string' && (values === undefined || Array.isArray(values)) && PREPARABLE.test(config)) {
+  // a text with a `;` may hold several statements (a migration): those cannot be prepared, they run as given
+  if (
+    typeof config === 'string' &&
+    (values === undefined || Array.isArray(values)) &&
+    PREPARABLE.test(config) &&
+    !config.includes(';')
+  ) {
     const name = statementName(config);
     if (name !== null && (this.prepared.has(name) || this.prepared.size < MAX_PREPARED_PER_CONNECTION)) {
       this.prepared.add(name);

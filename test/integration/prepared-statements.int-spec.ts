@@ -48,6 +48,18 @@ describe('PreparingClient (named prepared statements)', () => {
     expect(statements.some((s) => s.startsWith('begin') || s.startsWith('commit') || s.startsWith('create'))).toBe(false);
   });
 
+  it('runs a text of several statements (a migration) as given, unnamed', async () => {
+    await client.query('create temporary table t2 (v int)');
+    const results = (await client.query(
+      'insert into t2 values (1); insert into t2 values (2); select count(*)::int as n from t2',
+      [],
+    )) as unknown as Array<{
+      rows: Array<{ n: number }>;
+    }>;
+    expect(results.at(-1)?.rows).toEqual([{ n: 2 }]);
+    expect((await preparedOn(client)).some((p) => p.statement.includes('t2'))).toBe(false);
+  });
+
   it(`runs statements unnamed once ${MAX_PREPARED_PER_CONNECTION} are prepared on the session, still answering`, async () => {
     const before = (await preparedOn(client)).length;
     for (let i = 0; i < MAX_PREPARED_PER_CONNECTION + 10; i++) {
