@@ -7,19 +7,24 @@ import type { HubEvent } from './hub-events.js';
  * the jobs that are queued (scheduler and job ids). A cycle is worth waking
  * only when both exist; the interval cycle remains the safety net if the view
  * is ever wrong. It is `live` only while the notifications flow.
+ *
+ * Each free net and queued job remembers when (a change counter) it became
+ * so; Map order is that order, so the oldest of each is the first entry.
  */
 @Injectable()
 export class DispatchView {
-  private readonly freeNets = new Set<string>();
-  private readonly queuedJobs = new Set<string>();
+  private readonly freeNets = new Map<string, number>();
+  private readonly queuedJobs = new Map<string, number>();
+  private changes = 0;
   private isLive = false;
 
   /** A snapshot taken after LISTEN: from now on every change arrives as an event. */
   reset(freeNetIds: readonly string[], queuedJobIds: readonly string[]): void {
     this.freeNets.clear();
     this.queuedJobs.clear();
-    for (const id of freeNetIds) this.freeNets.add(id);
-    for (const id of queuedJobIds) this.queuedJobs.add(id);
+    this.changes++;
+    for (const id of freeNetIds) this.freeNets.set(id, this.changes);
+    for (const id of queuedJobIds) this.queuedJobs.set(id, this.changes);
     this.isLive = true;
   }
 
@@ -48,15 +53,28 @@ export class DispatchView {
    */
   apply(event: HubEvent): boolean {
     const before = this.pairs();
-    if (event.kind === 'scheduler') {
-      if (event.status === 'AVAILABLE') this.freeNets.add(event.id);
-      else this.freeNets.delete(event.id);
-    } else if (event.status === 'QUEUED') {
-      this.queuedJobs.add(event.id);
-    } else {
-      this.queuedJobs.delete(event.id);
-    }
+    this.changes++;
+    const entries = event.kind === 'scheduler' ? this.freeNets : this.queuedJobs;
+    const waiting = event.kind === 'scheduler' ? event.status === 'AVAILABLE' : event.status === 'QUEUED';
+    if (!waiting) entries.delete(event.id);
+    else if (!entries.has(event.id)) entries.set(event.id, this.changes);
     return this.pairs() > before;
+  }
+
+  /** A mark of "now", for `idleSince`. */
+  stamp(): number {
+    return this.changes;
+  }
+
+  /**
+   * A net has been free and a job queued, both without a break, since the
+   * stamp: nobody dispatched them in all that time.
+   */
+  idleSince(stamp: number): boolean {
+    const oldest = (entries: Map<string, number>) => entries.values().next().value;
+    const net = oldest(this.freeNets);
+    const job = oldest(this.queuedJobs);
+    return net !== undefined && job !== undefined && net <= stamp && job <= stamp;
   }
 
   private pairs(): number {

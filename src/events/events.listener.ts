@@ -164,15 +164,21 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
 
   /**
    * Not the leader: claim only if, after the delay, a free net and a queued
-   * job are still known — and take the lead if it is free.
+   * job have sat idle the whole time (the leader did not dispatch them) — and
+   * take the lead if it is free. Newer changes meanwhile get a look of their own.
    */
   private followUp(): void {
     if (this.followerTimer || this.closing) return;
+    const since = this.view.stamp();
     this.followerTimer = setTimeout(() => {
       this.followerTimer = null;
-      if (this.closing || !this.view.worthACycle()) return;
-      this.pickup.request();
-      if (this.client) void this.tryToLead(this.client);
+      if (this.closing) return;
+      if (this.view.idleSince(since)) {
+        this.pickup.request();
+        if (this.client) void this.tryToLead(this.client);
+      } else if (this.view.worthACycle()) {
+        this.followUp();
+      }
     }, this.config.pickupFollowerDelayMs);
   }
 }
