@@ -48,12 +48,20 @@ const MEASUREMENTS: Array<Measurement<unknown>> = [
       measureDispatch(cluster, {
         nets: 8,
         models: 16,
-        hubCounts: [1, 3],
+        // the same 12 database sessions for 1 and for 3 instances, as one sizes the pools of instances sharing a
+        // database; and 3 instances with the default pool each (30 sessions on a 2-core PostgreSQL), shown beside
+        setups: [
+          { hubs: 1, poolMax: 12, judged: true },
+          { hubs: 3, poolMax: 4, judged: true },
+          { hubs: 3, poolMax: 10, judged: false },
+        ],
         pickupIntervalMs: 1000,
         rounds: 12,
         warmupMs: 500,
         durationMs: 2000,
         ceiling: { connections: 8, queued: 20_000 },
+        warmupRounds: 2,
+        settleMs: 1000,
         profile: PROFILE,
       }),
     rows: dispatchRows,

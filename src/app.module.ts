@@ -40,7 +40,7 @@ export class AppModule {
         CoreModule.forRoot(config),
         loggerModule(config),
         ObservabilityModule,
-        DatabaseModule.forRoot(databaseUrl, { preparedStatements: config.dbPreparedStatements }),
+        DatabaseModule.forRoot(databaseUrl, { poolMax: config.dbPoolMax, preparedStatements: config.dbPreparedStatements }),
         ScheduleModule.forRoot(),
         EventsModule,
         GraphqlApiModule,

@@ -27,6 +27,8 @@ export interface HubOptions {
   nets: readonly NetEndpoint[];
   /** PICKUP_INTERVAL_MS; 0 turns all automatic pickup off. */
   pickupIntervalMs: number;
+  /** DB_POOL_MAX (default: the hub's own default) */
+  poolMax?: number;
 }
 
 export interface BenchHub {
@@ -53,6 +55,7 @@ export async function startHub(databaseUrl: string, options: HubOptions): Promis
     PICKUP_INTERVAL_MS: String(options.pickupIntervalMs),
     RECONCILE_INTERVAL_MS: '0',
     LOG_LEVEL: 'silent',
+    DB_POOL_MAX: options.poolMax === undefined ? undefined : String(options.poolMax),
   });
   const app = await createHub(config, databaseUrl);
   await app.listen(0, '127.0.0.1');

@@ -45,6 +45,8 @@ describe('loadConfig', () => {
     ['PICKUP_INTERVAL_MS', 'soon'],
     ['PICKUP_FOLLOWER_DELAY_MS', '-1'],
     ['DB_PREPARED_STATEMENTS', 'maybe'],
+    ['DB_POOL_MAX', '1'],
+    ['DB_POOL_MAX', 'many'],
     ['NET_LEASE_MS', '0'],
     ['PORT', '4000x'],
     ['DATABASE_URL', 'mysql://x'],
@@ -65,6 +67,11 @@ describe('loadConfig', () => {
     const config = loadConfig({ DB_PREPARED_STATEMENTS: 'false', PICKUP_FOLLOWER_DELAY_MS: '0' });
     expect(config.dbPreparedStatements).toBe(false);
     expect(config.pickupFollowerDelayMs).toBe(0);
+  });
+
+  it('sizes the connection pool: 10 by default, as configured otherwise', () => {
+    expect(loadConfig({}).dbPoolMax).toBe(10);
+    expect(loadConfig({ DB_POOL_MAX: '4' }).dbPoolMax).toBe(4);
   });
 
   it('requires DATABASE_URL in production', () => {

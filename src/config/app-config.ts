@@ -24,6 +24,11 @@ export interface AppConfig {
    */
   readonly pickupFollowerDelayMs: number;
   readonly netLeaseMs: number;
+  /**
+   * connections this instance's pool may open; with several instances, their
+   * sum is what the database serves at once (keep it near what its cores can run)
+   */
+  readonly dbPoolMax: number;
   /** the hub's SQL as named prepared statements (off behind a transaction-pooling proxy such as PgBouncer) */
   readonly dbPreparedStatements: boolean;
   readonly reconcileIntervalMs: number;
@@ -167,6 +172,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     pickupIntervalMs: integer(env, 'PICKUP_INTERVAL_MS', 5000, 0),
     pickupFollowerDelayMs: integer(env, 'PICKUP_FOLLOWER_DELAY_MS', 250, 0),
     netLeaseMs: integer(env, 'NET_LEASE_MS', 120_000, 1),
+    dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 2),
     dbPreparedStatements: flag(env, 'DB_PREPARED_STATEMENTS', true),
     reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 15_000, 0),
     runMissingGraceMs: integer(env, 'RUN_MISSING_GRACE_MS', 60_000, 0),

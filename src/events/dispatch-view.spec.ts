@@ -70,24 +70,4 @@ describe('DispatchView', () => {
     view.lost();
     expect(view.live).toBe(false);
   });
-
-  it('tells a net and a job that sat idle since a stamp from ones that came (or came back) after it', () => {
-    const view = new DispatchView();
-    view.reset(['s1'], []);
-    view.apply(job('j1', 'QUEUED'));
-    const stamp = view.stamp();
-    expect(view.idleSince(stamp)).toBe(true); // s1 free and j1 queued since before the stamp
-    // the leader dispatches j1 on s1, and s1 is freed again with a new job queued: both newer than the stamp
-    view.apply(job('j1', 'IN_PROGRESS'));
-    view.apply(scheduler('s1', 'BUSY'));
-    view.apply(scheduler('s1', 'AVAILABLE'));
-    view.apply(job('j2', 'QUEUED'));
-    expect(view.worthACycle()).toBe(true);
-    expect(view.idleSince(stamp)).toBe(false);
-    expect(view.idleSince(view.stamp())).toBe(true);
-    // a repeated notification of the same state does not make an entry newer
-    const later = view.stamp();
-    view.apply(scheduler('s1', 'AVAILABLE'));
-    expect(view.idleSince(later)).toBe(true);
-  });
 });

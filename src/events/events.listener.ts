@@ -3,29 +3,35 @@ import pg from 'pg';
 import { PickupSignal } from '../common/pickup-signal.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DATABASE_URL, HUB_INSTANCE_NAME } from '../database/database.tokens.js';
+import { UNDISPATCHED_SQL } from '../modules/schedulers/scheduler.sql.js';
 import { DispatchView } from './dispatch-view.js';
 import { EVENTS_CHANNEL, parseHubEvent, type HubEvent } from './hub-events.js';
 
 const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 5_000;
-/** Session advisory lock held, on its LISTEN connection, by the instance that dispatches changes at once. */
+/** How often a follower looks, when the follower delay is 0 (it then only tries to take the lead). */
+const WATCH_WITHOUT_DELAY_MS = 1_000;
+/** Session advisory lock held, on its events connection, by the instance that dispatches changes at once. */
 export const DISPATCH_LEADER_LOCK = 7_291_002;
 
 /**
- * LISTENs on `fl_events` over a dedicated connection and fans the changes out
- * in this process: to the pickup cycle (a job queued or a net freed on ANY
- * instance starts a cycle here within milliseconds) and to the GraphQL
+ * The dedicated connection over which this instance hears of the changes
+ * made on any instance (LISTEN on `fl_events`, fed by the database triggers)
+ * and fans them out in this process: to the pickup cycle and to the GraphQL
  * subscriptions. Reconnects with backoff; while disconnected, the interval
  * cycle remains the safety net.
  *
  * Who dispatches a change: the LEADER, at once — the instance that holds a
- * session advisory lock on its LISTEN connection (only instances with
- * automatic pickup compete for it). Every other instance claims only if the
- * change is still undispatched PICKUP_FOLLOWER_DELAY_MS later (the leader
- * died, hangs or is saturated), and then also tries to take the lead. So N
- * instances neither race for every freed net nor lose the batching of one
- * dispatcher, and no instance is needed for a job to be dispatched: the lock
- * goes with the leader's session, and the followers cover the gap.
+ * session advisory lock on this connection (only instances with automatic
+ * pickup compete for it). The others do not listen to the stream unless a
+ * GraphQL subscription on them needs it: with N instances the database wakes
+ * one listener per change, not N. Instead each follower looks every
+ * PICKUP_FOLLOWER_DELAY_MS, in one statement: it tries to take the lead (the
+ * lock goes with a dead leader's session, so a follower leads within one
+ * look), and it claims if a free net and a valid queued job have both waited
+ * longer than the delay (a leader that hangs or is saturated). So N instances
+ * neither race for every freed net nor lose the batching of one dispatcher,
+ * and no instance is needed for a job to be dispatched.
  */
 @Injectable()
 export class EventsListener implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -35,10 +41,19 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private closing = false;
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private followerTimer: NodeJS.Timeout | null = null;
+  private watchTimer: NodeJS.Timeout | null = null;
   private leading = false;
   private resigned = false;
-  private leadAttempt: Promise<void> | null = null;
+  /** LISTEN is on, on the current connection */
+  private listening = false;
+  /** GraphQL subscriptions of this instance (they need the stream) */
+  private streamUsers = 0;
+  /** LISTEN/UNLISTEN and the view's snapshot, one change at a time */
+  private streamSync: Promise<void> = Promise.resolve();
+  /** changes heard while the view's snapshot is being taken: applied after it, in order */
+  private heldBack: HubEvent[] | null = null;
+  /** a follower's look is running */
+  private looking = false;
 
   constructor(
     @Inject(DATABASE_URL) private readonly databaseUrl: string,
@@ -53,8 +68,14 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     return () => this.listeners.delete(listener);
   }
 
+  /** The events connection is up: changes made here reach whoever dispatches them. */
   get connected(): boolean {
     return this.client !== null;
+  }
+
+  /** This instance hears every change now (it leads, or a subscription needs the stream). */
+  get streaming(): boolean {
+    return this.listening;
   }
 
   /** This instance dispatches every change at once (it holds the dispatch lock). */
@@ -62,9 +83,28 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     return this.leading;
   }
 
+  /**
+   * A subscription needs the stream: resolves once this instance LISTENs
+   * (every change committed from then on reaches `onEvent`). Call the
+   * returned function when it no longer does.
+   */
+  async retainStream(): Promise<() => void> {
+    this.streamUsers++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.streamUsers--;
+      void this.syncStream();
+    };
+    await this.syncStream();
+    return release;
+  }
+
   /** Shutdown: leave the lead to another instance now, not when the connection closes. */
   async resign(): Promise<void> {
     this.resigned = true;
+    this.stopWatching();
     if (!this.leading || !this.client) return;
     this.leading = false;
     // every hold of the lock on this session (pg_try_advisory_lock stacks), and nothing else is locked there
@@ -78,10 +118,20 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    if (this.followerTimer) clearTimeout(this.followerTimer);
+    this.stopWatching();
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
+  }
+
+  /** Instances with automatic pickup compete for the lead. */
+  private get competes(): boolean {
+    return this.config.pickupIntervalMs > 0 && !this.resigned && !this.closing;
+  }
+
+  private wantsStream(): boolean {
+    // with no follower delay every competing instance dispatches every change itself
+    return this.leading || this.streamUsers > 0 || (this.competes && this.config.pickupFollowerDelayMs === 0);
   }
 
   private async connect(): Promise<void> {
@@ -92,24 +142,20 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     client.on('end', () => this.lost(client, null));
     try {
       await client.connect();
-      await client.query(`listen ${EVENTS_CHANNEL}`);
-      // after LISTEN, so that no change falls between the snapshot and the stream
-      const free = await client.query<{ id: string }>(`select id from scheduler where status = 'AVAILABLE'`);
-      const queued = await client.query<{ id: string }>(`select id from job where status = 'QUEUED'`);
-      this.view.reset(
-        free.rows.map((r) => r.id),
-        queued.rows.map((r) => r.id),
-      );
       this.client = client;
-      await this.tryToLead(client);
+      if (this.competes) await this.look(client, { lead: true, claimIfUndispatched: false });
+      await this.syncStream();
+      if (this.client !== client) return;
       this.pickup.setNotificationsLive(true);
-      if (this.reconnectDelay > RECONNECT_MIN_MS) this.logger.log('listening for changes again');
+      if (this.reconnectDelay > RECONNECT_MIN_MS) this.logger.log('the events connection is back');
       this.reconnectDelay = RECONNECT_MIN_MS;
+      this.watch();
       // changes made while we were away are picked up by this cycle
       this.pickup.request();
     } catch (error) {
+      if (this.client === client) this.client = null;
+      this.lost(client, error); // first, so that the log says why
       await client.end().catch(() => undefined);
-      this.lost(client, error);
     }
   }
 
@@ -118,6 +164,8 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     if (this.client !== null && this.client !== client) return; // an old connection ending late
     this.client = null;
     this.leading = false; // the lock went with the session
+    this.listening = false;
+    this.heldBack = null;
     this.view.lost();
     this.pickup.setNotificationsLive(false);
     if (this.reconnectTimer) return;
@@ -131,54 +179,111 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
   }
 
+  /** Brings LISTEN in line with `wantsStream()`; one change at a time. */
+  private syncStream(): Promise<void> {
+    this.streamSync = this.streamSync
+      .then(() => this.applyStreamWish())
+      .catch((error: unknown) => {
+        // the connection failed: lost() reconnects, and the wish is applied again then
+        this.logger.debug(`LISTEN/UNLISTEN failed: ${String(error)}`);
+      });
+    return this.streamSync;
+  }
+
+  private async applyStreamWish(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const wanted = this.wantsStream();
+    if (wanted && !this.listening) {
+      this.heldBack = [];
+      let snapshot: { free: string[]; queued: string[] };
+      try {
+        await client.query(`listen ${EVENTS_CHANNEL}`);
+        // after LISTEN, so that no change falls between the snapshot and the stream
+        const { rows } = await client.query<{ free: string[]; queued: string[] }>(
+          `select array(select id from scheduler where status = 'AVAILABLE') as free,
+                  array(select id from job where status = 'QUEUED') as queued`,
+        );
+        snapshot = rows[0];
+      } catch (error) {
+        // half a stream is no stream: start over on a new connection
+        this.heldBack = null;
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      if (client !== this.client) return;
+      this.view.reset(snapshot.free, snapshot.queued);
+      // changes heard meanwhile are as new as the snapshot or newer: in order, they bring it up to date
+      const heldBack = this.heldBack ?? [];
+      this.heldBack = null;
+      this.listening = true;
+      for (const event of heldBack) this.view.apply(event);
+    } else if (!wanted && this.listening) {
+      this.listening = false;
+      this.view.lost();
+      await client.query(`unlisten ${EVENTS_CHANNEL}`);
+    }
+  }
+
   private dispatch(payload: string | undefined): void {
     const event = parseHubEvent(payload);
     if (!event) return;
-    if (this.view.apply(event)) {
-      if (this.leading || this.config.pickupFollowerDelayMs === 0) this.pickup.request();
-      else this.followUp();
+    if (this.heldBack) this.heldBack.push(event);
+    else if (this.listening && this.view.apply(event) && (this.leading || this.config.pickupFollowerDelayMs === 0)) {
+      this.pickup.request();
     }
     for (const listener of this.listeners) listener(event);
   }
 
-  /** Takes the lead if nobody holds it (instances with automatic pickup only); one attempt at a time. */
-  private tryToLead(client: pg.Client): Promise<void> {
-    if (this.leading || this.resigned || this.closing || this.config.pickupIntervalMs === 0) return Promise.resolve();
-    this.leadAttempt ??= this.attemptToLead(client).finally(() => (this.leadAttempt = null));
-    return this.leadAttempt;
+  /** A follower looks every PICKUP_FOLLOWER_DELAY_MS (see the class comment). */
+  private watch(): void {
+    if (this.watchTimer || !this.competes) return;
+    const delay = this.config.pickupFollowerDelayMs;
+    this.watchTimer = setInterval(
+      () => {
+        const client = this.client;
+        if (!client || this.leading || this.looking) return;
+        void this.look(client, { lead: true, claimIfUndispatched: delay > 0 });
+      },
+      delay > 0 ? delay : WATCH_WITHOUT_DELAY_MS,
+    );
+    this.watchTimer.unref();
   }
 
-  private async attemptToLead(client: pg.Client): Promise<void> {
+  private stopWatching(): void {
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = null;
+  }
+
+  /** One statement: try to take the lead; is a free net and a queued job left undispatched? */
+  private async look(client: pg.Client, what: { lead: boolean; claimIfUndispatched: boolean }): Promise<void> {
+    this.looking = true;
     try {
-      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [
-        DISPATCH_LEADER_LOCK,
-      ]);
-      if (rows[0].locked && client === this.client) {
+      const lock = what.lead && this.competes ? `pg_try_advisory_lock(${DISPATCH_LEADER_LOCK})` : 'false';
+      const { rows } = what.claimIfUndispatched
+        ? await client.query<{ locked: boolean; undispatched: boolean }>(
+            `select ${lock} as locked, (${UNDISPATCHED_SQL}) as undispatched`,
+            [this.config.pickupFollowerDelayMs],
+          )
+        : await client.query<{ locked: boolean; undispatched: boolean }>(`select ${lock} as locked, false as undispatched`);
+      const { locked, undispatched } = rows[0];
+      if (locked) {
+        if (client !== this.client || !this.competes) {
+          // lost meanwhile, or shutting down: do not keep a lead nobody exercises
+          await client.query('select pg_advisory_unlock_all()').catch(() => undefined);
+          return;
+        }
         this.leading = true;
         this.logger.log(`${this.instanceName} dispatches changes at once (it holds the dispatch lead)`);
+        await this.syncStream(); // the leader hears every change
+        this.pickup.request(); // and dispatches what waits now
+      } else if (undispatched && client === this.client) {
+        this.pickup.request();
       }
     } catch {
       // the connection is gone: lost() reconnects, and this is tried again then
+    } finally {
+      this.looking = false;
     }
-  }
-
-  /**
-   * Not the leader: claim only if, after the delay, a free net and a queued
-   * job have sat idle the whole time (the leader did not dispatch them) — and
-   * take the lead if it is free. Newer changes meanwhile get a look of their own.
-   */
-  private followUp(): void {
-    if (this.followerTimer || this.closing) return;
-    const since = this.view.stamp();
-    this.followerTimer = setTimeout(() => {
-      this.followerTimer = null;
-      if (this.closing) return;
-      if (this.view.idleSince(since)) {
-        this.pickup.request();
-        if (this.client) void this.tryToLead(this.client);
-      } else if (this.view.worthACycle()) {
-        this.followUp();
-      }
-    }, this.config.pickupFollowerDelayMs);
   }
 }

@@ -8,29 +8,64 @@ export const JOB_UPDATED = 'jobUpdated';
 export const SCHEDULER_UPDATED = 'schedulerUpdated';
 
 /**
+ * A PubSub that keeps this instance listening to the database's change
+ * stream while it has subscribers: a subscription starts once the instance
+ * LISTENs, so it sees every change committed after that, and the last one
+ * to end lets the instance stop listening (unless it leads the dispatch).
+ */
+class StreamPubSub extends PubSub {
+  private readonly releases = new Map<number, () => void>();
+
+  constructor(private readonly events: EventsListener) {
+    super();
+  }
+
+  override async subscribe(triggerName: string, onMessage: (...args: unknown[]) => void): Promise<number> {
+    const release = await this.events.retainStream();
+    const id = await super.subscribe(triggerName, onMessage);
+    this.releases.set(id, release);
+    return id;
+  }
+
+  override unsubscribe(subId: number): void {
+    super.unsubscribe(subId);
+    this.releases.get(subId)?.();
+    this.releases.delete(subId);
+  }
+
+  releaseAll(): void {
+    for (const release of this.releases.values()) release();
+    this.releases.clear();
+  }
+}
+
+/**
  * Feeds the GraphQL subscriptions from the database's change notifications,
  * so a subscriber sees every transition, in commit order, whichever hub
  * instance made it.
  */
 @Injectable()
 export class LiveUpdates implements OnModuleDestroy {
-  readonly pubSub = new PubSub();
+  readonly pubSub: PubSub;
   private readonly unsubscribe: () => void;
 
   constructor(events: EventsListener) {
+    const pubSub = new StreamPubSub(events);
+    this.pubSub = pubSub;
     this.unsubscribe = events.onEvent((event) => {
       if (event.kind === 'job') {
         const { kind: _kind, ...row } = event;
         const job = { ...row, status: row.status } as unknown as JobModel;
-        void this.pubSub.publish(JOB_UPDATED, { [JOB_UPDATED]: job });
+        void pubSub.publish(JOB_UPDATED, { [JOB_UPDATED]: job });
       } else {
         const { kind: _kind, ...row } = event;
-        void this.pubSub.publish(SCHEDULER_UPDATED, { [SCHEDULER_UPDATED]: row as unknown as SchedulerModel });
+        void pubSub.publish(SCHEDULER_UPDATED, { [SCHEDULER_UPDATED]: row as unknown as SchedulerModel });
       }
     });
   }
 
   onModuleDestroy(): void {
     this.unsubscribe();
+    (this.pubSub as StreamPubSub).releaseAll();
   }
 }

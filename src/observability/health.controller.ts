@@ -37,6 +37,8 @@ export class HealthController {
       instance: this.instanceName,
       leader: this.events.leader,
       notifications: this.events.connected,
+      // hears every change: the leader, or an instance with GraphQL subscribers
+      streaming: this.events.streaming,
     });
   }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { EventsListener } from '../../src/events/events.listener.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet } from '../support/fake-net.js';
 import { startTestHub, testToken, type TestHub } from '../support/hub.js';
@@ -40,6 +41,7 @@ describe('change notifications across instances', () => {
   let hubB: TestHub;
   let net: FakeNet;
   let s: Scenario;
+  let urlA: string;
   let urlB: string;
   const clients: Client[] = [];
 
@@ -49,7 +51,9 @@ describe('change notifications across instances', () => {
     const common = { netEndpoints: [{ name: 'net-1', endpoint: net.url }], kitSlots: SLOTS };
     hubA = await startTestHub(db.url, { ...common, pickupIntervalMs: 0 });
     hubB = await startTestHub(db.url, { ...common, pickupIntervalMs: 60_000 });
+    await hubA.app.listen(0, '127.0.0.1');
     await hubB.app.listen(0, '127.0.0.1');
+    urlA = (await hubA.app.getUrl()).replace('[::1]', '127.0.0.1');
     urlB = (await hubB.app.getUrl()).replace('[::1]', '127.0.0.1');
     s = await createScenario(hubA, 2);
     await sleep(200); // B's first (start-up) cycle is over
@@ -128,6 +132,39 @@ describe('change notifications across instances', () => {
     const statuses = seen.map((j) => j.status).filter((status, i, all) => status !== all[i - 1]);
     expect(statuses).toEqual(['QUEUED', 'IN_PROGRESS', 'COMPLETED']);
     expect(seen.some((j) => j.status === 'IN_PROGRESS' && j.backendJobId === net.runByModel(modelId)?.job_id)).toBe(true);
+  });
+
+  it('an instance that does not lead hears the change stream only while it has subscribers, and they miss nothing', async () => {
+    const streaming = () => hubA.app.get(EventsListener).streaming;
+    expect(streaming()).toBe(false); // A never leads (no automatic pickup) and has no subscriber yet
+    const modelId = await s.newModel();
+    const client = wsClient(urlA, await testToken(['viewer']));
+    clients.push(client);
+    const statuses: string[] = [];
+    const completed = new Promise<void>((resolve, reject) => {
+      client.subscribe<{ jobUpdated: { status: string } }>(
+        { query: 'subscription($m: ID) { jobUpdated(modelId: $m) { status } }', variables: { m: modelId } },
+        {
+          next: (message) => {
+            if (message.data) statuses.push(message.data.jobUpdated.status);
+            if (message.data?.jobUpdated.status === 'COMPLETED') resolve();
+          },
+          error: reject,
+          complete: () => resolve(),
+        },
+      );
+    });
+    await waitFor(() => Promise.resolve(streaming() ? true : undefined), 2_000);
+    await sleep(50); // the subscription is registered once the stream is on
+
+    await s.queue(modelId); // on A, dispatched by B
+    await waitFor(() => Promise.resolve(net.runByModel(modelId) ? true : undefined), 2_000);
+    await hubA.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
+    await completed;
+    expect(statuses.filter((status, i, all) => status !== all[i - 1])).toEqual(['QUEUED', 'IN_PROGRESS', 'COMPLETED']);
+
+    await client.dispose();
+    await waitFor(() => Promise.resolve(streaming() ? undefined : true), 2_000); // the last subscriber gone: UNLISTEN
   });
 
   it('subscriptions are authorised like queries', async () => {

@@ -6,7 +6,7 @@ import { query, queryOne, sql } from '../../database/sql.js';
 import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
 import type { SchedulerModel } from './scheduler.model.js';
 import type { StartDetails } from './start-details.js';
-import { leaseInterval, PICKUP_PAUSED, SCHEDULER_COLUMNS } from './scheduler.sql.js';
+import { leaseInterval, PICKUP_PAUSED, SCHEDULER_COLUMNS, UNAPPROVED_TRUST } from './scheduler.sql.js';
 
 /** A job claimed for a net: what the start needs to compare-and-set on later. */
 export interface Claim {
@@ -18,10 +18,6 @@ export interface Claim {
   /** what the start needs, loaded with the claim */
   details?: StartDetails;
 }
-
-/** True for a job naming a trust that is not (or no longer) approved for its model. */
-const UNAPPROVED_TRUST = sql.raw(`exists (select 1 from job_trust jt where jt.job_id = j.id and not exists (
-  select 1 from model_approved_trust a where a.model_id = j.model_id and a.trust_id = jt.trust_id))`);
 
 /**
  * Claims nets and jobs. Every claim is a transaction that locks rows with

@@ -4,9 +4,27 @@ import { sql } from '../../database/sql.js';
 export const SCHEDULER_COLUMNS = sql.raw(`s.id, s.status, s.net_id as "netId", s.job_id as "jobId",
   s.lease_until as "leaseUntil", s.updated_at as "updatedAt"`);
 
+const PICKUP_PAUSED_TEXT = `coalesce((select (value->>'enabled')::boolean from hub_setting where key = 'deployment_mode'), false)`;
+
 /** True while the deployment mode (pickup paused) is on. */
-export const PICKUP_PAUSED = sql.raw(
-  `coalesce((select (value->>'enabled')::boolean from hub_setting where key = 'deployment_mode'), false)`,
-);
+export const PICKUP_PAUSED = sql.raw(PICKUP_PAUSED_TEXT);
+
+const UNAPPROVED_TRUST_TEXT = `exists (select 1 from job_trust jt where jt.job_id = j.id and not exists (
+  select 1 from model_approved_trust a where a.model_id = j.model_id and a.trust_id = jt.trust_id))`;
+
+/** True for a job `j` naming a trust that is not (or no longer) approved for its model. */
+export const UNAPPROVED_TRUST = sql.raw(UNAPPROVED_TRUST_TEXT);
+
+/**
+ * One statement's text, `$1` a number of milliseconds: true when a free net
+ * and the oldest valid queued job have both waited at least that long (and
+ * pickup is not paused) — nobody has been dispatching them. A requeued job
+ * counts from its creation: it is looked at at once.
+ */
+export const UNDISPATCHED_SQL = `select not ${PICKUP_PAUSED_TEXT}
+  and exists (select 1 from scheduler where status = 'AVAILABLE' and updated_at <= now() - $1 * interval '1 millisecond')
+  and exists (select 1 from (select j.created_at from job j where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST_TEXT}
+                             order by j.seq limit 1) oldest
+              where oldest.created_at <= now() - $1 * interval '1 millisecond') as undispatched`;
 
 export const leaseInterval = (ms: number) => sql`(${ms} * interval '1 millisecond')`;
