@@ -4,9 +4,10 @@ import { Injectable } from '@nestjs/common';
  * "A job was queued or a net was freed": asks the pickup cycle to run now
  * instead of on its next tick. The pickup cron listens.
  *
- * Every such change is also announced by the database (LISTEN/NOTIFY) to
- * every instance, this one included; while that channel is live, a local
- * `changed()` is left to the notification, so one change costs one cycle.
+ * Every such change is also announced by the database (NOTIFY) to the
+ * instance that leads the dispatch, this one or another; while this
+ * instance's events connection is up, a local `changed()` is left to that
+ * notification, so one change costs one cycle, on the leader.
  */
 @Injectable()
 export class PickupSignal {

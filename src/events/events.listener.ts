@@ -11,6 +11,8 @@ const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 5_000;
 /** How often a follower looks, when the follower delay is 0 (it then only tries to take the lead). */
 const WATCH_WITHOUT_DELAY_MS = 1_000;
+/** A statement on the events connection that takes longer means the connection is stuck. */
+const EVENTS_QUERY_TIMEOUT_MS = 10_000;
 /** Session advisory lock held, on its events connection, by the instance that dispatches changes at once. */
 export const DISPATCH_LEADER_LOCK = 7_291_002;
 
@@ -38,6 +40,8 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger('Events');
   private readonly listeners = new Set<(event: HubEvent) => void>();
   private client: pg.Client | null = null;
+  /** the connection being made or in use: events of any older one are ignored */
+  private latest: pg.Client | null = null;
   private closing = false;
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -52,8 +56,8 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private streamSync: Promise<void> = Promise.resolve();
   /** changes heard while the view's snapshot is being taken: applied after it, in order */
   private heldBack: HubEvent[] | null = null;
-  /** a follower's look is running */
-  private looking = false;
+  /** the connection a follower's look is running on */
+  private lookingOn: pg.Client | null = null;
 
   constructor(
     @Inject(DATABASE_URL) private readonly databaseUrl: string,
@@ -85,8 +89,9 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
 
   /**
    * A subscription needs the stream: resolves once this instance LISTENs
-   * (every change committed from then on reaches `onEvent`). Call the
-   * returned function when it no longer does.
+   * (every change committed from then on reaches `onEvent`) — or, while the
+   * events connection is down, at once: the stream starts when it is back.
+   * Call the returned function when the stream is no longer needed.
    */
   async retainStream(): Promise<() => void> {
     this.streamUsers++;
@@ -136,7 +141,15 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
 
   private async connect(): Promise<void> {
     if (this.closing) return;
-    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: `${this.instanceName}/events` });
+    const client = new pg.Client({
+      connectionString: this.databaseUrl,
+      application_name: `${this.instanceName}/events`,
+      // a half-open connection must not silence this instance: found dead, it is replaced
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      query_timeout: EVENTS_QUERY_TIMEOUT_MS,
+    });
+    this.latest = client;
     client.on('notification', (message) => this.dispatch(message.payload));
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, null));
@@ -161,7 +174,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
 
   private lost(client: pg.Client, error: unknown): void {
     if (this.closing) return;
-    if (this.client !== null && this.client !== client) return; // an old connection ending late
+    if (client !== this.latest) return; // an old connection ending late
     this.client = null;
     this.leading = false; // the lock went with the session
     this.listening = false;
@@ -242,7 +255,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     this.watchTimer = setInterval(
       () => {
         const client = this.client;
-        if (!client || this.leading || this.looking) return;
+        if (!client || this.leading || this.lookingOn === client) return;
         void this.look(client, { lead: true, claimIfUndispatched: delay > 0 });
       },
       delay > 0 ? delay : WATCH_WITHOUT_DELAY_MS,
@@ -257,7 +270,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
 
   /** One statement: try to take the lead; is a free net and a queued job left undispatched? */
   private async look(client: pg.Client, what: { lead: boolean; claimIfUndispatched: boolean }): Promise<void> {
-    this.looking = true;
+    this.lookingOn = client;
     try {
       const lock = what.lead && this.competes ? `pg_try_advisory_lock(${DISPATCH_LEADER_LOCK})` : 'false';
       const { rows } = what.claimIfUndispatched
@@ -281,9 +294,10 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
         this.pickup.request();
       }
     } catch {
-      // the connection is gone: lost() reconnects, and this is tried again then
+      // the connection failed or hangs (query timeout): a new one is made, and this is tried again on it
+      if (client === this.client) await client.end().catch(() => undefined);
     } finally {
-      this.looking = false;
+      if (this.lookingOn === client) this.lookingOn = null;
     }
   }
 }

@@ -21,9 +21,11 @@ class StreamPubSub extends PubSub {
   }
 
   override async subscribe(triggerName: string, onMessage: (...args: unknown[]) => void): Promise<number> {
-    const release = await this.events.retainStream();
+    // registered first: a change heard while the stream starts (during its snapshot) is not dropped
     const id = await super.subscribe(triggerName, onMessage);
-    this.releases.set(id, release);
+    const retained = this.events.retainStream();
+    this.releases.set(id, () => void retained.then((release) => release()));
+    await retained;
     return id;
   }
 

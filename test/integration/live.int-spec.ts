@@ -154,8 +154,8 @@ describe('change notifications across instances', () => {
         },
       );
     });
+    // the subscription is registered before the stream starts: from "streaming" on, it misses nothing
     await waitFor(() => Promise.resolve(streaming() ? true : undefined), 2_000);
-    await sleep(50); // the subscription is registered once the stream is on
 
     await s.queue(modelId); // on A, dispatched by B
     await waitFor(() => Promise.resolve(net.runByModel(modelId) ? true : undefined), 2_000);
