@@ -156,7 +156,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     try {
       await client.connect();
       this.client = client;
-      if (this.competes) await this.look(client, { lead: true, claimIfUndispatched: false });
+      if (this.competes) await this.look(client, false);
       await this.syncStream();
       if (this.client !== client) return;
       this.pickup.setNotificationsLive(true);
@@ -256,7 +256,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
       () => {
         const client = this.client;
         if (!client || this.leading || this.lookingOn === client) return;
-        void this.look(client, { lead: true, claimIfUndispatched: delay > 0 });
+        void this.look(client, delay > 0);
       },
       delay > 0 ? delay : WATCH_WITHOUT_DELAY_MS,
     );
@@ -268,18 +268,16 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     this.watchTimer = null;
   }
 
-  /** One statement: try to take the lead; is a free net and a queued job left undispatched? */
-  private async look(client: pg.Client, what: { lead: boolean; claimIfUndispatched: boolean }): Promise<void> {
+  /** One statement: take the lead if it is free; and, if asked, is a free net and a queued job left undispatched? */
+  private async look(client: pg.Client, claimIfUndispatched: boolean): Promise<void> {
     this.lookingOn = client;
     try {
-      const lock = what.lead && this.competes ? `pg_try_advisory_lock(${DISPATCH_LEADER_LOCK})` : 'false';
-      const { rows } = what.claimIfUndispatched
-        ? await client.query<{ locked: boolean; undispatched: boolean }>(
-            `select ${lock} as locked, (${UNDISPATCHED_SQL}) as undispatched`,
-            [this.config.pickupFollowerDelayMs],
-          )
-        : await client.query<{ locked: boolean; undispatched: boolean }>(`select ${lock} as locked, false as undispatched`);
-      const { locked, undispatched } = rows[0];
+      const undispatched = claimIfUndispatched ? `(${UNDISPATCHED_SQL})` : 'false';
+      const { rows } = await client.query<{ locked: boolean; undispatched: boolean }>(
+        `select pg_try_advisory_lock(${DISPATCH_LEADER_LOCK}) as locked, ${undispatched} as undispatched`,
+        claimIfUndispatched ? [this.config.pickupFollowerDelayMs] : [],
+      );
+      const { locked } = rows[0];
       if (locked) {
         if (client !== this.client || !this.competes) {
           // lost meanwhile, or shutting down: do not keep a lead nobody exercises
@@ -290,7 +288,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
         this.logger.log(`${this.instanceName} dispatches changes at once (it holds the dispatch lead)`);
         await this.syncStream(); // the leader hears every change
         this.pickup.request(); // and dispatches what waits now
-      } else if (undispatched && client === this.client) {
+      } else if (rows[0].undispatched && client === this.client) {
         this.pickup.request();
       }
     } catch {

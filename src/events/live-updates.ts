@@ -48,12 +48,17 @@ class StreamPubSub extends PubSub {
  */
 @Injectable()
 export class LiveUpdates implements OnModuleDestroy {
-  readonly pubSub: PubSub;
+  /** what the subscription resolvers iterate */
+  get pubSub(): PubSub {
+    return this.stream;
+  }
+
+  private readonly stream: StreamPubSub;
   private readonly unsubscribe: () => void;
 
   constructor(events: EventsListener) {
     const pubSub = new StreamPubSub(events);
-    this.pubSub = pubSub;
+    this.stream = pubSub;
     this.unsubscribe = events.onEvent((event) => {
       if (event.kind === 'job') {
         const { kind: _kind, ...row } = event;
@@ -68,6 +73,6 @@ export class LiveUpdates implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.unsubscribe();
-    (this.pubSub as StreamPubSub).releaseAll();
+    this.stream.releaseAll();
   }
 }
