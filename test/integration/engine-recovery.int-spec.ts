@@ -100,6 +100,37 @@ describe('recovery, reconcile, stop and status reports', () => {
     expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: jobId });
   });
 
+  it('a start confirmed after recovery requeued its job (the lease ran out first) takes the job back: one run, on its net', async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    // upload and submit answer late (each under the call timeout): the lease runs out while the submit is on its way
+    net.fail('upload_app', { delayMs: 250, times: 1 });
+    net.fail('submit_job', { delayMs: 290, times: 1 });
+    const cycle = hub.gqlOk('mutation { runPickupCycle { started { id backendJobId } failed { id } } }');
+    const phase = async () =>
+      (await db.pool.query<{ start_phase: string | null }>('select start_phase from job where id = $1', [jobId])).rows[0]
+        .start_phase;
+    while ((await phase()) !== 'SUBMITTING') await sleep(5);
+    for (;;) {
+      const { rows } = await db.pool.query<{ expired: boolean }>('select lease_until < now() as expired from scheduler');
+      if (rows[0].expired) break;
+      await sleep(5);
+    }
+    expect((await hub.app.get(RecoveryService).recoverExpiredLeases()).requeued).toBe(1);
+    expect(await jobRow(jobId)).toMatchObject({ status: 'QUEUED', net_id: null });
+    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null, sweep_pending: true });
+
+    const { runPickupCycle } = await cycle;
+    const run = net.runByModel(modelId);
+    expect(runPickupCycle.started).toEqual([{ id: jobId, backendJobId: run?.job_id }]);
+    expect(runPickupCycle.failed).toEqual([]);
+    expect(await jobRow(jobId)).toMatchObject({ status: 'IN_PROGRESS' });
+    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: jobId, sweep_pending: false });
+    expect(run?.status).toBe('RUNNING'); // not aborted
+    expect(net.submitCount(modelId)).toBe(1);
+    expect(await modelStatus(modelId)).toBe('INITIATED');
+  });
+
   it.each([
     ['FINISHED', 'COMPLETED', 'INITIATED'],
     ['FAILED', 'COMPLETED', 'ERROR'],

@@ -100,7 +100,7 @@ export class TrainingService {
       submitting = await this.markSubmitting(job.id, claimToken);
       if (!submitting) throw conflict('the job was removed or recovered while it was starting', { jobId: job.id });
       const backendJobId = await this.nets.submitJob(net, job.modelId, requestId);
-      const started = await this.confirmStart(job.id, claimToken, backendJobId);
+      const started = await this.confirmStart(job.id, claimToken, claim.schedulerId, backendJobId);
       if (!started) {
         this.logger.warn(`job ${job.id} ended while starting; aborting run ${backendJobId} on "${net.name}"`);
         await this.nets.abortJob(net, backendJobId, requestId).catch(() => undefined);
@@ -173,11 +173,29 @@ export class TrainingService {
    * The run exists on the net now: losing this write would make lease recovery
    * run the job again, so it is idempotent and retried on database errors.
    */
-  private async confirmStart(jobId: string, claimToken: string, backendJobId: string): Promise<JobRow | undefined> {
-    return retryOnDatabaseError(() => this.confirmStartOnce(jobId, claimToken, backendJobId));
+  private async confirmStart(
+    jobId: string,
+    claimToken: string,
+    schedulerId: string,
+    backendJobId: string,
+  ): Promise<JobRow | undefined> {
+    return retryOnDatabaseError(() => this.confirmStartOnce(jobId, claimToken, schedulerId, backendJobId));
   }
 
-  private async confirmStartOnce(jobId: string, claimToken: string, backendJobId: string): Promise<JobRow | undefined> {
+  /**
+   * The confirmation, or — when the lease ran out first (say the database was
+   * away longer than the lease) and recovery put the job back in the queue,
+   * holding its net for a sweep — the late confirmation takes the job back:
+   * its run exists on that net, so running it again elsewhere would run it
+   * twice. Only while nobody has claimed the job again and the net still
+   * waits for its sweep; otherwise the caller aborts the run.
+   */
+  private async confirmStartOnce(
+    jobId: string,
+    claimToken: string,
+    schedulerId: string,
+    backendJobId: string,
+  ): Promise<JobRow | undefined> {
     return queryOne<JobRow>(
       this.em.fork(),
       sql`with started as (
@@ -185,13 +203,24 @@ export class TrainingService {
             where id = ${jobId} and claim_token = ${claimToken} and status = 'IN_PROGRESS'
               and (start_phase = 'SUBMITTING' or (start_phase = 'RUNNING' and backend_job_id = ${backendJobId}))
             returning *
+          ), taken_back as (
+            update job j set status = 'IN_PROGRESS', net_id = s.net_id, claim_token = ${claimToken},
+              start_phase = 'RUNNING', backend_job_id = ${backendJobId}, started_at = clock_timestamp(), missing_since = null
+            from scheduler s
+            where not exists (select 1 from started)
+              and j.id = ${jobId} and j.status = 'QUEUED' and j.claim_token is null
+              and s.id = nullif(${schedulerId}, '')::uuid and s.status = 'BUSY' and s.job_id is null and s.sweep_pending
+            returning j.*
+          ), held as (
+            update scheduler s set job_id = t.id, sweep_pending = false, lease_until = null, updated_at = now()
+            from taken_back t where s.id = nullif(${schedulerId}, '')::uuid
           ), confirmed as (
             update scheduler set lease_until = null, updated_at = now() where job_id in (select id from started)
           ), model_started as (
             update model set status = 'INITIATED', updated_at = now()
-            where id in (select model_id from started) and status = 'PENDING'
+            where id in (select model_id from started union all select model_id from taken_back) and status = 'PENDING'
           )
-          select ${JOB_COLUMNS} from started j`,
+          select ${JOB_COLUMNS} from (select * from started union all select * from taken_back) j`,
     );
   }
 
