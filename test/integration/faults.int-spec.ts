@@ -747,7 +747,7 @@ describe('d. PostgreSQL restarted while a hub process runs', () => {
     for (const m of models.slice(0, 8)) await s.queue(m);
     await until('jobs flowing', () => nets[0].submitCount() + nets[1].submitCount() >= 2);
 
-    // after the restart, a start in flight may still wait out its phase-write retry backoff (steps up to 1.6 s)
+    // after the restart, a start in flight may still wait out its phase-write retry backoff (steps up to 1 s)
     // before the cycle, which also recovers leases, runs again: that much slack more
     const watch = new LeaseWatch(pool, LEASE_SLACK_MS + 1600);
     const downAt = Date.now();

@@ -157,7 +157,7 @@ export class TrainingService {
 
   /** Idempotent (a retry after a lost answer finds the phase already set), so it is retried on database errors. */
   private async markSubmitting(jobId: string, claimToken: string): Promise<boolean> {
-    const rows = await retryOnDatabaseError(() =>
+    const rows = await retryOnDatabaseError(this.writeRetryMs(), () =>
       query(
         this.em.fork(),
         sql`update job set start_phase = 'SUBMITTING'
@@ -179,7 +179,7 @@ export class TrainingService {
     schedulerId: string,
     backendJobId: string,
   ): Promise<JobRow | undefined> {
-    return retryOnDatabaseError(() => this.confirmStartOnce(jobId, claimToken, schedulerId, backendJobId));
+    return retryOnDatabaseError(this.writeRetryMs(), () => this.confirmStartOnce(jobId, claimToken, schedulerId, backendJobId));
   }
 
   /**
@@ -243,6 +243,15 @@ export class TrainingService {
     }
   }
 
+  /**
+   * How long a start keeps retrying its phase writes: as long as the lease
+   * runs (within it nobody else may take the job), at least MIN_WRITE_RETRY_MS;
+   * a confirmation later than the lease can still take its job back.
+   */
+  private writeRetryMs(): number {
+    return Math.max(this.config.netLeaseMs, MIN_WRITE_RETRY_MS);
+  }
+
   private async lockExistingModel(em: EntityManager, modelId: string): Promise<{ status: ModelStatus }> {
     const model = await queryOne<{ status: ModelStatus }>(em, sql`select status from model where id = ${modelId} for update`);
     if (!model) throw notFound('Model', modelId);
@@ -257,16 +266,25 @@ function failureReason(error: unknown): string {
   return 'internal';
 }
 
-const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1600];
+/** Backoff between retries of a start's writes: quick at first, then once a second. */
+const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1000];
+/** A start's writes are retried at least this long, whatever the lease. */
+const MIN_WRITE_RETRY_MS = 5_000;
 
-/** Retries a write whose loss would cost a run, while the database is briefly away (a dropped connection, a restart). */
-async function retryOnDatabaseError<T>(write: () => Promise<T>): Promise<T> {
+/**
+ * Retries a write whose loss would cost a run while the database is away (a
+ * dropped connection, a restart, a fail-over) — for `forMs`, then the error
+ * stands. Domain errors (a lost compare-and-set) are not retried.
+ */
+async function retryOnDatabaseError<T>(forMs: number, write: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + forMs;
   for (let attempt = 0; ; attempt++) {
     try {
       return await write();
     } catch (error) {
-      if (error instanceof DomainError || attempt >= RETRY_DELAYS_MS.length) throw error;
-      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
+      const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)];
+      if (error instanceof DomainError || Date.now() + delay > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 }
