@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { ReconcileService } from '../../src/modules/schedulers/reconcile.service.js';
+import pg from 'pg';
 import { RecoveryService } from '../../src/modules/schedulers/recovery.service.js';
+import { confirmGraceMs, RECONNECT_GRACE_MS } from '../../src/modules/schedulers/start-lease.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet } from '../support/fake-net.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
@@ -100,22 +102,103 @@ describe('recovery, reconcile, stop and status reports', () => {
     expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: jobId });
   });
 
-  it('a start confirmed after recovery requeued its job (the lease ran out first) takes the job back: one run, on its net', async () => {
+  /** Lease recovery takes nobody for gone within RECONNECT_GRACE_MS of the server's start: wait that out. */
+  const serverUpForReconnectGrace = async () => {
+    for (;;) {
+      const { rows } = await db.pool.query<{ up: boolean }>(
+        `select pg_postmaster_start_time() < now() - $1 * interval '1 millisecond' as up`,
+        [RECONNECT_GRACE_MS],
+      );
+      if (rows[0].up) return;
+      await sleep(100);
+    }
+  };
+  const untilLeaseExpired = async () => {
+    for (;;) {
+      const { rows } = await db.pool.query<{ expired: boolean }>('select lease_until < now() as expired from scheduler');
+      if (rows[0].expired) return;
+      await sleep(5);
+    }
+  };
+  const phaseOf = async (jobId: string) =>
+    (await db.pool.query<{ start_phase: string | null }>('select start_phase from job where id = $1', [jobId])).rows[0]
+      .start_phase;
+  /** A job claimed on the net and marked as having reached submit_job by `claimedBy` (no HTTP call made). */
+  const claimAsSubmitting = async (claimedBy: string) => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    const { claimAvailableNet } = await hub.gqlOk('mutation { claimAvailableNet { id } }');
+    await hub.gqlOk('mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { id } }', { id: claimAvailableNet.id });
+    await db.pool.query(`update job set start_phase = 'SUBMITTING', claimed_by = $2 where id = $1`, [jobId, claimedBy]);
+    return { modelId, jobId };
+  };
+
+  it('a start that reached submit_job is left to its claiming instance while that instance has a session: recovered only after the lease plus the confirmation grace', async () => {
+    await serverUpForReconnectGrace();
+    // a session standing for a live instance that never confirms (hung); its application_name is the claimer's name
+    const alive = new pg.Client({ connectionString: db.url, application_name: 'fl-scheduler/hung' });
+    await alive.connect();
+    try {
+      const { jobId } = await claimAsSubmitting('fl-scheduler/hung');
+      await untilLeaseExpired();
+      expect(await hub.app.get(RecoveryService).recoverExpiredLeases()).toMatchObject({ requeued: 0, heldForSweep: 0 });
+      expect(await jobRow(jobId)).toMatchObject({ status: 'IN_PROGRESS' });
+      // the grace is a bound: past it, the start is recovered although its instance still has a session
+      await sleep(confirmGraceMs(LEASE_MS) - 300);
+      expect((await hub.app.get(RecoveryService).recoverExpiredLeases()).requeued).toBe(0);
+      await sleep(400);
+      expect(await hub.app.get(RecoveryService).recoverExpiredLeases()).toMatchObject({ requeued: 1, heldForSweep: 1 });
+      expect(await jobRow(jobId)).toMatchObject({ status: 'QUEUED', net_id: null });
+      expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null, sweep_pending: true });
+    } finally {
+      await alive.end();
+    }
+  }, 15_000);
+
+  it('a start that reached submit_job whose claiming instance has no session left (it died) is recovered as soon as its lease runs out', async () => {
+    await serverUpForReconnectGrace();
+    const { jobId } = await claimAsSubmitting('fl-scheduler/gone');
+    await untilLeaseExpired();
+    expect(await hub.app.get(RecoveryService).recoverExpiredLeases()).toMatchObject({ requeued: 1, heldForSweep: 1 });
+    expect(await jobRow(jobId)).toMatchObject({ status: 'QUEUED', net_id: null });
+    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null, sweep_pending: true });
+  });
+
+  it('a submit that outlives the lease on a live instance is not recovered under it: the start confirms, one run', async () => {
+    await serverUpForReconnectGrace();
     const modelId = await s.newModel();
     const jobId = await s.queue(modelId);
     // upload and submit answer late (each under the call timeout): the lease runs out while the submit is on its way
     net.fail('upload_app', { delayMs: 250, times: 1 });
     net.fail('submit_job', { delayMs: 290, times: 1 });
     const cycle = hub.gqlOk('mutation { runPickupCycle { started { id backendJobId } failed { id } } }');
-    const phase = async () =>
-      (await db.pool.query<{ start_phase: string | null }>('select start_phase from job where id = $1', [jobId])).rows[0]
-        .start_phase;
-    while ((await phase()) !== 'SUBMITTING') await sleep(5);
-    for (;;) {
-      const { rows } = await db.pool.query<{ expired: boolean }>('select lease_until < now() as expired from scheduler');
-      if (rows[0].expired) break;
-      await sleep(5);
-    }
+    while ((await phaseOf(jobId)) !== 'SUBMITTING') await sleep(5);
+    await untilLeaseExpired();
+    // this hub claimed the job and its sessions are there: recovery leaves the start alone
+    expect(await hub.app.get(RecoveryService).recoverExpiredLeases()).toMatchObject({ requeued: 0, heldForSweep: 0 });
+
+    const { runPickupCycle } = await cycle;
+    const run = net.runByModel(modelId);
+    expect(runPickupCycle.started).toEqual([{ id: jobId, backendJobId: run?.job_id }]);
+    expect(runPickupCycle.failed).toEqual([]);
+    expect(await jobRow(jobId)).toMatchObject({ status: 'IN_PROGRESS' });
+    expect(await phaseOf(jobId)).toBe('RUNNING');
+    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: jobId, sweep_pending: false });
+    expect(run?.status).toBe('RUNNING');
+    expect(net.submitCount(modelId)).toBe(1);
+  });
+
+  it('a start confirmed after recovery requeued its job (its instance looked gone) takes the job back: one run, on its net', async () => {
+    await serverUpForReconnectGrace();
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    net.fail('upload_app', { delayMs: 250, times: 1 });
+    net.fail('submit_job', { delayMs: 290, times: 1 });
+    const cycle = hub.gqlOk('mutation { runPickupCycle { started { id backendJobId } failed { id } } }');
+    while ((await phaseOf(jobId)) !== 'SUBMITTING') await sleep(5);
+    // as if this instance's sessions had been cut (a network partition): recovery takes it for gone
+    await db.pool.query(`update job set claimed_by = 'fl-scheduler/partitioned' where id = $1`, [jobId]);
+    await untilLeaseExpired();
     expect((await hub.app.get(RecoveryService).recoverExpiredLeases()).requeued).toBe(1);
     expect(await jobRow(jobId)).toMatchObject({ status: 'QUEUED', net_id: null });
     expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null, sweep_pending: true });

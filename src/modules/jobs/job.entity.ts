@@ -57,6 +57,10 @@ export class JobEntity {
   @Enum({ items: () => StartPhase, nullable: true })
   startPhase?: StartPhase | null;
 
+  /** the hub instance (its `application_name`) that claimed the job last */
+  @Property({ length: 63, nullable: true })
+  claimedBy?: string | null;
+
   @Property({ type: 'timestamptz', nullable: true })
   missingSince?: Date | null;
 

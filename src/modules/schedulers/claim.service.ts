@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { conflict, notFound } from '../../common/errors.js';
+import { HUB_INSTANCE_NAME } from '../../database/database.tokens.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
 import type { SchedulerModel } from './scheduler.model.js';
@@ -31,6 +32,7 @@ export class ClaimService {
   constructor(
     private readonly em: EntityManager,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(HUB_INSTANCE_NAME) private readonly instanceName: string,
   ) {}
 
   /**
@@ -178,7 +180,8 @@ export class ClaimService {
   private assignPairs() {
     return sql`claimed as (
         update job j set status = 'IN_PROGRESS', net_id = p.net_id, started_at = clock_timestamp(), attempts = j.attempts + 1,
-          claim_token = gen_random_uuid(), start_phase = 'CLAIMED', missing_since = null, backend_job_id = null
+          claim_token = gen_random_uuid(), start_phase = 'CLAIMED', missing_since = null, backend_job_id = null,
+          claimed_by = ${this.instanceName}
         from pair p where j.id = p.job_id
         returning j.*, p.scheduler_id
       ), held as (

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { queryOne, sql } from '../../database/sql.js';
 import { leaseInterval } from './scheduler.sql.js';
+import { confirmGraceMs, RECONNECT_GRACE_MS } from './start-lease.js';
 
 export interface RecoveryResult {
   requeued: number;
@@ -19,6 +20,11 @@ export interface RecoveryResult {
  *  - the net becomes AVAILABLE, unless the start had reached `submit_job`
  *    (a run may exist on the net): then it is held for a sweep that aborts
  *    orphan runs before the net is handed out again;
+ *  - but a start that reached `submit_job` is left to the instance that
+ *    claimed it while that instance has a session in the database (it may
+ *    yet confirm the run: requeueing the job could run it twice), for at most
+ *    the confirmation grace past the lease (`confirmGraceMs`); after a
+ *    database restart, instances get RECONNECT_GRACE_MS to show up again;
  *  - a net claimed alone (`claimAvailableNet`) with no job is simply freed.
  */
 @Injectable()
@@ -37,7 +43,12 @@ export class RecoveryService {
             select s.id as scheduler_id, s.job_id, j.start_phase
             from scheduler s left join job j on j.id = s.job_id
             where s.status = 'BUSY' and s.lease_until < now() and not s.sweep_pending
-              and (s.job_id is null or j.start_phase in ('CLAIMED', 'SUBMITTING'))
+              and (s.job_id is null or j.start_phase = 'CLAIMED'
+                   or (j.start_phase = 'SUBMITTING'
+                       and (s.lease_until < now() - ${leaseInterval(confirmGraceMs(this.config.netLeaseMs))}
+                            or (pg_postmaster_start_time() < now() - ${leaseInterval(RECONNECT_GRACE_MS)}
+                                and not exists (select 1 from pg_stat_activity a
+                                                where a.application_name in (j.claimed_by, j.claimed_by || '/events'))))))
             for update of s skip locked
           ), recovered as (
             update job j set

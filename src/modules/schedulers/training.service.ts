@@ -15,6 +15,7 @@ import { ModelStatus } from '../models/model-status.js';
 import type { Claim } from './claim.service.js';
 import type { StartDetails } from './start-details.js';
 import { endRuns } from './run-ending.js';
+import { confirmDeadline } from './start-lease.js';
 
 /**
  * Starting a claimed job on its net, and ending runs. HTTP calls happen
@@ -97,10 +98,11 @@ export class TrainingService {
         { project_id: details.projectId, cohort_query: details.cohortQuery, trusts: slotNames, bundle_urls: [] },
         requestId,
       );
-      submitting = await this.markSubmitting(job.id, claimToken);
+      const deadline = confirmDeadline(job.startedAt ?? new Date(), this.config.netLeaseMs);
+      submitting = await this.markSubmitting(job.id, claimToken, deadline);
       if (!submitting) throw conflict('the job was removed or recovered while it was starting', { jobId: job.id });
       const backendJobId = await this.nets.submitJob(net, job.modelId, requestId);
-      const started = await this.confirmStart(job.id, claimToken, claim.schedulerId, backendJobId);
+      const started = await this.confirmStart(job.id, claimToken, claim.schedulerId, backendJobId, deadline);
       if (!started) {
         this.logger.warn(`job ${job.id} ended while starting; aborting run ${backendJobId} on "${net.name}"`);
         await this.nets.abortJob(net, backendJobId, requestId).catch(() => undefined);
@@ -156,8 +158,8 @@ export class TrainingService {
   }
 
   /** Idempotent (a retry after a lost answer finds the phase already set), so it is retried on database errors. */
-  private async markSubmitting(jobId: string, claimToken: string): Promise<boolean> {
-    const rows = await retryOnDatabaseError(this.writeRetryMs(), () =>
+  private async markSubmitting(jobId: string, claimToken: string, deadline: number): Promise<boolean> {
+    const rows = await retryOnDatabaseError(deadline, () =>
       query(
         this.em.fork(),
         sql`update job set start_phase = 'SUBMITTING'
@@ -168,24 +170,27 @@ export class TrainingService {
     return rows.length === 1;
   }
 
-  /** Records the run id, drops the lease (the start is confirmed) and moves the model to INITIATED. */
   /**
-   * The run exists on the net now: losing this write would make lease recovery
-   * run the job again, so it is idempotent and retried on database errors.
+   * Records the run id, drops the lease (the start is confirmed) and moves the
+   * model to INITIATED. The run exists on the net now: losing this write would
+   * make lease recovery run the job again, so it is idempotent and retried on
+   * database errors until the deadline — the lease plus the confirmation
+   * grace, during which recovery leaves the start to this live instance.
    */
   private async confirmStart(
     jobId: string,
     claimToken: string,
     schedulerId: string,
     backendJobId: string,
+    deadline: number,
   ): Promise<JobRow | undefined> {
-    return retryOnDatabaseError(this.writeRetryMs(), () => this.confirmStartOnce(jobId, claimToken, schedulerId, backendJobId));
+    return retryOnDatabaseError(deadline, () => this.confirmStartOnce(jobId, claimToken, schedulerId, backendJobId));
   }
 
   /**
-   * The confirmation, or — when the lease ran out first (say the database was
-   * away longer than the lease) and recovery put the job back in the queue,
-   * holding its net for a sweep — the late confirmation takes the job back:
+   * The confirmation, or — when recovery put the job back in the queue first,
+   * holding its net for a sweep (this instance's sessions were gone, or the
+   * grace ran out) — the late confirmation takes the job back:
    * its run exists on that net, so running it again elsewhere would run it
    * twice. Only while nobody has claimed the job again and the net still
    * waits for its sweep; otherwise the caller aborts the run.
@@ -243,15 +248,6 @@ export class TrainingService {
     }
   }
 
-  /**
-   * How long a start keeps retrying its phase writes: as long as the lease
-   * runs (within it nobody else may take the job), at least MIN_WRITE_RETRY_MS;
-   * a confirmation later than the lease can still take its job back.
-   */
-  private writeRetryMs(): number {
-    return Math.max(this.config.netLeaseMs, MIN_WRITE_RETRY_MS);
-  }
-
   private async lockExistingModel(em: EntityManager, modelId: string): Promise<{ status: ModelStatus }> {
     const model = await queryOne<{ status: ModelStatus }>(em, sql`select status from model where id = ${modelId} for update`);
     if (!model) throw notFound('Model', modelId);
@@ -268,16 +264,12 @@ function failureReason(error: unknown): string {
 
 /** Backoff between retries of a start's writes: quick at first, then once a second. */
 const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1000];
-/** A start's writes are retried at least this long, whatever the lease. */
-const MIN_WRITE_RETRY_MS = 5_000;
-
 /**
  * Retries a write whose loss would cost a run while the database is away (a
- * dropped connection, a restart, a fail-over) — for `forMs`, then the error
- * stands. Domain errors (a lost compare-and-set) are not retried.
+ * dropped connection, a restart, a fail-over) — until `deadline` (ms epoch),
+ * then the error stands. Domain errors (a lost compare-and-set) are not retried.
  */
-async function retryOnDatabaseError<T>(forMs: number, write: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + forMs;
+async function retryOnDatabaseError<T>(deadline: number, write: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await write();
