@@ -10,6 +10,8 @@ import { createScenario, type Scenario } from '../support/scenario.js';
 
 const SLOTS = Array.from({ length: 10 }, (_, i) => `site-${i + 1}`);
 const LEASE_MS = 400;
+/** a submit_job slower than the lease, with room for the test's recovery call in between */
+const SLOW_SUBMIT_MS = LEASE_MS + 800;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('recovery, reconcile, stop and status reports', () => {
@@ -26,7 +28,7 @@ describe('recovery, reconcile, stop and status reports', () => {
       kitSlots: SLOTS,
       netLeaseMs: LEASE_MS,
       runMissingGraceMs: 0,
-      netCallTimeoutMs: 300,
+      netCallTimeoutMs: 2000,
       maxStartAttempts: 2,
     });
     s = await createScenario(hub, 2);
@@ -168,9 +170,8 @@ describe('recovery, reconcile, stop and status reports', () => {
     await serverUpForReconnectGrace();
     const modelId = await s.newModel();
     const jobId = await s.queue(modelId);
-    // upload and submit answer late (each under the call timeout): the lease runs out while the submit is on its way
-    net.fail('upload_app', { delayMs: 250, times: 1 });
-    net.fail('submit_job', { delayMs: 290, times: 1 });
+    // submit_job answers late (under the call timeout): the lease runs out while it is on its way
+    net.fail('submit_job', { delayMs: SLOW_SUBMIT_MS, times: 1 });
     const cycle = hub.gqlOk('mutation { runPickupCycle { started { id backendJobId } failed { id } } }');
     while ((await phaseOf(jobId)) !== 'SUBMITTING') await sleep(5);
     await untilLeaseExpired();
@@ -192,8 +193,7 @@ describe('recovery, reconcile, stop and status reports', () => {
     await serverUpForReconnectGrace();
     const modelId = await s.newModel();
     const jobId = await s.queue(modelId);
-    net.fail('upload_app', { delayMs: 250, times: 1 });
-    net.fail('submit_job', { delayMs: 290, times: 1 });
+    net.fail('submit_job', { delayMs: SLOW_SUBMIT_MS, times: 1 });
     const cycle = hub.gqlOk('mutation { runPickupCycle { started { id backendJobId } failed { id } } }');
     while ((await phaseOf(jobId)) !== 'SUBMITTING') await sleep(5);
     // as if this instance's sessions had been cut (a network partition): recovery takes it for gone
