@@ -140,26 +140,38 @@ export class NetClient {
     body: unknown,
     requestId: string,
   ): Promise<unknown> {
+    // One timer for the whole call (answer and body), cleared as soon as it is over: AbortSignal.timeout
+    // would keep the signal, its timer and what fetch hangs on it alive for the full timeout after every call.
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException(`no answer within ${this.config.netCallTimeoutMs} ms`, 'TimeoutError')),
+      this.config.netCallTimeoutMs,
+    );
+    timer.unref();
     let response: Response;
-    try {
-      response = await fetch(net.endpoint + path, {
-        method,
-        headers: {
-          accept: 'application/json',
-          'x-request-id': requestId,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.config.netCallTimeoutMs),
-      });
-    } catch (error) {
-      throw new NetCallError(net.name, call, describeFetchFailure(error, this.config.netCallTimeoutMs));
-    }
     let text: string;
     try {
-      text = await response.text();
-    } catch (error) {
-      throw new NetCallError(net.name, call, describeFetchFailure(error, this.config.netCallTimeoutMs));
+      try {
+        response = await fetch(net.endpoint + path, {
+          method,
+          headers: {
+            accept: 'application/json',
+            'x-request-id': requestId,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: deadline.signal,
+        });
+      } catch (error) {
+        throw new NetCallError(net.name, call, describeFetchFailure(error, this.config.netCallTimeoutMs));
+      }
+      try {
+        text = await response.text();
+      } catch (error) {
+        throw new NetCallError(net.name, call, describeFetchFailure(error, this.config.netCallTimeoutMs));
+      }
+    } finally {
+      clearTimeout(timer);
     }
     if (!response.ok) {
       throw new NetCallError(net.name, call, `HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`, response.status);

@@ -69,6 +69,25 @@ describe.each(['nvflare', 'flower'] as const)('a failing start (%s)', (backend) 
     },
   );
 
+  it('no answer within NET_CALL_TIMEOUT_MS: startTraining answers NET_UNAVAILABLE saying so, in about the timeout', async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    const { claimAvailableNet } = await hub.gqlOk('mutation { claimAvailableNet { id } }');
+    await hub.gqlOk('mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { id } }', { id: claimAvailableNet.id });
+    net.fail('upload_app', { hang: true, times: 1 });
+    const began = Date.now();
+    const response = await hub.gql(
+      'mutation($m: ID!, $j: ID!, $t: [ID!]!) { startTraining(modelId: $m, jobId: $j, trustIds: $t) { id } }',
+      { m: modelId, j: jobId, t: s.trustIds },
+    );
+    const tookMs = Date.now() - began;
+    expect(response.errors?.[0].extensions).toMatchObject({ code: 'NET_UNAVAILABLE', net: 'net-1', call: 'upload_app' });
+    expect(response.errors?.[0].message).toMatch(new RegExp(`net-1.*no answer within ${TIMEOUT_MS} ms`));
+    expect(tookMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+    expect(tookMs).toBeLessThan(TIMEOUT_MS + 2000);
+    await expectCleanFailure(modelId, jobId);
+  });
+
   it('connection refused: startTraining answers NET_UNAVAILABLE naming the net and the call', async () => {
     const modelId = await s.newModel();
     const jobId = await s.queue(modelId);
