@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { request } from 'undici';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors.js';
 import { MetricsService } from '../observability/metrics.service.js';
@@ -54,7 +55,7 @@ const RUN_STATUSES: ReadonlySet<string> = new Set(['PENDING', 'RUNNING', 'FINISH
 
 /**
  * The hub's HTTP client for FL nets (the contract in SPEC.md), on the
- * platform's fetch: a timeout on every call, a request id header, and errors
+ * platform's HTTP client (undici): a timeout on every call, a request id header, and errors
  * that name the net and the call.
  */
 @Injectable()
@@ -141,18 +142,20 @@ export class NetClient {
     requestId: string,
   ): Promise<unknown> {
     // One timer for the whole call (answer and body), cleared as soon as it is over: AbortSignal.timeout
-    // would keep the signal, its timer and what fetch hangs on it alive for the full timeout after every call.
+    // would keep the signal, its timer and what the request hangs on it alive for the full timeout after every call.
     const deadline = new AbortController();
     const timer = setTimeout(
       () => deadline.abort(new DOMException(`no answer within ${this.config.netCallTimeoutMs} ms`, 'TimeoutError')),
       this.config.netCallTimeoutMs,
     );
     timer.unref();
-    let response: Response;
+    let statusCode: number;
     let text: string;
     try {
       try {
-        response = await fetch(net.endpoint + path, {
+        // undici's request rather than fetch: the same HTTP client without the WHATWG Request/Response/stream
+        // objects, about half the time and allocation per call
+        const response = await request(net.endpoint + path, {
           method,
           headers: {
             accept: 'application/json',
@@ -162,19 +165,16 @@ export class NetClient {
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: deadline.signal,
         });
+        statusCode = response.statusCode;
+        text = await response.body.text();
       } catch (error) {
-        throw new NetCallError(net.name, call, describeFetchFailure(error, this.config.netCallTimeoutMs));
-      }
-      try {
-        text = await response.text();
-      } catch (error) {
-        throw new NetCallError(net.name, call, describeFetchFailure(error, this.config.netCallTimeoutMs));
+        throw new NetCallError(net.name, call, describeFailure(error, this.config.netCallTimeoutMs));
       }
     } finally {
       clearTimeout(timer);
     }
-    if (!response.ok) {
-      throw new NetCallError(net.name, call, `HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`, response.status);
+    if (statusCode < 200 || statusCode > 299) {
+      throw new NetCallError(net.name, call, `HTTP ${statusCode}${text ? `: ${text.slice(0, 200)}` : ''}`, statusCode);
     }
     if (text === '') return null;
     try {
@@ -189,8 +189,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function describeFetchFailure(error: unknown, timeoutMs: number): string {
-  // duck-typed: errors from fetch's internals may come from another realm (e.g. under test runners)
+function describeFailure(error: unknown, timeoutMs: number): string {
+  // duck-typed: errors from the HTTP client's internals may come from another realm (e.g. under test runners)
   const name = isRecord(error) || error instanceof Error ? (error as { name?: unknown }).name : undefined;
   if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   const cause = (error as { cause?: unknown } | null)?.cause ?? error;
