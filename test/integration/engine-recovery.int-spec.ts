@@ -146,9 +146,17 @@ describe('recovery, reconcile, stop and status reports', () => {
       expect(await hub.app.get(RecoveryService).recoverExpiredLeases()).toMatchObject({ requeued: 0, heldForSweep: 0 });
       expect(await jobRow(jobId)).toMatchObject({ status: 'IN_PROGRESS' });
       // the grace is a bound: past it, the start is recovered although its instance still has a session
-      await sleep(confirmGraceMs(LEASE_MS) - 300);
+      const grace = confirmGraceMs(LEASE_MS);
+      const pastLeaseMs = async () =>
+        (
+          await db.pool.query<{ ms: number }>(
+            `select (extract(epoch from now() - lease_until) * 1000)::float8 as ms from scheduler`,
+          )
+        ).rows[0].ms;
+      await sleep(grace - 1000);
+      expect(await pastLeaseMs()).toBeLessThan(grace - 500);
       expect((await hub.app.get(RecoveryService).recoverExpiredLeases()).requeued).toBe(0);
-      await sleep(400);
+      while ((await pastLeaseMs()) <= grace) await sleep(50);
       expect(await hub.app.get(RecoveryService).recoverExpiredLeases()).toMatchObject({ requeued: 1, heldForSweep: 1 });
       expect(await jobRow(jobId)).toMatchObject({ status: 'QUEUED', net_id: null });
       expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null, sweep_pending: true });
