@@ -152,24 +152,22 @@ export class NetClient {
     let statusCode: number;
     let text: string;
     try {
-      try {
-        // undici's request rather than fetch: the same HTTP client without the WHATWG Request/Response/stream
-        // objects, about half the time and allocation per call
-        const response = await request(net.endpoint + path, {
-          method,
-          headers: {
-            accept: 'application/json',
-            'x-request-id': requestId,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: deadline.signal,
-        });
-        statusCode = response.statusCode;
-        text = await response.body.text();
-      } catch (error) {
-        throw new NetCallError(net.name, call, describeFailure(error, this.config.netCallTimeoutMs));
-      }
+      // undici's request rather than fetch: the same HTTP client without the WHATWG Request/Response/stream
+      // objects, about half the time and allocation per call
+      const response = await request(net.endpoint + path, {
+        method,
+        headers: {
+          accept: 'application/json',
+          'x-request-id': requestId,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: deadline.signal,
+      });
+      statusCode = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      throw new NetCallError(net.name, call, describeFailure(error, this.config.netCallTimeoutMs));
     } finally {
       clearTimeout(timer);
     }

@@ -12,6 +12,7 @@ const SLOTS = Array.from({ length: 10 }, (_, i) => `site-${i + 1}`);
 const LEASE_MS = 400;
 /** a submit_job slower than the lease, with room for the test's recovery call in between */
 const SLOW_SUBMIT_MS = LEASE_MS + 800;
+type PickupCycleAnswer = { runPickupCycle: { started: unknown[]; failed: unknown[] } };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('recovery, reconcile, stop and status reports', () => {
@@ -135,6 +136,33 @@ describe('recovery, reconcile, stop and status reports', () => {
     return { modelId, jobId };
   };
 
+  /** A job started by a pickup cycle whose submit_job answers after the lease (under the call timeout); returns once it is SUBMITTING. */
+  const startWithSlowSubmit = async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    net.fail('submit_job', { delayMs: SLOW_SUBMIT_MS, times: 1 });
+    const cycle = hub.gqlOk<PickupCycleAnswer>('mutation { runPickupCycle { started { id backendJobId } failed { id } } }');
+    while ((await phaseOf(jobId)) !== 'SUBMITTING') await sleep(5);
+    return { modelId, jobId, cycle };
+  };
+  /** The job is back in the queue and its net held for a sweep. */
+  const expectRequeuedNetHeld = async (jobId: string) => {
+    expect(await jobRow(jobId)).toMatchObject({ status: 'QUEUED', net_id: null });
+    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null, sweep_pending: true });
+  };
+  /** The cycle reports the start, and the job runs once, on its net, not aborted. */
+  const expectOneRun = async (modelId: string, jobId: string, cycle: Promise<PickupCycleAnswer>) => {
+    const { runPickupCycle } = await cycle;
+    const run = net.runByModel(modelId);
+    expect(runPickupCycle.started).toEqual([{ id: jobId, backendJobId: run?.job_id }]);
+    expect(runPickupCycle.failed).toEqual([]);
+    expect(await jobRow(jobId)).toMatchObject({ status: 'IN_PROGRESS' });
+    expect(await phaseOf(jobId)).toBe('RUNNING');
+    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: jobId, sweep_pending: false });
+    expect(run?.status).toBe('RUNNING'); // not aborted
+    expect(net.submitCount(modelId)).toBe(1);
+  };
+
   it('a start that reached submit_job is left to its claiming instance while that instance has a session: recovered only after the lease plus the confirmation grace', async () => {
     await serverUpForReconnectGrace();
     // a session standing for a live instance that never confirms (hung); its application_name is the claimer's name
@@ -158,8 +186,7 @@ describe('recovery, reconcile, stop and status reports', () => {
       expect((await hub.app.get(RecoveryService).recoverExpiredLeases()).requeued).toBe(0);
       while ((await pastLeaseMs()) <= grace) await sleep(50);
       expect(await hub.app.get(RecoveryService).recoverExpiredLeases()).toMatchObject({ requeued: 1, heldForSweep: 1 });
-      expect(await jobRow(jobId)).toMatchObject({ status: 'QUEUED', net_id: null });
-      expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null, sweep_pending: true });
+      await expectRequeuedNetHeld(jobId);
     } finally {
       await alive.end();
     }
@@ -170,55 +197,27 @@ describe('recovery, reconcile, stop and status reports', () => {
     const { jobId } = await claimAsSubmitting('fl-scheduler/gone');
     await untilLeaseExpired();
     expect(await hub.app.get(RecoveryService).recoverExpiredLeases()).toMatchObject({ requeued: 1, heldForSweep: 1 });
-    expect(await jobRow(jobId)).toMatchObject({ status: 'QUEUED', net_id: null });
-    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null, sweep_pending: true });
+    await expectRequeuedNetHeld(jobId);
   });
 
   it('a submit that outlives the lease on a live instance is not recovered under it: the start confirms, one run', async () => {
     await serverUpForReconnectGrace();
-    const modelId = await s.newModel();
-    const jobId = await s.queue(modelId);
-    // submit_job answers late (under the call timeout): the lease runs out while it is on its way
-    net.fail('submit_job', { delayMs: SLOW_SUBMIT_MS, times: 1 });
-    const cycle = hub.gqlOk('mutation { runPickupCycle { started { id backendJobId } failed { id } } }');
-    while ((await phaseOf(jobId)) !== 'SUBMITTING') await sleep(5);
+    const { modelId, jobId, cycle } = await startWithSlowSubmit();
     await untilLeaseExpired();
     // this hub claimed the job and its sessions are there: recovery leaves the start alone
     expect(await hub.app.get(RecoveryService).recoverExpiredLeases()).toMatchObject({ requeued: 0, heldForSweep: 0 });
-
-    const { runPickupCycle } = await cycle;
-    const run = net.runByModel(modelId);
-    expect(runPickupCycle.started).toEqual([{ id: jobId, backendJobId: run?.job_id }]);
-    expect(runPickupCycle.failed).toEqual([]);
-    expect(await jobRow(jobId)).toMatchObject({ status: 'IN_PROGRESS' });
-    expect(await phaseOf(jobId)).toBe('RUNNING');
-    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: jobId, sweep_pending: false });
-    expect(run?.status).toBe('RUNNING');
-    expect(net.submitCount(modelId)).toBe(1);
+    await expectOneRun(modelId, jobId, cycle);
   });
 
   it('a start confirmed after recovery requeued its job (its instance looked gone) takes the job back: one run, on its net', async () => {
     await serverUpForReconnectGrace();
-    const modelId = await s.newModel();
-    const jobId = await s.queue(modelId);
-    net.fail('submit_job', { delayMs: SLOW_SUBMIT_MS, times: 1 });
-    const cycle = hub.gqlOk('mutation { runPickupCycle { started { id backendJobId } failed { id } } }');
-    while ((await phaseOf(jobId)) !== 'SUBMITTING') await sleep(5);
+    const { modelId, jobId, cycle } = await startWithSlowSubmit();
     // as if this instance's sessions had been cut (a network partition): recovery takes it for gone
     await db.pool.query(`update job set claimed_by = 'fl-scheduler/partitioned' where id = $1`, [jobId]);
     await untilLeaseExpired();
     expect((await hub.app.get(RecoveryService).recoverExpiredLeases()).requeued).toBe(1);
-    expect(await jobRow(jobId)).toMatchObject({ status: 'QUEUED', net_id: null });
-    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null, sweep_pending: true });
-
-    const { runPickupCycle } = await cycle;
-    const run = net.runByModel(modelId);
-    expect(runPickupCycle.started).toEqual([{ id: jobId, backendJobId: run?.job_id }]);
-    expect(runPickupCycle.failed).toEqual([]);
-    expect(await jobRow(jobId)).toMatchObject({ status: 'IN_PROGRESS' });
-    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: jobId, sweep_pending: false });
-    expect(run?.status).toBe('RUNNING'); // not aborted
-    expect(net.submitCount(modelId)).toBe(1);
+    await expectRequeuedNetHeld(jobId);
+    await expectOneRun(modelId, jobId, cycle);
     expect(await modelStatus(modelId)).toBe('INITIATED');
   });
 
