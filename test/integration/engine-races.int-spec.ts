@@ -9,7 +9,9 @@ import { createScenario, type Scenario } from '../support/scenario.js';
 const SLOTS = Array.from({ length: 10 }, (_, i) => `site-${i + 1}`);
 /** Long, so that a net freed in these tests is provably not freed by its lease running out. */
 const LEASE_MS = 120_000;
-type Cycle = { runPickupCycle: { started: Array<{ id: string; status: string }>; failed: Array<{ id: string; status: string }> } };
+type Cycle = {
+  runPickupCycle: { started: Array<{ id: string; status: string }>; failed: Array<{ id: string; status: string }> };
+};
 const CYCLE = 'mutation { runPickupCycle { started { id status } failed { id status } } }';
 
 /**
@@ -174,7 +176,10 @@ describe.each(['nvflare', 'flower'] as const)('completions racing the start, fai
     net.releaseHeld('check_client_status');
     expect((await cycle).runPickupCycle).toEqual({ started: [], failed: [] });
     expect(net.submitCount(modelId)).toBe(0);
-    expect(await jobOf(jobId, modelId)).toEqual({ job: { status: 'COMPLETED', backendJobId: null }, model: { status: 'PENDING' } });
+    expect(await jobOf(jobId, modelId)).toEqual({
+      job: { status: 'COMPLETED', backendJobId: null },
+      model: { status: 'PENDING' },
+    });
     expect(abortCalls()).toBe(before.aborts);
     expect(await counted()).toEqual({ dispatches: before.dispatches, failures: before.failures });
     expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null });
