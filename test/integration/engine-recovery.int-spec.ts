@@ -200,6 +200,25 @@ describe('recovery, reconcile, stop and status reports', () => {
     await expectRequeuedNetHeld(jobId);
   });
 
+  it('a completion that overtook a start whose instance then died: the job stays COMPLETED, recovery holds the net for a sweep, the sweep frees it', async () => {
+    await serverUpForReconnectGrace();
+    const { modelId, jobId } = await claimAsSubmitting('fl-scheduler/gone');
+    await hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
+    // the net is left to the start, which never answers
+    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: jobId, sweep_pending: false });
+    await untilLeaseExpired();
+    expect(await hub.app.get(RecoveryService).recoverExpiredLeases()).toMatchObject({
+      requeued: 0,
+      retired: 0,
+      heldForSweep: 1,
+    });
+    expect(await jobRow(jobId)).toMatchObject({ status: 'COMPLETED' });
+    expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null, sweep_pending: true });
+    expect((await hub.app.get(ReconcileService).reconcile()).swept).toBe(1);
+    expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null, sweep_pending: false });
+    expect(await modelStatus(modelId)).not.toBe('ERROR');
+  });
+
   it('a submit that outlives the lease on a live instance is not recovered under it: the start confirms, one run', async () => {
     await serverUpForReconnectGrace();
     const { modelId, jobId, cycle } = await startWithSlowSubmit();

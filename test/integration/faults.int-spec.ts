@@ -549,7 +549,7 @@ describe('b, c. one hub process through net faults and killed database sessions 
     for (const job of deleted) expect(job).toMatchObject({ net: 'net-1', modelStatus: 'ERROR', backendJobId: null });
   }, 60_000);
 
-  it('b. net-1 answers 500 to submit_job for 1 s: the net is held for a sweep, swept and freed', async () => {
+  it('b. net-1 answers 500 to submit_job for 1 s: the net is swept at once and freed', async () => {
     const { jobs, injectedAt } = await runNetFault({
       label: 'net-1 answers 500 to submit_job (1 s)',
       inject: () => net1().fail('submit_job', { status: 500 }),

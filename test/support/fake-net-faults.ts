@@ -6,7 +6,9 @@ export type NetCallName = 'check_client_status' | 'check_server_status' | 'uploa
 /**
  * A misbehaviour injected into one call. `delayMs` runs first; then `reset`,
  * `hang` or `status` decides the answer. A fault with only `delayMs` serves the
- * call normally, late.
+ * call normally, late. With `serveFirst` the call takes effect (submit_job
+ * creates its run) before the fault replaces its answer; `holdAnswer` serves
+ * it and keeps the answer until the test releases it.
  */
 export interface Fault {
   /** Answer with this HTTP status instead of serving the call (200 with a garbage `body` makes a malformed answer). */
@@ -19,6 +21,10 @@ export interface Fault {
   reset?: boolean;
   /** Never answer: the client times out. The socket is closed by `close()`/`stop()`. */
   hang?: boolean;
+  /** Serve the call (its effect happens) and then answer with the fault: e.g. a run is created, then 500. */
+  serveFirst?: boolean;
+  /** Serve the call but hold its answer until `FakeNet.releaseHeld()` (or the net stops). */
+  holdAnswer?: boolean;
   /** Only the next `times` calls; default: every call until cleared. */
   times?: number;
 }
@@ -54,6 +60,40 @@ export class FaultTable {
       if (fault.times <= 0) this.faults.delete(call);
     }
     return fault;
+  }
+}
+
+/** Answers held back (`holdAnswer`) until the test releases them. */
+export class HeldAnswers {
+  private readonly held = new Map<NetCallName, Array<() => void>>();
+  private readonly waiters: Array<{ call: NetCallName; count: number; resolve: () => void }> = [];
+
+  count(call: NetCallName): number {
+    return this.held.get(call)?.length ?? 0;
+  }
+
+  /** Resolves when this answer is released. */
+  hold(call: NetCallName): Promise<void> {
+    return new Promise((resolve) => {
+      this.held.set(call, [...(this.held.get(call) ?? []), resolve]);
+      for (const waiter of this.waiters.filter((w) => w.call === call && this.count(call) >= w.count)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    });
+  }
+
+  until(call: NetCallName, count: number): Promise<void> {
+    if (this.count(call) >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ call, count, resolve }));
+  }
+
+  release(call?: NetCallName): void {
+    for (const [heldCall, releases] of [...this.held]) {
+      if (call !== undefined && heldCall !== call) continue;
+      this.held.delete(heldCall);
+      for (const release of releases) release();
+    }
   }
 }
 

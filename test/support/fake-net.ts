@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import {
   FaultTable,
   flattenHeaders,
+  HeldAnswers,
   playFault,
   readBody,
   sendJson,
@@ -97,6 +98,7 @@ export class FakeNet {
   private startedAt = new Date();
   private listening = false;
   private autoFinishAfterMs: FakeNetOptions['autoFinishAfterMs'];
+  private readonly held = new HeldAnswers();
 
   constructor(private readonly options: FakeNetOptions = {}) {
     this.backend = options.backend ?? 'nvflare';
@@ -140,6 +142,21 @@ export class FakeNet {
 
   clearFaults(call?: NetCallName): void {
     this.faults.clear(call);
+  }
+
+  /** How many answers of `call` are held (`holdAnswer`) right now. */
+  heldCount(call: NetCallName): number {
+    return this.held.count(call);
+  }
+
+  /** Resolves once `count` answers of `call` are held (the call has taken effect on the net). */
+  untilHeld(call: NetCallName, count = 1): Promise<void> {
+    return this.held.until(call, count);
+  }
+
+  /** Sends the held answers of `call` (default: every call). */
+  releaseHeld(call?: NetCallName): void {
+    this.held.release(call);
   }
 
   setAutoFinish(afterMs: FakeNetOptions['autoFinishAfterMs']): void {
@@ -194,6 +211,7 @@ export class FakeNet {
   /** Closes the listening socket and every connection: calls are refused until `restart()`. */
   async stop(): Promise<void> {
     this.timers.clear();
+    this.releaseHeld(); // into closed connections: nobody gets them
     if (!this.listening) return;
     this.listening = false;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -238,9 +256,23 @@ export class FakeNet {
     this.options.onRequest?.(request);
     if (!route) return sendJson(res, 404, { error: `no route ${request.method} ${request.path}` });
     const fault = this.faults.take(route.call);
+    if (fault?.serveFirst || fault?.holdAnswer) return this.serveThenFault(route, request.body, fault, res);
     if (fault && (await playFault(fault, res, this.timers)) === 'answered') return;
     const [status, body] = this.serve(route.call, route.param, request.body);
     sendJson(res, status, body);
+  }
+
+  /** The call takes effect now; its answer is then held, or replaced by the fault. */
+  private async serveThenFault(
+    route: { call: NetCallName; param: string },
+    requestBody: unknown,
+    fault: Fault,
+    res: ServerResponse,
+  ): Promise<void> {
+    const [status, body] = this.serve(route.call, route.param, requestBody);
+    if (fault.holdAnswer) await this.held.hold(route.call);
+    const replaced = fault.holdAnswer ? 'serve' : await playFault({ ...fault, serveFirst: false }, res, this.timers);
+    if (replaced === 'serve') sendJson(res, status, body);
   }
 
   private serve(call: NetCallName, param: string, body: unknown): [number, unknown] {

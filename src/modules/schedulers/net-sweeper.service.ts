@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
-import { query, sql } from '../../database/sql.js';
+import { query, queryOne, sql } from '../../database/sql.js';
 import { NetClient, type NetRef } from '../../fl-backends/net-client.js';
 import { leaseInterval } from './scheduler.sql.js';
 
@@ -53,9 +53,29 @@ export class NetSweeper {
     return freed.filter(Boolean).length;
   }
 
+  /**
+   * Aborts every active run on a net held for a sweep that no job of the hub
+   * owns, then frees the net; if the net cannot be reached it stays held (a
+   * later sweep retries). The sweep first takes the hold over (a fresh lease,
+   * its token): a sweep whose hold was taken over by another frees nothing,
+   * and one that finds the net no longer held lists and aborts nothing — so
+   * a sweep never aborts the run of a start made after the net was freed.
+   */
   async sweep(schedulerId: string, net: NetRef): Promise<boolean> {
+    const hold = await queryOne<{ token: string; owned: string[] }>(
+      this.em.fork(),
+      sql`update scheduler s set lease_until = clock_timestamp() + ${leaseInterval(this.config.netLeaseMs)}, updated_at = now()
+          where s.id = ${schedulerId} and s.sweep_pending and s.job_id is null
+          returning s.lease_until::text as token,
+            array(select backend_job_id from job j where j.net_id = s.net_id and j.status = 'IN_PROGRESS'
+                  and j.backend_job_id is not null) as owned`,
+    );
+    if (!hold) return false;
     try {
-      const active = (await this.nets.listJobs(net)).filter((r) => r.status === 'PENDING' || r.status === 'RUNNING');
+      const owned = new Set(hold.owned);
+      const active = (await this.nets.listJobs(net)).filter(
+        (r) => (r.status === 'PENDING' || r.status === 'RUNNING') && !owned.has(r.job_id),
+      );
       for (const run of active) {
         if ((await this.nets.abortJob(net, run.job_id)) === 'aborted') {
           this.logger.warn(`aborted orphan run ${run.job_id} on "${net.name}"`);
@@ -66,14 +86,15 @@ export class NetSweeper {
       await query(
         this.em.fork(),
         sql`update scheduler set lease_until = now() + ${leaseInterval(this.config.netLeaseMs)}, updated_at = now()
-            where id = ${schedulerId} and sweep_pending and job_id is null`,
+            where id = ${schedulerId} and sweep_pending and job_id is null and lease_until = ${hold.token}::timestamptz`,
       );
       return false;
     }
     const freed = await query(
       this.em.fork(),
       sql`update scheduler set status = 'AVAILABLE', lease_until = null, sweep_pending = false, updated_at = now()
-          where id = ${schedulerId} and sweep_pending and job_id is null returning id`,
+          where id = ${schedulerId} and sweep_pending and job_id is null and lease_until = ${hold.token}::timestamptz
+          returning id`,
     );
     if (freed.length > 0) {
       this.logger.log(`net "${net.name}" swept and free`);

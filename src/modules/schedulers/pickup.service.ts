@@ -3,7 +3,7 @@ import { DispatchView } from '../../events/dispatch-view.js';
 import type { JobRow } from '../jobs/job.sql.js';
 import { ClaimService, type Claim } from './claim.service.js';
 import { RecoveryService } from './recovery.service.js';
-import { TrainingService } from './training.service.js';
+import { EndedBeforeSubmit, TrainingService } from './training.service.js';
 
 export interface PickupCycleResult {
   started: JobRow[];
@@ -107,8 +107,9 @@ export class PickupService {
       const starts: Promise<void> = Promise.all(claimed.map((claim) => this.start(claim)))
         .then(
           (outcomes) => {
-            const started = outcomes.filter((o) => o.ok).length;
-            this.logger.log(`pickup cycle: ${started} started, ${outcomes.length - started} failed`);
+            const started = outcomes.filter((o) => o.outcome === 'started').length;
+            const failed = outcomes.filter((o) => o.outcome === 'failed').length;
+            this.logger.log(`pickup cycle: ${started} started, ${failed} failed`);
           },
           (error: unknown) => this.logger.error(`starting claimed jobs failed: ${String(error)}`),
         )
@@ -126,9 +127,12 @@ export class PickupService {
       const claimed = await this.claim();
       if (claimed.length === 0) break;
       const outcomes = await Promise.all(claimed.map((claim) => this.start(claim)));
-      for (const outcome of outcomes) (outcome.ok ? result.started : result.failed).push(outcome.job);
-      // a failed start frees its net: claim again so that the next job does not wait for a tick
-      if (outcomes.every((o) => o.ok)) break;
+      for (const { outcome, job } of outcomes) {
+        if (outcome === 'started') result.started.push(job);
+        else if (outcome === 'failed') result.failed.push(job);
+      }
+      // a failed start frees (or sweeps and frees) its net: claim again so that the next job does not wait for a tick
+      if (outcomes.every((o) => o.outcome === 'started')) break;
     }
     if (result.started.length + result.failed.length > 0) {
       this.logger.log(`pickup cycle: ${result.started.length} started, ${result.failed.length} failed`);
@@ -145,11 +149,13 @@ export class PickupService {
     return claimed;
   }
 
-  private async start(claim: Claim): Promise<{ ok: boolean; job: JobRow }> {
+  /** `ended`: a completion report ended the job before its submit — neither started nor failed. */
+  private async start(claim: Claim): Promise<{ outcome: 'started' | 'failed' | 'ended'; job: JobRow }> {
     try {
-      return { ok: true, job: await this.training.prepareAndStartTraining(claim, claim.trustIds) };
-    } catch {
-      return { ok: false, job: (await this.training.currentJob(claim.job.id)) ?? claim.job };
+      return { outcome: 'started', job: await this.training.prepareAndStartTraining(claim, claim.trustIds) };
+    } catch (error) {
+      const job = (await this.training.currentJob(claim.job.id)) ?? claim.job;
+      return { outcome: error instanceof EndedBeforeSubmit ? 'ended' : 'failed', job };
     }
   }
 }

@@ -80,7 +80,9 @@ export class ReconcileService {
    * (e.g. a submit that timed out on the hub's side but reached the net later)
    * is aborted, so that two runs never share a net. Only runs from this
    * listing are aborted, and only if the net still holds the same confirmed
-   * job after the listing — a start in flight is never touched.
+   * job after the listing — a start in flight is never touched: a start
+   * whose run is not yet known (SUBMITTING, or its job ended by a report
+   * meanwhile) keeps its net, so no confirmed job can be on that net then.
    */
   private async abortOrphans(jobs: RunningJob[], runs: NetRun[]): Promise<void> {
     const known = new Set(jobs.map((j) => j.backendJobId));

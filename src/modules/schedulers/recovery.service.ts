@@ -25,7 +25,9 @@ export interface RecoveryResult {
  *    yet confirm the run: requeueing the job could run it twice), for at most
  *    the confirmation grace past the lease (`confirmGraceMs`); after a
  *    database restart, instances get RECONNECT_GRACE_MS to show up again;
- *  - a net claimed alone (`claimAvailableNet`) with no job is simply freed.
+ *  - a net claimed alone (`claimAvailableNet`) with no job is simply freed;
+ *  - a net still left to a start whose job a completion report already ended
+ *    (SUBMITTING, job COMPLETED) is held for a sweep the same way; the job stays as reported.
  */
 @Injectable()
 export class RecoveryService {

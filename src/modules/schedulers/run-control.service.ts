@@ -6,6 +6,7 @@ import { query, queryOne, sql } from '../../database/sql.js';
 import { JobStatus } from '../jobs/job.entity.js';
 import { decideReportedStatus, ModelStatus } from '../models/model-status.js';
 import type { TrainingModel } from '../models/models.model.js';
+import type { JobRow } from '../jobs/job.sql.js';
 import { JobRemovalService } from './job-removal.service.js';
 import { endRuns } from './run-ending.js';
 import { MODEL_COLUMNS } from '../models/model.sql.js';
@@ -27,9 +28,24 @@ export class RunControlService {
   ) {}
 
   /**
+   * `update_fl_scheduler`: the model's running job COMPLETED, its net
+   * AVAILABLE — or, when the report overtakes the start (submit_job not
+   * answered yet), left to the start, which frees it (`endRuns`). Null when nothing runs.
+   */
+  async updateFlScheduler(modelId: string): Promise<JobRow | null> {
+    const ended = await this.em.fork().transactional(async (em) => {
+      await this.lockModel(em, modelId);
+      return endRuns(em, { modelId }, JobStatus.COMPLETED, null);
+    });
+    if (ended.length > 0) this.pickup.changed();
+    return ended.at(-1) ?? null;
+  }
+
+  /**
    * A status reported by a net. Entering ERROR, STOPPED, RESULTS_UPLOADED or
    * RESULTS_UPLOAD_FAILED completes the model's running job and frees its net
-   * (once: the job is compare-and-set IN_PROGRESS → COMPLETED). Repeats, and
+   * (once: the job is compare-and-set IN_PROGRESS → COMPLETED; a report that
+   * overtakes the start leaves the net to the start, as `updateFlScheduler`). Repeats, and
    * anything reported after STOPPED, are ignored; impossible moves are CONFLICT.
    */
   async updateModelStatus(modelId: string, status: ModelStatus): Promise<TrainingModel> {

@@ -19,6 +19,14 @@ export interface EndRunTarget {
  * becomes AVAILABLE (or is held for a sweep). Compare-and-set: a job that is no longer IN_PROGRESS
  * (or no longer holds `claimToken`) is left alone, so a stale caller cannot
  * undo another's work. Returns the jobs it ended.
+ *
+ * A completion that overtakes its start (the job SUBMITTING: submit_job sent,
+ * its answer not back) ends the job but leaves the net to the start, still
+ * BUSY with the job under the claim's lease: the run being reported may be
+ * the very one submit_job is creating, which only the start can name, so
+ * handing the net out now could put a second run beside one that is not over.
+ * The start records the run, sweeps and frees the net when its answer comes
+ * (`confirmStartOnce`); if the start dies, lease recovery holds the net for a sweep.
  */
 export async function endRuns(
   em: EntityManager,
@@ -47,7 +55,7 @@ export async function endRuns(
             status = case when ${holdForSweep} then 'BUSY' else 'AVAILABLE' end,
             lease_until = case when ${holdForSweep} then now() + ${leaseMs} * interval '1 millisecond' else null end,
             sweep_pending = ${holdForSweep}
-          where job_id in (select id from ended)
+          where job_id in (select id from ended where ${jobStatus} = 'DELETED' or start_phase <> 'SUBMITTING')
         ), model_update as (
           update model set status = ${modelStatus}, updated_at = now()
           where ${modelStatus}::text is not null and status <> 'STOPPED' and id in (select model_id from ended)

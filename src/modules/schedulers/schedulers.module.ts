@@ -12,6 +12,7 @@ import { ReconcileService } from './reconcile.service.js';
 import { RecoveryService } from './recovery.service.js';
 import { RunControlService } from './run-control.service.js';
 import { SchedulersResolver } from './schedulers.resolver.js';
+import { StartFailureService } from './start-failure.service.js';
 import { TrainingService } from './training.service.js';
 
 @Module({
@@ -19,6 +20,7 @@ import { TrainingService } from './training.service.js';
   providers: [
     ClaimService,
     TrainingService,
+    StartFailureService,
     RecoveryService,
     ReconcileService,
     NetSweeper,

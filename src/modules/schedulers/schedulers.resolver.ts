@@ -64,7 +64,7 @@ export class SchedulersResolver {
   @Allow('net')
   @Mutation(() => JobModel, { nullable: true, description: "the model's running job → COMPLETED, its net → AVAILABLE" })
   completeTraining(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<JobModel | null> {
-    return this.training.updateFlScheduler(modelId);
+    return this.runControl.updateFlScheduler(modelId);
   }
 
   @Allow()

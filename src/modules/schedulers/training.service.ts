@@ -3,7 +3,6 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { badInput, conflict, DomainError, notFound } from '../../common/errors.js';
-import { PickupSignal } from '../../common/pickup-signal.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import { checkClients, policyFor } from '../../fl-backends/backend-policy.js';
 import { NetCallError, NetClient, type NetRef } from '../../fl-backends/net-client.js';
@@ -11,14 +10,25 @@ import { MetricsService } from '../../observability/metrics.service.js';
 import { currentRequestId } from '../../observability/request-context.js';
 import { JobStatus } from '../jobs/job.entity.js';
 import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
-import { ModelStatus } from '../models/model-status.js';
 import type { Claim } from './claim.service.js';
+import { leaseInterval } from './scheduler.sql.js';
 import type { StartDetails } from './start-details.js';
-import { endRuns } from './run-ending.js';
+import { StartFailureService } from './start-failure.service.js';
 import { confirmDeadline } from './start-lease.js';
 
 /**
- * Starting a claimed job on its net, and ending runs. HTTP calls happen
+ * A start that stopped before submit_job because a completion report ended
+ * its job first: not a failure (nothing to clean up, no run was made) and
+ * not a start.
+ */
+export class EndedBeforeSubmit extends DomainError {
+  constructor(jobId: string) {
+    super('CONFLICT', 'the job was ended by a completion report before it was submitted', { jobId });
+  }
+}
+
+/**
+ * Starting a claimed job on its net. HTTP calls happen
  * outside any transaction; every write after them compares-and-sets on the
  * claim token, so a stale instance cannot undo another's work.
  */
@@ -29,7 +39,7 @@ export class TrainingService {
   constructor(
     private readonly em: EntityManager,
     private readonly nets: NetClient,
-    private readonly pickup: PickupSignal,
+    private readonly failures: StartFailureService,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -67,15 +77,18 @@ export class TrainingService {
    * Resolves the net's backend and endpoint, maps trusts to kit slot names,
    * checks the clients, uploads the app, submits the job and records the
    * net's run id. On failure the job is removed, the model goes to ERROR, the
-   * net is released, and the error is raised.
+   * net is released (swept first if submit_job was sent), and the error is raised.
+   * A completion that arrives while submit_job is on the way does not fail
+   * the start: the job stays ended as reported and the start counts.
    */
   async prepareAndStartTraining(claim: Claim, trustIds: string[]): Promise<JobRow> {
     const { job, claimToken } = claim;
     const requestId = currentRequestId() ?? randomUUID();
     let submitting = false;
+    let net: NetRef | undefined;
     try {
       const details = claim.details ?? (await this.loadStartDetails(job.id, trustIds));
-      const net: NetRef = { name: details.netName, endpoint: details.endpoint };
+      net = { name: details.netName, endpoint: details.endpoint };
       const slotNames = this.slotNamesOf(details);
       if (details.cohortQuery === null) throw notFound(`a cohort query for the project of model ${job.modelId}`);
 
@@ -100,7 +113,10 @@ export class TrainingService {
       );
       const deadline = confirmDeadline(job.startedAt ?? new Date(), this.config.netLeaseMs);
       submitting = await this.markSubmitting(job.id, claimToken, deadline);
-      if (!submitting) throw conflict('the job was removed or recovered while it was starting', { jobId: job.id });
+      if (!submitting) {
+        if (await this.endedByReport(job.id, claimToken)) throw new EndedBeforeSubmit(job.id);
+        throw conflict('the job was removed or recovered while it was starting', { jobId: job.id });
+      }
       const backendJobId = await this.nets.submitJob(net, job.modelId, requestId);
       const started = await this.confirmStart(job.id, claimToken, claim.schedulerId, backendJobId, deadline);
       if (!started) {
@@ -108,25 +124,20 @@ export class TrainingService {
         await this.nets.abortJob(net, backendJobId, requestId).catch(() => undefined);
         throw conflict('the job was removed or recovered while it was starting', { jobId: job.id });
       }
+      const { sweepNet, ...startedJob } = started;
+      if (sweepNet) await this.failures.sweepAfterStart(claim, net);
       this.metrics.dispatches.inc({ backend: details.flBackend });
       this.metrics.pickupLatency.observe((Date.now() - new Date(job.createdAt).getTime()) / 1000);
-      return started;
+      return startedJob;
     } catch (error) {
+      if (error instanceof EndedBeforeSubmit) {
+        this.logger.log(`job ${job.id} was completed by a report before its submit; not started`);
+        throw error;
+      }
       this.metrics.startFailures.inc({ reason: failureReason(error) });
-      await this.failStart(claim, error, submitting);
+      await this.failures.failStart(claim, error, submitting, net);
       throw error;
     }
-  }
-
-  /** `update_fl_scheduler`: the model's running job COMPLETED, its net AVAILABLE. Null when nothing runs. */
-  async updateFlScheduler(modelId: string): Promise<JobRow | null> {
-    const em = this.em.fork();
-    const ended = await em.transactional(async (tx) => {
-      await this.lockExistingModel(tx, modelId);
-      return endRuns(tx, { modelId }, JobStatus.COMPLETED, null);
-    });
-    if (ended.length > 0) this.pickup.changed();
-    return ended.at(-1) ?? null;
   }
 
   /** The job as it is now in the database. */
@@ -170,6 +181,15 @@ export class TrainingService {
     return rows.length === 1;
   }
 
+  /** After a lost compare-and-set: true when a completion report ended this claim's job (it is COMPLETED). */
+  private async endedByReport(jobId: string, claimToken: string): Promise<boolean> {
+    const row = await queryOne(
+      this.em.fork(),
+      sql`select 1 from job where id = ${jobId} and claim_token = ${claimToken} and status = 'COMPLETED'`,
+    );
+    return row !== undefined;
+  }
+
   /**
    * Records the run id, drops the lease (the start is confirmed) and moves the
    * model to INITIATED. The run exists on the net now: losing this write would
@@ -183,36 +203,53 @@ export class TrainingService {
     schedulerId: string,
     backendJobId: string,
     deadline: number,
-  ): Promise<JobRow | undefined> {
+  ): Promise<ConfirmedStart | undefined> {
     return retryOnDatabaseError(deadline, () => this.confirmStartOnce(jobId, claimToken, schedulerId, backendJobId));
   }
 
   /**
-   * The confirmation, or — when recovery put the job back in the queue first,
-   * holding its net for a sweep (this instance's sessions were gone, or the
-   * grace ran out) — the late confirmation takes the job back:
-   * its run exists on that net, so running it again elsewhere would run it
-   * twice. Only while nobody has claimed the job again and the net still
-   * waits for its sweep; otherwise the caller aborts the run.
+   * The confirmation, in one statement, in one of three ways:
+   *  - the job is still IN_PROGRESS on its claim: it is RUNNING with its run;
+   *  - a completion report overtook the start (the job COMPLETED while
+   *    SUBMITTING, its net left to this start): the run is recorded on the
+   *    ended job, which stays as reported, and the net is handed over for a
+   *    sweep (`sweepNet`) — the finished run is not aborted, but nothing may
+   *    be left running on a net that is handed out again;
+   *  - recovery put the job back in the queue first, holding its net for a
+   *    sweep (this instance's sessions were gone, or the grace ran out): the
+   *    late confirmation takes the job back — its run exists on that net, so
+   *    running it again elsewhere would run it twice — only while nobody has
+   *    claimed the job again and the net still waits for its sweep.
+   * Otherwise nothing is returned and the caller aborts the run.
    */
   private async confirmStartOnce(
     jobId: string,
     claimToken: string,
     schedulerId: string,
     backendJobId: string,
-  ): Promise<JobRow | undefined> {
-    return queryOne<JobRow>(
+  ): Promise<ConfirmedStart | undefined> {
+    return queryOne<ConfirmedStart>(
       this.em.fork(),
       sql`with started as (
             update job set backend_job_id = ${backendJobId}, start_phase = 'RUNNING'
             where id = ${jobId} and claim_token = ${claimToken} and status = 'IN_PROGRESS'
               and (start_phase = 'SUBMITTING' or (start_phase = 'RUNNING' and backend_job_id = ${backendJobId}))
             returning *
+          ), ended_early as (
+            update job set backend_job_id = ${backendJobId}, start_phase = 'RUNNING'
+            where id = ${jobId} and claim_token = ${claimToken} and status = 'COMPLETED'
+              and (start_phase = 'SUBMITTING' or (start_phase = 'RUNNING' and backend_job_id = ${backendJobId}))
+            returning *
+          ), handed_over as (
+            update scheduler set job_id = null, sweep_pending = true, updated_at = now(),
+              lease_until = now() + ${leaseInterval(this.config.netLeaseMs)}
+            where job_id in (select id from ended_early)
+            returning id
           ), taken_back as (
             update job j set status = 'IN_PROGRESS', net_id = s.net_id, claim_token = ${claimToken},
               start_phase = 'RUNNING', backend_job_id = ${backendJobId}, started_at = clock_timestamp(), missing_since = null
             from scheduler s
-            where not exists (select 1 from started)
+            where not exists (select 1 from started) and not exists (select 1 from ended_early)
               and j.id = ${jobId} and j.status = 'QUEUED' and j.claim_token is null
               and s.id = nullif(${schedulerId}, '')::uuid and s.status = 'BUSY' and s.job_id is null and s.sweep_pending
             returning j.*
@@ -223,37 +260,17 @@ export class TrainingService {
             update scheduler set lease_until = null, updated_at = now() where job_id in (select id from started)
           ), model_started as (
             update model set status = 'INITIATED', updated_at = now()
-            where id in (select model_id from started union all select model_id from taken_back) and status = 'PENDING'
+            where id in (select model_id from started union all select model_id from taken_back
+                         union all select model_id from ended_early) and status = 'PENDING'
           )
-          select ${JOB_COLUMNS} from (select * from started union all select * from taken_back) j`,
+          select ${JOB_COLUMNS}, exists (select 1 from handed_over) as "sweepNet"
+          from (select * from started union all select * from taken_back union all select * from ended_early) j`,
     );
   }
-
-  /** The job is removed (DELETED), the model goes to ERROR and the net is released — or held for a sweep if a run may exist. */
-  private async failStart(claim: Claim, error: unknown, submitted: boolean): Promise<void> {
-    const reason = error instanceof Error ? error.message : String(error);
-    this.logger.warn(`start of job ${claim.job.id} failed: ${reason}`);
-    try {
-      const ended = await endRuns(
-        this.em.fork(),
-        { jobId: claim.job.id, claimToken: claim.claimToken },
-        JobStatus.DELETED,
-        ModelStatus.ERROR,
-        submitted ? { leaseMs: this.config.netLeaseMs } : undefined,
-      );
-      if (ended.length > 0 && !submitted) this.pickup.changed();
-    } catch (cleanupError) {
-      // The claim's lease still expires, and recovery takes over.
-      this.logger.error(`could not record the failed start of job ${claim.job.id}: ${String(cleanupError)}`);
-    }
-  }
-
-  private async lockExistingModel(em: EntityManager, modelId: string): Promise<{ status: ModelStatus }> {
-    const model = await queryOne<{ status: ModelStatus }>(em, sql`select status from model where id = ${modelId} for update`);
-    if (!model) throw notFound('Model', modelId);
-    return model;
-  }
 }
+
+/** A confirmed start; `sweepNet` when its job had already ended and its net now waits for the start's sweep. */
+type ConfirmedStart = JobRow & { sweepNet: boolean };
 
 /** A short label for why a start failed (metrics). */
 function failureReason(error: unknown): string {
