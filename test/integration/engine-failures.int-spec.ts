@@ -155,7 +155,7 @@ describe.each(['nvflare', 'flower'] as const)('a failing start (%s)', (backend) 
     await s.queue(await s.newModel());
     const blocked = await hub.gqlOk('mutation { runPickupCycle { started { id } } }');
     expect(blocked.runPickupCycle.started).toEqual([]);
-    const { ReconcileService } = await import('../../src/modules/schedulers/reconcile.service.js');
+    const { ReconcileService } = await import('../../src/modules/schedulers/running/reconcile.service.js');
     const result = await hub.app.get(ReconcileService).reconcile();
     expect(result.swept).toBe(1);
     expect(net.activeRuns()).toHaveLength(0);

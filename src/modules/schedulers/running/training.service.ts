@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { badInput, conflict, DomainError, notFound } from '../../common/errors.js';
-import { PickupSignal } from '../../common/pickup-signal.js';
-import { query, queryOne, sql } from '../../database/sql.js';
-import { checkClients, policyFor } from '../../fl-backends/backend-policy.js';
-import { NetCallError, NetClient, type NetRef } from '../../fl-backends/net-client.js';
-import { MetricsService } from '../../observability/metrics.service.js';
-import { currentRequestId } from '../../observability/request-context.js';
-import { JobStatus } from '../jobs/job.entity.js';
-import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
-import { ModelStatus } from '../models/model-status.js';
-import type { Claim } from './claim.service.js';
-import type { StartDetails } from './start-details.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { badInput, conflict, DomainError, notFound } from '../../../common/errors.js';
+import { PickupSignal } from '../../../common/pickup-signal.js';
+import { query, queryOne, sql } from '../../../database/sql.js';
+import { checkClients, policyFor } from '../../../fl-backends/backend-policy.js';
+import { NetCallError, NetClient, type NetRef } from '../../../fl-backends/net-client.js';
+import { MetricsService } from '../../../observability/metrics.service.js';
+import { currentRequestId } from '../../../observability/request-context.js';
+import { JobStatus } from '../../jobs/job.entity.js';
+import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
+import { ModelStatus } from '../../models/model-status.js';
+import type { Claim, StartDetails } from './start-details.js';
 import { endRuns } from './run-ending.js';
-import { confirmDeadline } from './start-lease.js';
+import { confirmDeadline } from '../net-state/start-lease.js';
 
 /**
  * Starting a claimed job on its net, and ending runs. HTTP calls happen
