@@ -9,9 +9,11 @@ import { PickupSignal } from './common/pickup-signal.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events/events.module.js';
+import { HealthModule } from './health/health.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { loggerModule } from './observability/logging.js';
 import { GraphqlApiModule } from './graphql/graphql-api.module.js';
+import { entities } from './modules/entities.js';
 import { JobsModule } from './modules/jobs/jobs.module.js';
 import { ModelsModule } from './modules/models/models.module.js';
 import { NetsModule } from './modules/nets/nets.module.js';
@@ -40,7 +42,12 @@ export class AppModule {
         CoreModule.forRoot(config),
         loggerModule(config),
         ObservabilityModule,
-        DatabaseModule.forRoot(databaseUrl, { poolMax: config.dbPoolMax, preparedStatements: config.dbPreparedStatements }),
+        HealthModule,
+        DatabaseModule.forRoot(databaseUrl, {
+          entities,
+          poolMax: config.dbPoolMax,
+          preparedStatements: config.dbPreparedStatements,
+        }),
         ScheduleModule.forRoot(),
         EventsModule,
         GraphqlApiModule,

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/database/embedded-postgres.js';
 import { ensureDatabase } from '../../src/database/ensure-database.js';
+import { entities } from '../../src/modules/entities.js';
 import { buildOrmOptions } from '../../src/database/mikro-orm.options.js';
 import { withClient } from './seed.js';
 import { sleep } from './stats.js';
@@ -100,7 +101,7 @@ export async function startBenchCluster(): Promise<BenchCluster> {
   };
   try {
     await ensureDatabase(handle.adminUrl, TEMPLATE);
-    const orm = await MikroORM.init(buildOrmOptions({ clientUrl: withDatabase(handle.adminUrl, TEMPLATE) }));
+    const orm = await MikroORM.init(buildOrmOptions({ entities, clientUrl: withDatabase(handle.adminUrl, TEMPLATE) }));
     try {
       await orm.migrator.up();
     } finally {

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import { ClaimService } from '../../src/modules/schedulers/claim.service.js';
-import { RecoveryService } from '../../src/modules/schedulers/recovery.service.js';
+import { ClaimService } from '../../src/modules/schedulers/picking-up/claim.service.js';
+import { RecoveryService } from '../../src/modules/schedulers/net-state/recovery.service.js';
 
 /** How often a hub ran its pickup cycle and its claim transaction, and how often the claim found nothing. */
 export interface CycleCounter {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { ClaimService } from '../../src/modules/schedulers/claim.service.js';
+import { ClaimService } from '../../src/modules/schedulers/picking-up/claim.service.js';
 import type { BenchCluster } from '../lib/cluster.js';
 import { startHub } from '../lib/hub.js';
 import { fmtRatio, verdict, type Row } from '../lib/report.js';

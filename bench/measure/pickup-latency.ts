@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { PickupService } from '../../src/modules/schedulers/pickup.service.js';
+import { PickupService } from '../../src/modules/schedulers/picking-up/pickup.service.js';
 import { startFakeNet, type NetCallName } from '../../test/support/fake-net.js';
 import type { BenchCluster } from '../lib/cluster.js';
 import { REAL_NET_KEEP_ALIVE_MS, setNetKeepAlive } from '../lib/fake-nets.js';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { PickupService } from '../../src/modules/schedulers/pickup.service.js';
+import { PickupService } from '../../src/modules/schedulers/picking-up/pickup.service.js';
 import { startFakeNet } from '../../test/support/fake-net.js';
 import type { BenchCluster, LoggedStatements } from '../lib/cluster.js';
 import { setNetKeepAlive } from '../lib/fake-nets.js';

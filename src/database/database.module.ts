@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { DatabaseBootstrapService } from './database-bootstrap.service.js';
 import { DATABASE_URL, HUB_INSTANCE_NAME, newHubInstanceName } from './database.tokens.js';
-import { buildOrmOptions } from './mikro-orm.options.js';
+import { buildOrmOptions, type OrmOptionsInput } from './mikro-orm.options.js';
 
 /**
  * MikroORM in Nest, directly: the ORM (initialised once, closed at shutdown,
@@ -26,7 +26,10 @@ import { buildOrmOptions } from './mikro-orm.options.js';
 export class DatabaseModule implements NestModule, OnApplicationShutdown {
   constructor(@Inject(MikroORM) private readonly orm: MikroORM) {}
 
-  static forRoot(databaseUrl: string, options: { poolMax?: number; preparedStatements?: boolean } = {}): DynamicModule {
+  static forRoot(
+    databaseUrl: string,
+    options: Pick<OrmOptionsInput, 'entities' | 'poolMax' | 'preparedStatements'>,
+  ): DynamicModule {
     const instanceName = newHubInstanceName();
     const logger = new Logger('MikroORM');
     return {
@@ -38,6 +41,7 @@ export class DatabaseModule implements NestModule, OnApplicationShutdown {
             MikroORM.init({
               ...buildOrmOptions({
                 clientUrl: databaseUrl,
+                entities: options.entities,
                 poolMax: options.poolMax,
                 applicationName: instanceName,
                 preparedStatements: options.preparedStatements,

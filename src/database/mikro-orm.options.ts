@@ -1,12 +1,14 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig } from '@mikro-orm/postgresql';
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
-import { entities } from './entities.js';
+import type { EntityClass } from '@mikro-orm/core';
 import { migrationsList } from './migrations/index.js';
 import { PreparingClient } from './prepared-statements.js';
 
 export interface OrmOptionsInput {
   clientUrl: string;
+  /** the entity classes (the modules own them; the database layer only wires them) */
+  entities: readonly EntityClass<object>[];
   poolMax?: number;
   debug?: boolean;
   /** the sessions' `application_name` (which hub instance a session belongs to) */
@@ -17,6 +19,7 @@ export interface OrmOptionsInput {
 
 export function buildOrmOptions({
   clientUrl,
+  entities,
   poolMax = 10,
   debug = false,
   applicationName = 'fl-scheduler',
@@ -24,7 +27,7 @@ export function buildOrmOptions({
 }: OrmOptionsInput) {
   return defineConfig({
     clientUrl,
-    entities,
+    entities: [...entities],
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],
     migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { PickupSignal } from '../common/pickup-signal.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DATABASE_URL, HUB_INSTANCE_NAME } from '../database/database.tokens.js';
-import { UNDISPATCHED_SQL } from '../modules/schedulers/scheduler.sql.js';
+import { MetricsService } from '../observability/metrics.service.js';
 import { DispatchView } from './dispatch-view.js';
 import { EVENTS_CHANNEL, parseHubEvent, type HubEvent } from './hub-events.js';
 
@@ -58,6 +58,8 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private heldBack: HubEvent[] | null = null;
   /** the connection a follower's look is running on */
   private lookingOn: pg.Client | null = null;
+  /** the follower's question (`$1`: the delay in ms), asked by the dispatch's owner (see `followUpWith`) */
+  private undispatchedSql: string | null = null;
 
   constructor(
     @Inject(DATABASE_URL) private readonly databaseUrl: string,
@@ -65,7 +67,19 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly pickup: PickupSignal,
     private readonly view: DispatchView,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    metrics.reportDispatchLeader(() => this.leading);
+  }
+
+  /**
+   * What a follower asks at each look, besides taking a free lead: one SQL
+   * expression, true when a free net and a valid queued job have both waited
+   * longer than `$1` ms. The scheduling rules own it; without it a follower only watches the lead.
+   */
+  followUpWith(undispatchedSql: string): void {
+    this.undispatchedSql = undispatchedSql;
+  }
 
   onEvent(listener: (event: HubEvent) => void): () => void {
     this.listeners.add(listener);
@@ -272,10 +286,10 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private async look(client: pg.Client, claimIfUndispatched: boolean): Promise<void> {
     this.lookingOn = client;
     try {
-      const undispatched = claimIfUndispatched ? `(${UNDISPATCHED_SQL})` : 'false';
+      const ask = claimIfUndispatched ? this.undispatchedSql : null;
       const { rows } = await client.query<{ locked: boolean; undispatched: boolean }>(
-        `select pg_try_advisory_lock(${DISPATCH_LEADER_LOCK}) as locked, ${undispatched} as undispatched`,
-        claimIfUndispatched ? [this.config.pickupFollowerDelayMs] : [],
+        `select pg_try_advisory_lock(${DISPATCH_LEADER_LOCK}) as locked, ${ask ? `(${ask})` : 'false'} as undispatched`,
+        ask ? [this.config.pickupFollowerDelayMs] : [],
       );
       const { locked } = rows[0];
       if (locked) {

@@ -1,7 +1,5 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PubSub } from 'graphql-subscriptions';
-import type { JobModel } from '../modules/jobs/job.model.js';
-import type { SchedulerModel } from '../modules/schedulers/scheduler.model.js';
 import { EventsListener } from './events.listener.js';
 
 export const JOB_UPDATED = 'jobUpdated';
@@ -60,14 +58,11 @@ export class LiveUpdates implements OnModuleDestroy {
     const pubSub = new StreamPubSub(events);
     this.stream = pubSub;
     this.unsubscribe = events.onEvent((event) => {
-      if (event.kind === 'job') {
-        const { kind: _kind, ...row } = event;
-        const job = { ...row, status: row.status } as unknown as JobModel;
-        void pubSub.publish(JOB_UPDATED, { [JOB_UPDATED]: job });
-      } else {
-        const { kind: _kind, ...row } = event;
-        void pubSub.publish(SCHEDULER_UPDATED, { [SCHEDULER_UPDATED]: row as unknown as SchedulerModel });
-      }
+      // the rows as the triggers announced them: the subscription resolvers answer them as their models
+      const { kind, ...row } = event;
+      void pubSub.publish(kind === 'job' ? JOB_UPDATED : SCHEDULER_UPDATED, {
+        [kind === 'job' ? JOB_UPDATED : SCHEDULER_UPDATED]: row,
+      });
     });
   }
 

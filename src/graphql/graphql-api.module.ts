@@ -1,37 +1,25 @@
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { Module } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { Request } from 'express';
 import type { Context as WsContext } from 'graphql-ws';
 import type { Principal } from '../common/auth/roles.js';
 import { TokenVerifier } from '../common/auth/token-verifier.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { JobsModule } from '../modules/jobs/jobs.module.js';
-import { ModelsModule } from '../modules/models/models.module.js';
-import { NetsModule } from '../modules/nets/nets.module.js';
-import { TrustsModule } from '../modules/trusts/trusts.module.js';
 import { DateTimeScalar } from './date-time.scalar.js';
 import { formatGraphQLError } from './error-formatting.js';
-import { LoadersFactory, type GqlContext } from './loaders.js';
+import { RequestLoaders, type GqlContext } from './request-loaders.js';
 import { answerPreloadedFields } from './preloaded-fields.js';
 import { REQUEST_LIMITS, requestLimitRules } from './request-limits.js';
-
-@Module({
-  imports: [NetsModule, JobsModule, ModelsModule, TrustsModule],
-  providers: [LoadersFactory],
-  exports: [LoadersFactory],
-})
-export class LoadersModule {}
 
 type WsExtra = { principal?: Principal };
 
 /** Apollo, code-first. The schema is generated in memory from the resolvers and models. */
 export const GraphqlApiModule = GraphQLModule.forRootAsync<ApolloDriverConfig>({
   driver: ApolloDriver,
-  imports: [LoadersModule],
-  inject: [LoadersFactory, APP_CONFIG, TokenVerifier],
-  useFactory: (loaders: LoadersFactory, config: AppConfig, tokens: TokenVerifier): ApolloDriverConfig => ({
+  inject: [ModuleRef, APP_CONFIG, TokenVerifier],
+  useFactory: (moduleRef: ModuleRef, config: AppConfig, tokens: TokenVerifier): ApolloDriverConfig => ({
     path: '/graphql',
     autoSchemaFile: true,
     sortSchema: true,
@@ -61,7 +49,9 @@ export const GraphqlApiModule = GraphQLModule.forRootAsync<ApolloDriverConfig>({
         },
       },
     },
-    context: ({ req, extra }: { req?: Request; extra?: WsExtra }): GqlContext & { principal?: Principal } =>
-      extra ? { principal: extra.principal, loaders: loaders.create({ cache: false }) } : { req, loaders: loaders.create() },
+    context: ({ req, extra }: { req?: Request; extra?: WsExtra }): GqlContext =>
+      extra
+        ? { principal: extra.principal, loaders: new RequestLoaders(moduleRef, false) }
+        : { req, loaders: new RequestLoaders(moduleRef, true) },
   }),
 });

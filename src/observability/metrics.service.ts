@@ -2,7 +2,6 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { query, sql } from '../database/sql.js';
-import { EventsListener } from '../events/events.listener.js';
 
 /**
  * Prometheus metrics of this hub instance (one registry per app, so several
@@ -43,10 +42,10 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(
-    private readonly em: EntityManager,
-    events: EventsListener,
-  ) {
+  /** whether this instance leads the dispatch: told by the events connection, which knows */
+  private leads: () => boolean = () => false;
+
+  constructor(private readonly em: EntityManager) {
     collectDefaultMetrics({ register: this.registry });
     const readStates = () =>
       query<{ queued: number; available: number; busy: number }>(
@@ -75,13 +74,19 @@ export class MetricsService {
         this.set({ status: 'BUSY' }, states.busy);
       },
     });
+    const leads = () => this.leads();
     new Gauge({
       name: 'fl_dispatch_leader',
       help: '1 while this instance leads the dispatch (claims for every change at once), else 0',
       registers: [this.registry],
       collect() {
-        this.set(events.leader ? 1 : 0);
+        this.set(leads() ? 1 : 0);
       },
     });
+  }
+
+  /** Where `fl_dispatch_leader` reads from (the events connection registers itself). */
+  reportDispatchLeader(leads: () => boolean): void {
+    this.leads = leads;
   }
 }

@@ -163,7 +163,7 @@ describe.each(['nvflare', 'flower'] as const)('a failing start (%s)', (backend) 
     const nextJob = await s.queue(nextModel);
     const next = await hub.gqlOk('mutation { runPickupCycle { started { id } } }');
     expect(next.runPickupCycle.started).toEqual([{ id: nextJob }]);
-    const { ReconcileService } = await import('../../src/modules/schedulers/reconcile.service.js');
+    const { ReconcileService } = await import('../../src/modules/schedulers/running/reconcile.service.js');
     await hub.app.get(ReconcileService).reconcile();
     expect(net.runByModel(modelId)?.status).toBe('STOPPED');
     expect(net.runByModel(nextModel)?.status).toBe('RUNNING');

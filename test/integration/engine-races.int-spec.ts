@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { ReconcileService } from '../../src/modules/schedulers/reconcile.service.js';
+import { ReconcileService } from '../../src/modules/schedulers/running/reconcile.service.js';
 import { MetricsService } from '../../src/observability/metrics.service.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type Fault, type FakeNet } from '../support/fake-net.js';

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { ReconcileService } from '../../src/modules/schedulers/reconcile.service.js';
+import { ReconcileService } from '../../src/modules/schedulers/running/reconcile.service.js';
 import pg from 'pg';
-import { RecoveryService } from '../../src/modules/schedulers/recovery.service.js';
-import { confirmGraceMs, RECONNECT_GRACE_MS } from '../../src/modules/schedulers/start-lease.js';
+import { RecoveryService } from '../../src/modules/schedulers/net-state/recovery.service.js';
+import { confirmGraceMs, RECONNECT_GRACE_MS } from '../../src/modules/schedulers/net-state/start-lease.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet } from '../support/fake-net.js';
 import { startTestHub, type TestHub } from '../support/hub.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
 import { EventsListener } from '../../src/events/events.listener.js';
-import { ClaimService } from '../../src/modules/schedulers/claim.service.js';
+import { ClaimService } from '../../src/modules/schedulers/picking-up/claim.service.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet } from '../support/fake-net.js';
 import { startTestHub, type TestHub } from '../support/hub.js';

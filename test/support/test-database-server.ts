@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { rm } from 'node:fs/promises';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/database/embedded-postgres.js';
+import { entities } from '../../src/modules/entities.js';
 import { buildOrmOptions } from '../../src/database/mikro-orm.options.js';
 import { ensureDatabase } from '../../src/database/ensure-database.js';
 
@@ -35,7 +36,7 @@ export async function startTestDatabaseServer(databaseUrl: string | undefined): 
   }
   const template = `fl_test_template_${process.pid}`;
   await ensureDatabase(adminUrl, template);
-  const orm = await MikroORM.init(buildOrmOptions({ clientUrl: withDatabase(adminUrl, template) }));
+  const orm = await MikroORM.init(buildOrmOptions({ entities, clientUrl: withDatabase(adminUrl, template) }));
   try {
     await orm.migrator.up();
   } finally {

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { SchedulersModule } from '../schedulers/schedulers.module.js';
+import { JobLoaders } from './job.loaders.js';
 import { JobsResolver } from './jobs.resolver.js';
 import { JobsService } from './jobs.service.js';
 
-@Module({ imports: [SchedulersModule], providers: [JobsService, JobsResolver], exports: [JobsService] })
+@Module({ providers: [JobsService, JobsResolver, JobLoaders], exports: [JobsService, JobLoaders] })
 export class JobsModule {}

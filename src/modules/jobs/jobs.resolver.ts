@@ -3,7 +3,11 @@ import { Allow, READERS } from '../../common/auth/roles.js';
 import { notFound } from '../../common/errors.js';
 import { JOB_UPDATED, LiveUpdates } from '../../events/live-updates.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
-import type { GqlContext } from '../../graphql/loaders.js';
+import type { GqlContext } from '../../graphql/request-loaders.js';
+import { ModelLoaders } from '../models/model.loaders.js';
+import { NetLoaders } from '../nets/net.loaders.js';
+import { TrustLoaders } from '../trusts/trust.loaders.js';
+import { JobLoaders } from './job.loaders.js';
 import { TrainingModel } from '../models/models.model.js';
 import { NetModel } from '../nets/net.model.js';
 import { TrustModel } from '../trusts/trust.model.js';
@@ -46,18 +50,6 @@ export class JobsResolver {
     return this.jobsService.queueTraining(modelId, trustIds);
   }
 
-  @Allow('researcher')
-  @Mutation(() => JobModel, { description: 'job → DELETED; a running job is aborted on its net' })
-  removeJob(@Args('id', { type: () => ID }, UuidPipe) id: string): Promise<JobModel> {
-    return this.jobsService.removeJob(id);
-  }
-
-  @Allow('researcher')
-  @Mutation(() => Int, { description: 'number of jobs set to DELETED' })
-  removeJobsForModel(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<number> {
-    return this.jobsService.removeJobsForModel(modelId);
-  }
-
   @Allow(...READERS)
   @Subscription(() => JobModel, {
     description: "each change of a job's state, in order, optionally only the jobs of one model",
@@ -72,23 +64,23 @@ export class JobsResolver {
 
   @ResolveField(() => TrainingModel)
   async model(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<TrainingModel> {
-    const model = await loaders.model.load(job.modelId);
+    const model = await loaders.of(ModelLoaders).model.load(job.modelId);
     if (!model) throw notFound('Model', job.modelId);
     return model;
   }
 
   @ResolveField(() => [TrustModel])
   trusts(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<TrustModel[]> {
-    return loaders.trustsByJob.load(job.id);
+    return loaders.of(TrustLoaders).trustsByJob.load(job.id);
   }
 
   @ResolveField(() => NetModel, { nullable: true })
   net(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<NetModel | null> {
-    return job.netId ? loaders.net.load(job.netId) : Promise.resolve(null);
+    return job.netId ? loaders.of(NetLoaders).net.load(job.netId) : Promise.resolve(null);
   }
 
   @ResolveField(() => Int, { nullable: true, description: '1-based place in the queue while QUEUED, else null' })
   queuePosition(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<number | null> {
-    return job.status === JobStatus.QUEUED ? loaders.queuePosition.load(job.id) : Promise.resolve(null);
+    return job.status === JobStatus.QUEUED ? loaders.of(JobLoaders).queuePosition.load(job.id) : Promise.resolve(null);
   }
 }

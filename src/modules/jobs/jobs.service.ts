@@ -1,10 +1,9 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { badInput, notFound } from '../../common/errors.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
 import { assertUuidList } from '../../common/validation.js';
 import { query, queryOne, sql } from '../../database/sql.js';
-import { JobRemovalService } from '../schedulers/job-removal.service.js';
 import type { JobStatus } from './job.entity.js';
 import { JOB_COLUMNS, type JobRow } from './job.sql.js';
 
@@ -13,11 +12,8 @@ export const MAX_JOBS_PAGE = 10_000;
 
 @Injectable()
 export class JobsService {
-  private readonly logger = new Logger('Jobs');
-
   constructor(
     private readonly em: EntityManager,
-    private readonly removal: JobRemovalService,
     private readonly pickup: PickupSignal,
   ) {}
 
@@ -109,29 +105,5 @@ export class JobsService {
       sql`select j.id, (select count(*)::int from job q where q.status = 'QUEUED' and q.seq < j.seq) + 1 as position
           from job j where j.id = any(${ids}::uuid[]) and j.status = 'QUEUED'`,
     );
-  }
-
-  /** `remove_job`: the job → DELETED, started_at cleared; a running job's run is aborted and its net released. */
-  async removeJob(id: string): Promise<JobRow> {
-    const { job, afterCommit } = await this.em.fork().transactional(async (em) => {
-      const current = await queryOne<JobRow>(em, sql`select ${JOB_COLUMNS} from job j where j.id = ${id} for update`);
-      if (!current) throw notFound('Job', id);
-      const { removed, afterCommit } = await this.removal.removeInTransaction(em, { jobId: id }, null);
-      return { job: removed[0] ?? current, afterCommit };
-    });
-    await afterCommit().catch((error: unknown) => this.logger.warn(`after removing job ${id}: ${String(error)}`));
-    return job;
-  }
-
-  /** `remove_job_from_queue`: every non-deleted job of the model → DELETED; returns how many. */
-  async removeJobsForModel(modelId: string): Promise<number> {
-    const { count, afterCommit } = await this.em.fork().transactional(async (em) => {
-      const model = await queryOne(em, sql`select id from model where id = ${modelId} for update`);
-      if (!model) throw notFound('Model', modelId);
-      const { removed, afterCommit } = await this.removal.removeInTransaction(em, { modelId }, null);
-      return { count: removed.length, afterCommit };
-    });
-    await afterCommit().catch((error: unknown) => this.logger.warn(`after removing jobs of model ${modelId}: ${String(error)}`));
-    return count;
   }
 }

@@ -3,7 +3,9 @@ import { Allow, READERS } from '../../common/auth/roles.js';
 import { notFound } from '../../common/errors.js';
 import { assertUuid } from '../../common/validation.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
-import type { GqlContext } from '../../graphql/loaders.js';
+import type { GqlContext } from '../../graphql/request-loaders.js';
+import { TrustLoaders } from '../trusts/trust.loaders.js';
+import { ModelLoaders } from './model.loaders.js';
 import { TrustModel } from '../trusts/trust.model.js';
 import { CreateCohortQueryInput, CreateModelInput, CreateProjectInput } from './models.inputs.js';
 import { CohortQueryModel, ProjectModel, TrainingDetailsModel, TrainingModel } from './models.model.js';
@@ -54,13 +56,13 @@ export class ModelsResolver {
 
   @ResolveField(() => ProjectModel)
   async project(@Parent() model: TrainingModel, @Context() { loaders }: GqlContext): Promise<ProjectModel> {
-    const project = await loaders.project.load(model.projectId);
+    const project = await loaders.of(ModelLoaders).project.load(model.projectId);
     if (!project) throw notFound('Project', model.projectId);
     return project;
   }
 
   @ResolveField(() => [TrustModel])
   approvedTrusts(@Parent() model: TrainingModel, @Context() { loaders }: GqlContext): Promise<TrustModel[]> {
-    return loaders.approvedTrustsByModel.load(model.id);
+    return loaders.of(TrustLoaders).approvedTrustsByModel.load(model.id);
   }
 }

@@ -1,7 +1,7 @@
 import { Entity, Enum, OneToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { Opt, Rel } from '@mikro-orm/core';
 import { FlBackend } from '../../fl-backends/fl-backend.enum.js';
-import { SchedulerEntity } from '../schedulers/scheduler.entity.js';
+import { SchedulerEntity } from '../schedulers/net-state/scheduler.entity.js';
 
 @Entity({ tableName: 'net' })
 export class NetEntity {

@@ -1,29 +1,13 @@
-import { Args, Context, ID, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { notFound } from '../../common/errors.js';
+import { Args, ID, Query, Resolver } from '@nestjs/graphql';
 import { Allow, READERS } from '../../common/auth/roles.js';
 import { UuidPipe } from '../../common/uuid.pipe.js';
-import type { GqlContext } from '../../graphql/loaders.js';
-import { preload } from '../../graphql/preloaded-fields.js';
 import { FlBackend } from '../../fl-backends/fl-backend.enum.js';
-import { SchedulerModel } from '../schedulers/scheduler.model.js';
 import { NetModel } from './net.model.js';
 import { NetsService } from './nets.service.js';
 
 @Resolver(() => NetModel)
 export class NetsResolver {
   constructor(private readonly netsService: NetsService) {}
-
-  @Allow(...READERS)
-  @Query(() => [NetModel], { description: 'every net; NOT_FOUND when none is registered' })
-  async nets(@Context() { loaders }: GqlContext): Promise<NetModel[]> {
-    const rows = await this.netsService.getNetsWithSchedulers();
-    for (const { net, scheduler, job } of rows) {
-      loaders.schedulerByNet.prime(net.id, scheduler);
-      if (job) loaders.job.prime(job.id, job);
-    }
-    // the nested fields are answered from these rows, without a resolver call each
-    return rows.map(({ net, scheduler, job }) => preload(net, { scheduler: preload(scheduler, { job }) }));
-  }
 
   @Allow(...READERS)
   @Query(() => NetModel, { nullable: true })
@@ -41,12 +25,5 @@ export class NetsResolver {
   @Query(() => FlBackend, { description: "the given net's FL backend, else any net's" })
   flBackend(@Args('netId', { type: () => ID, nullable: true }, UuidPipe) netId?: string | null): Promise<FlBackend> {
     return this.netsService.resolveBackend(netId);
-  }
-
-  @ResolveField(() => SchedulerModel)
-  async scheduler(@Parent() net: NetModel, @Context() { loaders }: GqlContext): Promise<SchedulerModel> {
-    const scheduler = await loaders.schedulerByNet.load(net.id);
-    if (!scheduler) throw notFound('Scheduler of net', net.id);
-    return scheduler;
   }
 }

@@ -1,52 +1,23 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { CoalescedRead } from '../../common/coalesced-read.js';
 import { DomainError, notFound } from '../../common/errors.js';
 import { normalizeName } from '../../common/validation.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import type { FlBackend } from '../../fl-backends/fl-backend.enum.js';
-import type { JobModel } from '../jobs/job.model.js';
-import { JOB_COLUMNS } from '../jobs/job.sql.js';
-import type { SchedulerModel } from '../schedulers/scheduler.model.js';
-import { SCHEDULER_COLUMNS } from '../schedulers/scheduler.sql.js';
 import type { NetModel } from './net.model.js';
 
-const NET_COLUMNS = sql.raw(`n.id, n.name, n.endpoint, n.fl_backend as "flBackend"`);
-
-type NetWithScheduler = { net: NetModel; scheduler: SchedulerModel; job: JobModel | null };
+/** Columns of `net n` in the shape of NetModel. */
+export const NET_COLUMNS = sql.raw(`n.id, n.name, n.endpoint, n.fl_backend as "flBackend"`);
 
 @Injectable()
 export class NetsService {
-  /** the pool's state, read once for all the requests of one event-loop turn (dashboards poll it) */
-  private readonly pool = new CoalescedRead(() => this.readNetsWithSchedulers());
-
   constructor(private readonly em: EntityManager) {}
 
   /** `get_nets`: every net, by name; NOT_FOUND when none is registered. */
   async getNets(): Promise<NetModel[]> {
-    return (await this.getNetsWithSchedulers()).map(({ net }) => net);
-  }
-
-  /**
-   * `getNets` with each net's scheduler and the scheduler's job, read in ONE
-   * statement (the GraphQL `nets` query shows all three). Concurrent callers
-   * share one read that began after each of them asked (CoalescedRead).
-   */
-  getNetsWithSchedulers(): Promise<NetWithScheduler[]> {
-    return this.pool.read();
-  }
-
-  private async readNetsWithSchedulers(): Promise<NetWithScheduler[]> {
-    const rows = await query<NetModel & { scheduler: SchedulerModel; job: JobModel | null }>(
-      this.em.fork(),
-      sql`select ${NET_COLUMNS},
-            json_build_object('id', s.id, 'status', s.status, 'netId', s.net_id, 'jobId', s.job_id,
-                              'leaseUntil', s.lease_until, 'updatedAt', s.updated_at) as scheduler,
-            (select to_json(jr) from (select ${JOB_COLUMNS} from job j where j.id = s.job_id) jr) as job
-          from net n join scheduler s on s.net_id = n.id order by n.name`,
-    );
-    if (rows.length === 0) throw new DomainError('NOT_FOUND', 'no FL net is registered (set NET_ENDPOINTS)');
-    return rows.map(({ scheduler, job, ...net }) => ({ net, scheduler, job }));
+    const nets = await query<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n order by n.name`);
+    if (nets.length === 0) throw new DomainError('NOT_FOUND', 'no FL net is registered (set NET_ENDPOINTS)');
+    return nets;
   }
 
   /** `get_net_by_name`: the net or null. */
@@ -88,21 +59,7 @@ export class NetsService {
     return any.flBackend;
   }
 
-  async listSchedulers(): Promise<SchedulerModel[]> {
-    return query<SchedulerModel>(
-      this.em.fork(),
-      sql`select ${SCHEDULER_COLUMNS} from scheduler s join net n on n.id = s.net_id order by n.name`,
-    );
-  }
-
   async netsByIds(ids: readonly string[]): Promise<NetModel[]> {
     return query<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.id = any(${ids}::uuid[])`);
-  }
-
-  async schedulersByNetIds(netIds: readonly string[]): Promise<SchedulerModel[]> {
-    return query<SchedulerModel>(
-      this.em.fork(),
-      sql`select ${SCHEDULER_COLUMNS} from scheduler s where s.net_id = any(${netIds}::uuid[])`,
-    );
   }
 }

@@ -3,7 +3,7 @@ import { Allow } from '../../common/auth/roles.js';
 import { UuidPipe } from '../../common/uuid.pipe.js';
 import { ModelStatus } from '../models/model-status.js';
 import { TrainingModel } from '../models/models.model.js';
-import { RunControlService } from './run-control.service.js';
+import { RunControlService } from './running/run-control.service.js';
 
 @Resolver(() => TrainingModel)
 export class ModelRunsResolver {

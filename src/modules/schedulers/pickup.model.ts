@@ -1,6 +1,6 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 import { JobModel } from '../jobs/job.model.js';
-import { SchedulerModel } from './scheduler.model.js';
+import { SchedulerModel } from './net-state/scheduler.model.js';
 
 @ObjectType('PickupCycleResult')
 export class PickupCycleResultModel {

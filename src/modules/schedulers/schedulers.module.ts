@@ -1,19 +1,23 @@
 import { Module } from '@nestjs/common';
+import { NetStateService } from './net-state/net-state.service.js';
+import { NetStateResolver } from './net-state.resolver.js';
+import { SchedulerLoaders } from './net-state/scheduler.loaders.js';
 import { FlBackendsModule } from '../../fl-backends/fl-backends.module.js';
 import { NetsModule } from '../nets/nets.module.js';
-import { ClaimService } from './claim.service.js';
+import { ClaimService } from './picking-up/claim.service.js';
 import { DeploymentStatusResolver } from './deployment-status.resolver.js';
-import { JobRemovalService } from './job-removal.service.js';
+import { JobRemovalResolver } from './job-removal.resolver.js';
+import { JobRemovalService } from './running/job-removal.service.js';
 import { ModelRunsResolver } from './model-runs.resolver.js';
-import { NetSweeper } from './net-sweeper.service.js';
-import { PickupCron } from './pickup.cron.js';
-import { PickupService } from './pickup.service.js';
-import { ReconcileService } from './reconcile.service.js';
-import { RecoveryService } from './recovery.service.js';
-import { RunControlService } from './run-control.service.js';
+import { NetSweeper } from './net-state/net-sweeper.service.js';
+import { PickupCron } from './picking-up/pickup.cron.js';
+import { PickupService } from './picking-up/pickup.service.js';
+import { ReconcileService } from './running/reconcile.service.js';
+import { RecoveryService } from './net-state/recovery.service.js';
+import { RunControlService } from './running/run-control.service.js';
 import { SchedulersResolver } from './schedulers.resolver.js';
-import { StartFailureService } from './start-failure.service.js';
-import { TrainingService } from './training.service.js';
+import { StartFailureService } from './running/start-failure.service.js';
+import { TrainingService } from './running/training.service.js';
 
 @Module({
   imports: [FlBackendsModule, NetsModule],
@@ -31,6 +35,10 @@ import { TrainingService } from './training.service.js';
     SchedulersResolver,
     ModelRunsResolver,
     DeploymentStatusResolver,
+    JobRemovalResolver,
+    NetStateService,
+    NetStateResolver,
+    SchedulerLoaders,
   ],
   exports: [
     ClaimService,
@@ -40,6 +48,7 @@ import { TrainingService } from './training.service.js';
     JobRemovalService,
     PickupService,
     RunControlService,
+    SchedulerLoaders,
   ],
 })
 export class SchedulersModule {}

@@ -3,21 +3,23 @@ import { Allow, READERS } from '../../common/auth/roles.js';
 import { notFound } from '../../common/errors.js';
 import { LiveUpdates, SCHEDULER_UPDATED } from '../../events/live-updates.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
-import type { GqlContext } from '../../graphql/loaders.js';
+import type { GqlContext } from '../../graphql/request-loaders.js';
+import { JobLoaders } from '../jobs/job.loaders.js';
+import { NetLoaders } from '../nets/net.loaders.js';
 import { JobModel } from '../jobs/job.model.js';
 import { NetModel } from '../nets/net.model.js';
-import { NetsService } from '../nets/nets.service.js';
-import { ClaimService } from './claim.service.js';
+import { NetStateService } from './net-state/net-state.service.js';
+import { ClaimService } from './picking-up/claim.service.js';
 import { DeploymentStatusModel, PickupCycleResultModel } from './pickup.model.js';
-import { PickupService } from './pickup.service.js';
-import { RunControlService } from './run-control.service.js';
-import { SchedulerModel } from './scheduler.model.js';
-import { TrainingService } from './training.service.js';
+import { PickupService } from './picking-up/pickup.service.js';
+import { RunControlService } from './running/run-control.service.js';
+import { SchedulerModel } from './net-state/scheduler.model.js';
+import { TrainingService } from './running/training.service.js';
 
 @Resolver(() => SchedulerModel)
 export class SchedulersResolver {
   constructor(
-    private readonly nets: NetsService,
+    private readonly netState: NetStateService,
     private readonly claims: ClaimService,
     private readonly training: TrainingService,
     private readonly pickup: PickupService,
@@ -28,7 +30,7 @@ export class SchedulersResolver {
   @Allow(...READERS)
   @Query(() => [SchedulerModel])
   schedulers(): Promise<SchedulerModel[]> {
-    return this.nets.listSchedulers();
+    return this.netState.listSchedulers();
   }
 
   @Allow()
@@ -95,13 +97,13 @@ export class SchedulersResolver {
 
   @ResolveField(() => NetModel)
   async net(@Parent() scheduler: SchedulerModel, @Context() { loaders }: GqlContext): Promise<NetModel> {
-    const net = await loaders.net.load(scheduler.netId);
+    const net = await loaders.of(NetLoaders).net.load(scheduler.netId);
     if (!net) throw notFound('Net', scheduler.netId);
     return net;
   }
 
   @ResolveField(() => JobModel, { nullable: true })
   job(@Parent() scheduler: SchedulerModel, @Context() { loaders }: GqlContext): Promise<JobModel | null> {
-    return scheduler.jobId ? loaders.job.load(scheduler.jobId) : Promise.resolve(null);
+    return scheduler.jobId ? loaders.of(JobLoaders).job.load(scheduler.jobId) : Promise.resolve(null);
   }
 }

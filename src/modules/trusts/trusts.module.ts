@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { TrustLoaders } from './trust.loaders.js';
 import { TrustsResolver } from './trusts.resolver.js';
 import { TrustsService } from './trusts.service.js';
 
-@Module({ providers: [TrustsService, TrustsResolver], exports: [TrustsService] })
+@Module({ providers: [TrustsService, TrustsResolver, TrustLoaders], exports: [TrustsService, TrustLoaders] })
 export class TrustsModule {}

@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { queryOne, sql } from '../../database/sql.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { queryOne, sql } from '../../../database/sql.js';
 import { leaseInterval } from './scheduler.sql.js';
 import { confirmGraceMs, RECONNECT_GRACE_MS } from './start-lease.js';
 

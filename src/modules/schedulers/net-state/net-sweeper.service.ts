@@ -1,9 +1,9 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { PickupSignal } from '../../common/pickup-signal.js';
-import { query, queryOne, sql } from '../../database/sql.js';
-import { NetClient, type NetRef } from '../../fl-backends/net-client.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { PickupSignal } from '../../../common/pickup-signal.js';
+import { query, queryOne, sql } from '../../../database/sql.js';
+import { NetClient, type NetRef } from '../../../fl-backends/net-client.js';
 import { leaseInterval } from './scheduler.sql.js';
 
 /** A run on a net that the hub wants gone (its job was stopped or removed). */

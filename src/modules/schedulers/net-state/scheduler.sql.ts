@@ -1,4 +1,4 @@
-import { sql } from '../../database/sql.js';
+import { sql } from '../../../database/sql.js';
 
 /** Columns of `scheduler s` in the shape of SchedulerModel. */
 export const SCHEDULER_COLUMNS = sql.raw(`s.id, s.status, s.net_id as "netId", s.job_id as "jobId",

@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { badInput, conflict, DomainError, notFound } from '../../common/errors.js';
-import { query, queryOne, sql } from '../../database/sql.js';
-import { checkClients, policyFor } from '../../fl-backends/backend-policy.js';
-import { NetCallError, NetClient, type NetRef } from '../../fl-backends/net-client.js';
-import { MetricsService } from '../../observability/metrics.service.js';
-import { currentRequestId } from '../../observability/request-context.js';
-import { JobStatus } from '../jobs/job.entity.js';
-import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
-import type { Claim } from './claim.service.js';
-import { leaseInterval } from './scheduler.sql.js';
-import type { StartDetails } from './start-details.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { badInput, conflict, DomainError, notFound } from '../../../common/errors.js';
+import { query, queryOne, sql } from '../../../database/sql.js';
+import { checkClients, policyFor } from '../../../fl-backends/backend-policy.js';
+import { NetCallError, NetClient, type NetRef } from '../../../fl-backends/net-client.js';
+import { MetricsService } from '../../../observability/metrics.service.js';
+import { currentRequestId } from '../../../observability/request-context.js';
+import { JobStatus } from '../../jobs/job.entity.js';
+import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
+import { leaseInterval } from '../net-state/scheduler.sql.js';
+import type { Claim, StartDetails } from './start-details.js';
 import { StartFailureService } from './start-failure.service.js';
-import { confirmDeadline } from './start-lease.js';
+import { confirmDeadline } from '../net-state/start-lease.js';
 
 /**
  * A start that stopped before submit_job because a completion report ended

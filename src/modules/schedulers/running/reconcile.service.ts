@@ -1,12 +1,12 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { PickupSignal } from '../../common/pickup-signal.js';
-import { query, sql } from '../../database/sql.js';
-import { NetClient, type NetRun } from '../../fl-backends/net-client.js';
-import { JobStatus } from '../jobs/job.entity.js';
-import { ModelStatus } from '../models/model-status.js';
-import { NetSweeper } from './net-sweeper.service.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { PickupSignal } from '../../../common/pickup-signal.js';
+import { query, sql } from '../../../database/sql.js';
+import { NetClient, type NetRun } from '../../../fl-backends/net-client.js';
+import { JobStatus } from '../../jobs/job.entity.js';
+import { ModelStatus } from '../../models/model-status.js';
+import { NetSweeper } from '../net-state/net-sweeper.service.js';
 import { endRuns } from './run-ending.js';
 
 interface RunningJob {

@@ -1,7 +1,7 @@
 import { Entity, Enum, ManyToOne, OneToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { Opt, Rel } from '@mikro-orm/core';
-import { JobEntity } from '../jobs/job.entity.js';
-import { NetEntity } from '../nets/net.entity.js';
+import { JobEntity } from '../../jobs/job.entity.js';
+import { NetEntity } from '../../nets/net.entity.js';
 
 export enum SchedulerStatus {
   AVAILABLE = 'AVAILABLE',

@@ -1,15 +1,15 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { PickupSignal } from '../../common/pickup-signal.js';
-import { query, sql } from '../../database/sql.js';
-import type { NetRef } from '../../fl-backends/net-client.js';
-import { JobStatus } from '../jobs/job.entity.js';
-import { ModelStatus } from '../models/model-status.js';
-import type { Claim } from './claim.service.js';
-import { NetSweeper } from './net-sweeper.service.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { PickupSignal } from '../../../common/pickup-signal.js';
+import { query, sql } from '../../../database/sql.js';
+import type { NetRef } from '../../../fl-backends/net-client.js';
+import { JobStatus } from '../../jobs/job.entity.js';
+import { ModelStatus } from '../../models/model-status.js';
+import type { Claim } from './start-details.js';
+import { NetSweeper } from '../net-state/net-sweeper.service.js';
 import { endRuns } from './run-ending.js';
-import { leaseInterval } from './scheduler.sql.js';
+import { leaseInterval } from '../net-state/scheduler.sql.js';
 
 /**
  * What a start that did not go through leaves behind, in one place: the job

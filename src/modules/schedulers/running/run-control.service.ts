@@ -1,15 +1,15 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
-import { conflict, notFound } from '../../common/errors.js';
-import { PickupSignal } from '../../common/pickup-signal.js';
-import { query, queryOne, sql } from '../../database/sql.js';
-import { JobStatus } from '../jobs/job.entity.js';
-import { decideReportedStatus, ModelStatus } from '../models/model-status.js';
-import type { TrainingModel } from '../models/models.model.js';
-import type { JobRow } from '../jobs/job.sql.js';
+import { conflict, notFound } from '../../../common/errors.js';
+import { PickupSignal } from '../../../common/pickup-signal.js';
+import { query, queryOne, sql } from '../../../database/sql.js';
+import { JobStatus } from '../../jobs/job.entity.js';
+import { decideReportedStatus, ModelStatus } from '../../models/model-status.js';
+import type { TrainingModel } from '../../models/models.model.js';
+import type { JobRow } from '../../jobs/job.sql.js';
 import { JobRemovalService } from './job-removal.service.js';
 import { endRuns } from './run-ending.js';
-import { MODEL_COLUMNS } from '../models/model.sql.js';
+import { MODEL_COLUMNS } from '../../models/model.sql.js';
 
 export interface DeploymentMode {
   enabled: boolean;

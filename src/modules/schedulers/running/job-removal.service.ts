@@ -1,13 +1,14 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { PickupSignal } from '../../common/pickup-signal.js';
-import { query, sql } from '../../database/sql.js';
-import { REMOVABLE_JOB_STATUSES } from '../jobs/job-state.js';
-import { JobStatus } from '../jobs/job.entity.js';
-import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
-import type { ModelStatus } from '../models/model-status.js';
-import { NetSweeper } from './net-sweeper.service.js';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { notFound } from '../../../common/errors.js';
+import { PickupSignal } from '../../../common/pickup-signal.js';
+import { query, queryOne, sql } from '../../../database/sql.js';
+import { REMOVABLE_JOB_STATUSES } from '../../jobs/job-state.js';
+import { JobStatus } from '../../jobs/job.entity.js';
+import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
+import type { ModelStatus } from '../../models/model-status.js';
+import { NetSweeper } from '../net-state/net-sweeper.service.js';
 import { endRuns } from './run-ending.js';
 
 /** Removable jobs that hold no net (the IN_PROGRESS ones go through endRuns above). */
@@ -30,12 +31,38 @@ interface LiveRun {
  */
 @Injectable()
 export class JobRemovalService {
+  private readonly logger = new Logger('JobRemoval');
+
   constructor(
     private readonly em: EntityManager,
     private readonly sweeper: NetSweeper,
     private readonly pickup: PickupSignal,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** `remove_job`: the job → DELETED, started_at cleared; a running job's run is aborted and its net released. */
+  async removeJob(id: string): Promise<JobRow> {
+    const { job, afterCommit } = await this.em.fork().transactional(async (em) => {
+      const current = await queryOne<JobRow>(em, sql`select ${JOB_COLUMNS} from job j where j.id = ${id} for update`);
+      if (!current) throw notFound('Job', id);
+      const { removed, afterCommit } = await this.removeInTransaction(em, { jobId: id }, null);
+      return { job: removed[0] ?? current, afterCommit };
+    });
+    await afterCommit().catch((error: unknown) => this.logger.warn(`after removing job ${id}: ${String(error)}`));
+    return job;
+  }
+
+  /** `remove_job_from_queue`: every non-deleted job of the model → DELETED; returns how many. */
+  async removeJobsForModel(modelId: string): Promise<number> {
+    const { count, afterCommit } = await this.em.fork().transactional(async (em) => {
+      const model = await queryOne(em, sql`select id from model where id = ${modelId} for update`);
+      if (!model) throw notFound('Model', modelId);
+      const { removed, afterCommit } = await this.removeInTransaction(em, { modelId }, null);
+      return { count: removed.length, afterCommit };
+    });
+    await afterCommit().catch((error: unknown) => this.logger.warn(`after removing jobs of model ${modelId}: ${String(error)}`));
+    return count;
+  }
 
   /**
    * Sets the selected non-deleted jobs to DELETED (started_at cleared) in one

@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DispatchView } from '../../events/dispatch-view.js';
-import type { JobRow } from '../jobs/job.sql.js';
-import { ClaimService, type Claim } from './claim.service.js';
-import { RecoveryService } from './recovery.service.js';
-import { EndedBeforeSubmit, TrainingService } from './training.service.js';
+import { DispatchView } from '../../../events/dispatch-view.js';
+import type { JobRow } from '../../jobs/job.sql.js';
+import type { Claim } from '../running/start-details.js';
+import { ClaimService } from './claim.service.js';
+import { RecoveryService } from '../net-state/recovery.service.js';
+import { EndedBeforeSubmit, TrainingService } from '../running/training.service.js';
 
 export interface PickupCycleResult {
   started: JobRow[];

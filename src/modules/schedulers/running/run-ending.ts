@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { query, sql } from '../../database/sql.js';
-import type { JobRow } from '../jobs/job.sql.js';
-import { JOB_COLUMNS } from '../jobs/job.sql.js';
-import type { JobStatus } from '../jobs/job.entity.js';
-import type { ModelStatus } from '../models/model-status.js';
+import { query, sql } from '../../../database/sql.js';
+import type { JobRow } from '../../jobs/job.sql.js';
+import { JOB_COLUMNS } from '../../jobs/job.sql.js';
+import type { JobStatus } from '../../jobs/job.entity.js';
+import type { ModelStatus } from '../../models/model-status.js';
 
 export interface EndRunTarget {
   /** the job(s) to end: by id (with the claim token when known), or every IN_PROGRESS job of a model */

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { PickupSignal } from '../../common/pickup-signal.js';
-import { EventsListener } from '../../events/events.listener.js';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { PickupSignal } from '../../../common/pickup-signal.js';
+import { EventsListener } from '../../../events/events.listener.js';
 import { PickupService, type CycleKind } from './pickup.service.js';
-import { ReconcileService } from './reconcile.service.js';
+import { ReconcileService } from '../running/reconcile.service.js';
+import { UNDISPATCHED_SQL } from '../net-state/scheduler.sql.js';
 
 /**
  * Drives the pickup cycle: every PICKUP_INTERVAL_MS (the safety net), and at
@@ -26,7 +27,9 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly signal: PickupSignal,
     private readonly events: EventsListener,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    events.followUpWith(UNDISPATCHED_SQL);
+  }
 
   onApplicationBootstrap(): void {
     if (this.config.pickupIntervalMs > 0) {

@@ -1,24 +1,13 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
-import { conflict, notFound } from '../../common/errors.js';
-import { HUB_INSTANCE_NAME } from '../../database/database.tokens.js';
-import { query, queryOne, sql } from '../../database/sql.js';
-import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
-import type { SchedulerModel } from './scheduler.model.js';
-import type { StartDetails } from './start-details.js';
-import { leaseInterval, PICKUP_PAUSED, SCHEDULER_COLUMNS, UNAPPROVED_TRUST } from './scheduler.sql.js';
-
-/** A job claimed for a net: what the start needs to compare-and-set on later. */
-export interface Claim {
-  job: JobRow;
-  claimToken: string;
-  schedulerId: string;
-  /** the job's trusts */
-  trustIds: string[];
-  /** what the start needs, loaded with the claim */
-  details?: StartDetails;
-}
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { conflict, notFound } from '../../../common/errors.js';
+import { HUB_INSTANCE_NAME } from '../../../database/database.tokens.js';
+import { query, queryOne, sql } from '../../../database/sql.js';
+import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
+import type { SchedulerModel } from '../net-state/scheduler.model.js';
+import type { Claim, StartDetails } from '../running/start-details.js';
+import { leaseInterval, PICKUP_PAUSED, SCHEDULER_COLUMNS, UNAPPROVED_TRUST } from '../net-state/scheduler.sql.js';
 
 /**
  * Claims nets and jobs. Every claim is a transaction that locks rows with

@@ -1,0 +1,37 @@
+import { Context, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Allow, READERS } from '../../common/auth/roles.js';
+import { notFound } from '../../common/errors.js';
+import { preload } from '../../graphql/preloaded-fields.js';
+import type { GqlContext } from '../../graphql/request-loaders.js';
+import { JobLoaders } from '../jobs/job.loaders.js';
+import { NetModel } from '../nets/net.model.js';
+import { NetStateService } from './net-state/net-state.service.js';
+import { SchedulerLoaders } from './net-state/scheduler.loaders.js';
+import { SchedulerModel } from './net-state/scheduler.model.js';
+
+/** A net's state: `nets` (get_nets) with each net's scheduler and job, and `Net.scheduler`. */
+@Resolver(() => NetModel)
+export class NetStateResolver {
+  constructor(private readonly netState: NetStateService) {}
+
+  @Allow(...READERS)
+  @Query(() => [NetModel], { description: 'every net; NOT_FOUND when none is registered' })
+  async nets(@Context() { loaders }: GqlContext): Promise<NetModel[]> {
+    const rows = await this.netState.getNetsWithSchedulers();
+    const schedulers = loaders.of(SchedulerLoaders).schedulerByNet;
+    const jobs = loaders.of(JobLoaders).job;
+    for (const { net, scheduler, job } of rows) {
+      schedulers.prime(net.id, scheduler);
+      if (job) jobs.prime(job.id, job);
+    }
+    // the nested fields are answered from these rows, without a resolver call each
+    return rows.map(({ net, scheduler, job }) => preload(net, { scheduler: preload(scheduler, { job }) }));
+  }
+
+  @ResolveField(() => SchedulerModel)
+  async scheduler(@Parent() net: NetModel, @Context() { loaders }: GqlContext): Promise<SchedulerModel> {
+    const scheduler = await loaders.of(SchedulerLoaders).schedulerByNet.load(net.id);
+    if (!scheduler) throw notFound('Scheduler of net', net.id);
+    return scheduler;
+  }
+}
