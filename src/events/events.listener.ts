@@ -3,7 +3,7 @@ import pg from 'pg';
 import { PickupSignal } from '../common/pickup-signal.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DATABASE_URL, HUB_INSTANCE_NAME } from '../database/database.tokens.js';
-import { UNDISPATCHED_SQL } from '../modules/schedulers/scheduler.sql.js';
+import { FREE_SCHEDULER_IDS_SQL, UNDISPATCHED_SQL } from '../modules/schedulers/scheduler.sql.js';
 import { DispatchView } from './dispatch-view.js';
 import { EVENTS_CHANNEL, parseHubEvent, type HubEvent } from './hub-events.js';
 
@@ -214,7 +214,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
         await client.query(`listen ${EVENTS_CHANNEL}`);
         // after LISTEN, so that no change falls between the snapshot and the stream
         const { rows } = await client.query<{ free: string[]; queued: string[] }>(
-          `select array(select id from scheduler where status = 'AVAILABLE') as free,
+          `select array(${FREE_SCHEDULER_IDS_SQL}) as free,
                   array(select id from job where status = 'QUEUED') as queued`,
         );
         snapshot = rows[0];

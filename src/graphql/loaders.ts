@@ -8,6 +8,7 @@ import { ModelsService } from '../modules/models/models.service.js';
 import type { NetModel } from '../modules/nets/net.model.js';
 import { NetsService } from '../modules/nets/nets.service.js';
 import type { SchedulerModel } from '../modules/schedulers/scheduler.model.js';
+import type { TrustClientModel } from '../modules/trusts/trust-client.model.js';
 import type { TrustModel } from '../modules/trusts/trust.model.js';
 import { TrustsService } from '../modules/trusts/trusts.service.js';
 
@@ -35,6 +36,8 @@ export interface Loaders {
   trustsByJob: DataLoader<string, TrustModel[]>;
   approvedTrustsByModel: DataLoader<string, TrustModel[]>;
   queuePosition: DataLoader<string, number | null>;
+  /** by kit slot name: that client on every net */
+  clientsBySlot: DataLoader<string, TrustClientModel[]>;
 }
 
 export interface GqlContext {
@@ -66,6 +69,7 @@ export class LoadersFactory {
       queuePosition: loader(async (ids) =>
         byKey(await this.jobs.queuePositions(ids), 'id', ids).map((row) => row?.position ?? null),
       ),
+      clientsBySlot: loader(async (slots) => groupedBy(await this.nets.clientsBySlotNames(slots), 'slotName', slots)),
     };
   }
 }

@@ -1,4 +1,4 @@
-import { Args, Context, ID, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { notFound } from '../../common/errors.js';
 import { Allow, READERS } from '../../common/auth/roles.js';
 import { UuidPipe } from '../../common/uuid.pipe.js';
@@ -41,6 +41,18 @@ export class NetsResolver {
   @Query(() => FlBackend, { description: "the given net's FL backend, else any net's" })
   flBackend(@Args('netId', { type: () => ID, nullable: true }, UuidPipe) netId?: string | null): Promise<FlBackend> {
     return this.netsService.resolveBackend(netId);
+  }
+
+  @Allow()
+  @Mutation(() => NetModel, { description: 'the net finishes its run and takes no new job' })
+  drainNet(@Args('netId', { type: () => ID }, UuidPipe) netId: string): Promise<NetModel> {
+    return this.netsService.drainNet(netId);
+  }
+
+  @Allow()
+  @Mutation(() => NetModel, { description: 'a drained net takes jobs again' })
+  resumeNet(@Args('netId', { type: () => ID }, UuidPipe) netId: string): Promise<NetModel> {
+    return this.netsService.resumeNet(netId);
   }
 
   @ResolveField(() => SchedulerModel)
