@@ -83,7 +83,9 @@ export class ClientStatusRefresher implements OnApplicationBootstrap, BeforeAppl
     try {
       records = toClientRecords(policyFor(net.flBackend), await this.nets.checkClientStatus(net));
     } catch (error) {
-      this.logger.debug(`net "${net.name}": ${error instanceof Error ? error.message : String(error)}; its clients count as offline`);
+      this.logger.debug(
+        `net "${net.name}": ${error instanceof Error ? error.message : String(error)}; its clients count as offline`,
+      );
     }
     try {
       await recordClientStatuses(this.em.fork(), net.id, records);

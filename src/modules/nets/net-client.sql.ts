@@ -39,7 +39,7 @@ const BLOCKING_BACKENDS = Object.values(FlBackend)
   .map((backend) => `'${backend}'`)
   .join(', ');
 
-const JOB_CLIENTS_ONLINE_TEXT = `(n.fl_backend not in (${BLOCKING_BACKENDS || 'null'}) or not exists (
+export const JOB_CLIENTS_ONLINE_SQL = `(n.fl_backend not in (${BLOCKING_BACKENDS || 'null'}) or not exists (
   select 1 from job_trust jt
   left join kit_slot k on k.assigned_trust_id = jt.trust_id
   left join net_client c on c.net_id = n.id and c.client_name = k.slot_name
@@ -49,8 +49,9 @@ const JOB_CLIENTS_ONLINE_TEXT = `(n.fl_backend not in (${BLOCKING_BACKENDS || 'n
  * True when every kit slot of job `j` is online on net `n` as the hub last
  * knew it, or when `n`'s backend starts with offline clients anyway (Flower).
  * A client the net never reported, or a trust without a slot, is not online.
+ * (The admission's claim is to use it; the text form is for plain SQL.)
  */
-export const JOB_CLIENTS_ONLINE = sql.raw(JOB_CLIENTS_ONLINE_TEXT);
+export const JOB_CLIENTS_ONLINE = sql.raw(JOB_CLIENTS_ONLINE_SQL);
 
 export interface SlotClientRow {
   slotName: string;
