@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { UNDISPATCHED_SQL } from '../../src/modules/schedulers/scheduler.sql.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet } from '../support/fake-net.js';
 import { startTestHub, testToken, type TestHub } from '../support/hub.js';
@@ -128,6 +129,17 @@ describe('drainNet / resumeNet (pickup on demand)', () => {
     expect(await cycle()).toHaveLength(1);
     expect(await jobState(nextJob)).toEqual({ status: 'IN_PROGRESS', net });
     await complete(next);
+  });
+
+  it('a follower’s look does not count a drained free net as waiting', async () => {
+    const undispatched = async () => (await db.pool.query<{ undispatched: boolean }>(UNDISPATCHED_SQL, [0])).rows[0].undispatched;
+    await s.queue(await s.newModel());
+    expect(await undispatched()).toBe(true);
+    await hub.gqlOk(DRAIN, { id: ids['net-a'] });
+    await hub.gqlOk(DRAIN, { id: ids['net-b'] });
+    expect(await undispatched()).toBe(false);
+    await hub.gqlOk(RESUME, { id: ids['net-b'] });
+    expect(await undispatched()).toBe(true);
   });
 
   it('unknown net: NOT_FOUND; not a UUID: BAD_USER_INPUT; a viewer or researcher: FORBIDDEN — and nothing changes', async () => {

@@ -33,24 +33,24 @@ export async function recordClientStatuses(em: EntityManager, netId: string, cli
   );
 }
 
-/** Backends on which an offline client stops a start (NVFLARE); on the others (Flower) it does not. */
-const BLOCKING_BACKENDS = Object.values(FlBackend)
-  .filter((backend) => policyFor(backend).offlineClientsBlockStart)
-  .map((backend) => `'${backend}'`)
-  .join(', ');
-
-export const JOB_CLIENTS_ONLINE_SQL = `(n.fl_backend not in (${BLOCKING_BACKENDS || 'null'}) or not exists (
-  select 1 from job_trust jt
-  left join kit_slot k on k.assigned_trust_id = jt.trust_id
-  left join net_client c on c.net_id = n.id and c.client_name = k.slot_name
-  where jt.job_id = j.id and c.online is not true))`;
+/** True for a net `n` on which an offline client stops a start (NVFLARE), from the backend policies. */
+const OFFLINE_BLOCKS = (() => {
+  const blocking = Object.values(FlBackend).filter((backend) => policyFor(backend).offlineClientsBlockStart);
+  return blocking.length === 0 ? 'false' : `n.fl_backend in (${blocking.map((backend) => `'${backend}'`).join(', ')})`;
+})();
 
 /**
  * True when every kit slot of job `j` is online on net `n` as the hub last
  * knew it, or when `n`'s backend starts with offline clients anyway (Flower).
  * A client the net never reported, or a trust without a slot, is not online.
- * (The admission's claim is to use it; the text form is for plain SQL.)
+ * For the admission's claim; the text form is for plain SQL.
  */
+export const JOB_CLIENTS_ONLINE_SQL = `(not ${OFFLINE_BLOCKS} or not exists (
+  select 1 from job_trust jt
+  left join kit_slot k on k.assigned_trust_id = jt.trust_id
+  left join net_client c on c.net_id = n.id and c.client_name = k.slot_name
+  where jt.job_id = j.id and c.online is not true))`;
+
 export const JOB_CLIENTS_ONLINE = sql.raw(JOB_CLIENTS_ONLINE_SQL);
 
 export interface SlotClientRow {
