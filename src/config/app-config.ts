@@ -35,6 +35,8 @@ export interface AppConfig {
   /** how long a started run may be missing from a net's /list_jobs before it counts as failed */
   readonly runMissingGraceMs: number;
   readonly netCallTimeoutMs: number;
+  /** how often each net's check_client_status is refreshed in the background (0: never) */
+  readonly clientStatusIntervalMs: number;
   readonly maxStartAttempts: number;
   readonly authJwtSecret: string | null;
   readonly authJwksUrl: string | null;
@@ -177,6 +179,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 15_000, 0),
     runMissingGraceMs: integer(env, 'RUN_MISSING_GRACE_MS', 60_000, 0),
     netCallTimeoutMs: integer(env, 'NET_CALL_TIMEOUT_MS', 10_000, 1),
+    clientStatusIntervalMs: integer(env, 'CLIENT_STATUS_INTERVAL_MS', 10_000, 0),
     maxStartAttempts: integer(env, 'MAX_START_ATTEMPTS', 3, 1),
     authJwtSecret: jwtSecret ?? null,
     authJwksUrl: jwksUrl === undefined ? null : parseHttpUrl('AUTH_JWKS_URL', jwksUrl),

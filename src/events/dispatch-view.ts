@@ -3,7 +3,7 @@ import type { HubEvent } from './hub-events.js';
 
 /**
  * What this instance knows, from the change notifications alone, about
- * whether a pickup cycle could dispatch anything: the nets that are free and
+ * whether a pickup cycle could dispatch anything: the nets that are free (not drained) and
  * the jobs that are queued (scheduler and job ids). A cycle is worth waking
  * only when both exist; the interval cycle remains the safety net if the view
  * is ever wrong. It is `live` only while this instance hears the stream.
@@ -49,7 +49,8 @@ export class DispatchView {
   apply(event: HubEvent): boolean {
     const before = this.pairs();
     const entries = event.kind === 'scheduler' ? this.freeNets : this.queuedJobs;
-    const waiting = event.kind === 'scheduler' ? event.status === 'AVAILABLE' : event.status === 'QUEUED';
+    // a drained net counts as free only once it is resumed (its drain change is announced as a scheduler change)
+    const waiting = event.kind === 'scheduler' ? event.status === 'AVAILABLE' && !event.drained : event.status === 'QUEUED';
     if (waiting) entries.add(event.id);
     else entries.delete(event.id);
     return this.pairs() > before;

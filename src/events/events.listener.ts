@@ -13,6 +13,14 @@ const RECONNECT_MAX_MS = 5_000;
 const WATCH_WITHOUT_DELAY_MS = 1_000;
 /** A statement on the events connection that takes longer means the connection is stuck. */
 const EVENTS_QUERY_TIMEOUT_MS = 10_000;
+/** What the dispatch asks the database, in the scheduling rules' own SQL. */
+export interface DispatchRules {
+  /** true when a free net and a valid queued job have both waited longer than `$1` ms; null: a follower only watches the lead */
+  undispatchedSql: string | null;
+  /** the ids of the schedulers a claim could take now (the leader's snapshot of free nets) */
+  freeSchedulersSql: string;
+}
+
 /** Session advisory lock held, on its events connection, by the instance that dispatches changes at once. */
 export const DISPATCH_LEADER_LOCK = 7_291_002;
 
@@ -58,8 +66,11 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private heldBack: HubEvent[] | null = null;
   /** the connection a follower's look is running on */
   private lookingOn: pg.Client | null = null;
-  /** the follower's question (`$1`: the delay in ms), asked by the dispatch's owner (see `followUpWith`) */
-  private undispatchedSql: string | null = null;
+  /** the scheduling rules' questions (see `followUpWith`) */
+  private rules: DispatchRules = {
+    undispatchedSql: null,
+    freeSchedulersSql: `select id from scheduler where status = 'AVAILABLE'`,
+  };
 
   constructor(
     @Inject(DATABASE_URL) private readonly databaseUrl: string,
@@ -72,13 +83,9 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     metrics.reportDispatchLeader(() => this.leading);
   }
 
-  /**
-   * What a follower asks at each look, besides taking a free lead: one SQL
-   * expression, true when a free net and a valid queued job have both waited
-   * longer than `$1` ms. The scheduling rules own it; without it a follower only watches the lead.
-   */
-  followUpWith(undispatchedSql: string): void {
-    this.undispatchedSql = undispatchedSql;
+  /** The scheduling rules' questions, asked here in their words (the events layer knows no module). */
+  followUpWith(rules: DispatchRules): void {
+    this.rules = rules;
   }
 
   onEvent(listener: (event: HubEvent) => void): () => void {
@@ -228,7 +235,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
         await client.query(`listen ${EVENTS_CHANNEL}`);
         // after LISTEN, so that no change falls between the snapshot and the stream
         const { rows } = await client.query<{ free: string[]; queued: string[] }>(
-          `select array(select id from scheduler where status = 'AVAILABLE') as free,
+          `select array(${this.rules.freeSchedulersSql}) as free,
                   array(select id from job where status = 'QUEUED') as queued`,
         );
         snapshot = rows[0];
@@ -286,7 +293,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private async look(client: pg.Client, claimIfUndispatched: boolean): Promise<void> {
     this.lookingOn = client;
     try {
-      const ask = claimIfUndispatched ? this.undispatchedSql : null;
+      const ask = claimIfUndispatched ? this.rules.undispatchedSql : null;
       const { rows } = await client.query<{ locked: boolean; undispatched: boolean }>(
         `select pg_try_advisory_lock(${DISPATCH_LEADER_LOCK}) as locked, ${ask ? `(${ask})` : 'false'} as undispatched`,
         ask ? [this.config.pickupFollowerDelayMs] : [],

@@ -20,6 +20,8 @@ export interface SchedulerChanged {
   jobId: string | null;
   leaseUntil: string | null;
   updatedAt: string;
+  /** its net takes no new job (absent from events of older triggers) */
+  drained?: boolean;
 }
 
 export type HubEvent = JobChanged | SchedulerChanged;

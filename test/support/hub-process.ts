@@ -95,6 +95,7 @@ function environment(options: HubProcessOptions, port: number): NodeJS.ProcessEn
     LOG_LEVEL: options.logLevel ?? 'warn',
     NET_ENDPOINTS: JSON.stringify(options.netEndpoints ?? {}),
     FL_KIT_SLOTS: (options.kitSlots ?? []).join(','),
+    CLIENT_STATUS_INTERVAL_MS: '0', // no background calls the fault tests did not ask for
   };
   const numbers: Array<[string, number | undefined]> = [
     ['PICKUP_INTERVAL_MS', options.pickupIntervalMs],

@@ -40,7 +40,7 @@ export interface TestHub {
 }
 
 /**
- * A whole hub on a test database. Automatic pickup and reconcile are off
+ * A whole hub on a test database. Automatic pickup, reconcile and the client-status refresh are off
  * unless asked for, so tests drive cycles explicitly.
  */
 export async function startTestHub(databaseUrl: string, overrides: Partial<AppConfig> = {}): Promise<TestHub> {
@@ -49,6 +49,7 @@ export async function startTestHub(databaseUrl: string, overrides: Partial<AppCo
     nodeEnv: 'test',
     pickupIntervalMs: 0,
     reconcileIntervalMs: 0,
+    clientStatusIntervalMs: 0,
     netCallTimeoutMs: 2000,
     logLevel: 'silent',
     authJwtSecret: TEST_JWT_SECRET,

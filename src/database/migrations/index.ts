@@ -2,6 +2,7 @@ import { Migration20261128000000_init } from './Migration20261128000000_init.js'
 import { Migration20261128010000_audit_log } from './Migration20261128010000_audit_log.js';
 import { Migration20261128020000_change_notifications } from './Migration20261128020000_change_notifications.js';
 import { Migration20261129000000_claimed_by } from './Migration20261129000000_claimed_by.js';
+import { Migration20261201040000_net_clients_drain } from './Migration20261201040000_net_clients_drain.js';
 
 /** Every migration, in order. Listed explicitly: no file globbing at run time. */
 export const migrationsList = [
@@ -9,4 +10,5 @@ export const migrationsList = [
   { name: 'Migration20261128010000_audit_log', class: Migration20261128010000_audit_log },
   { name: 'Migration20261128020000_change_notifications', class: Migration20261128020000_change_notifications },
   { name: 'Migration20261129000000_claimed_by', class: Migration20261129000000_claimed_by },
+  { name: 'Migration20261201040000_net_clients_drain', class: Migration20261201040000_net_clients_drain },
 ];

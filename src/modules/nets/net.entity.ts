@@ -20,6 +20,14 @@ export class NetEntity {
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 
+  /** takes no new job (its running job finishes) */
+  @Property({ type: 'boolean', default: false })
+  drained: boolean & Opt = false;
+
+  /** when an instance last took this net's client-status refresh (the compare-and-set that keeps instances from all polling) */
+  @Property({ type: 'timestamptz', nullable: true })
+  clientsPolledAt?: Date | null;
+
   @OneToOne(() => SchedulerEntity, (s) => s.net, { nullable: true })
   scheduler?: Rel<SchedulerEntity>;
 }

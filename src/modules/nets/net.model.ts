@@ -16,4 +16,7 @@ export class NetModel {
 
   @Field(() => FlBackend)
   flBackend!: FlBackend;
+
+  @Field({ description: 'true: the net takes no new job (its running job finishes)' })
+  drained!: boolean;
 }

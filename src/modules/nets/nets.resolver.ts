@@ -1,4 +1,4 @@
-import { Args, ID, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { Allow, READERS } from '../../common/auth/roles.js';
 import { UuidPipe } from '../../common/uuid.pipe.js';
 import { FlBackend } from '../../fl-backends/fl-backend.enum.js';
@@ -25,5 +25,17 @@ export class NetsResolver {
   @Query(() => FlBackend, { description: "the given net's FL backend, else any net's" })
   flBackend(@Args('netId', { type: () => ID, nullable: true }, UuidPipe) netId?: string | null): Promise<FlBackend> {
     return this.netsService.resolveBackend(netId);
+  }
+
+  @Allow()
+  @Mutation(() => NetModel, { description: 'the net finishes its run and takes no new job' })
+  drainNet(@Args('netId', { type: () => ID }, UuidPipe) netId: string): Promise<NetModel> {
+    return this.netsService.drainNet(netId);
+  }
+
+  @Allow()
+  @Mutation(() => NetModel, { description: 'a drained net takes jobs again' })
+  resumeNet(@Args('netId', { type: () => ID }, UuidPipe) netId: string): Promise<NetModel> {
+    return this.netsService.resumeNet(netId);
   }
 }

@@ -1,17 +1,22 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { PickupSignal } from '../../common/pickup-signal.js';
 import { DomainError, notFound } from '../../common/errors.js';
 import { normalizeName } from '../../common/validation.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import type { FlBackend } from '../../fl-backends/fl-backend.enum.js';
+import { clientsOfSlots, type SlotClientRow } from './net-client.sql.js';
 import type { NetModel } from './net.model.js';
 
 /** Columns of `net n` in the shape of NetModel. */
-export const NET_COLUMNS = sql.raw(`n.id, n.name, n.endpoint, n.fl_backend as "flBackend"`);
+export const NET_COLUMNS = sql.raw(`n.id, n.name, n.endpoint, n.fl_backend as "flBackend", n.drained`);
 
 @Injectable()
 export class NetsService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly pickup: PickupSignal,
+  ) {}
 
   /** `get_nets`: every net, by name; NOT_FOUND when none is registered. */
   async getNets(): Promise<NetModel[]> {
@@ -57,6 +62,35 @@ export class NetsService {
     );
     if (!any) throw new DomainError('NOT_FOUND', 'no FL net is registered, so no FL backend can be resolved (set NET_ENDPOINTS)');
     return any.flBackend;
+  }
+
+  /** `drainNet`: the net finishes its run and takes no new job. */
+  async drainNet(netId: string): Promise<NetModel> {
+    return this.setDrained(netId, true);
+  }
+
+  /**
+   * `resumeNet`: the net takes jobs again at once. The database announces the
+   * change (trigger on `net.drained`) to whichever instance leads the dispatch.
+   */
+  async resumeNet(netId: string): Promise<NetModel> {
+    const net = await this.setDrained(netId, false);
+    this.pickup.changed();
+    return net;
+  }
+
+  private async setDrained(netId: string, drained: boolean): Promise<NetModel> {
+    const net = await queryOne<NetModel>(
+      this.em.fork(),
+      sql`update net n set drained = ${drained} where n.id = ${netId} returning ${NET_COLUMNS}`,
+    );
+    if (!net) throw notFound('Net', netId);
+    return net;
+  }
+
+  /** The clients of many kit slots on every net (GraphQL batching). */
+  async clientsBySlotNames(slotNames: readonly string[]): Promise<SlotClientRow[]> {
+    return clientsOfSlots(this.em.fork(), slotNames);
   }
 
   async netsByIds(ids: readonly string[]): Promise<NetModel[]> {

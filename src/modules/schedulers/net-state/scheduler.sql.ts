@@ -9,6 +9,14 @@ const PICKUP_PAUSED_TEXT = `coalesce((select (value->>'enabled')::boolean from h
 /** True while the deployment mode (pickup paused) is on. */
 export const PICKUP_PAUSED = sql.raw(PICKUP_PAUSED_TEXT);
 
+const NOT_DRAINED_TEXT = `not exists (select 1 from net dn where dn.id = scheduler.net_id and dn.drained)`;
+
+/** True for an (unaliased) `scheduler` whose net is not drained: it may take a new job. */
+export const NOT_DRAINED = sql.raw(NOT_DRAINED_TEXT);
+
+/** The ids of the schedulers a job could be claimed for now (free, and their net not drained). */
+export const FREE_SCHEDULER_IDS_SQL = `select id from scheduler where status = 'AVAILABLE' and ${NOT_DRAINED_TEXT}`;
+
 const UNAPPROVED_TRUST_TEXT = `exists (select 1 from job_trust jt where jt.job_id = j.id and not exists (
   select 1 from model_approved_trust a where a.model_id = j.model_id and a.trust_id = jt.trust_id))`;
 
@@ -16,13 +24,14 @@ const UNAPPROVED_TRUST_TEXT = `exists (select 1 from job_trust jt where jt.job_i
 export const UNAPPROVED_TRUST = sql.raw(UNAPPROVED_TRUST_TEXT);
 
 /**
- * One statement's text, `$1` a number of milliseconds: true when a free net
+ * One statement's text, `$1` a number of milliseconds: true when a free (not drained) net
  * and the oldest valid queued job have both waited at least that long (and
  * pickup is not paused) — nobody has been dispatching them. A requeued job
  * counts from its creation: it is looked at at once.
  */
 export const UNDISPATCHED_SQL = `select not ${PICKUP_PAUSED_TEXT}
-  and exists (select 1 from scheduler where status = 'AVAILABLE' and updated_at <= now() - $1 * interval '1 millisecond')
+  and exists (select 1 from scheduler where status = 'AVAILABLE' and ${NOT_DRAINED_TEXT}
+              and updated_at <= now() - $1 * interval '1 millisecond')
   and exists (select 1 from (select j.created_at from job j where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST_TEXT}
                              order by j.seq limit 1) oldest
               where oldest.created_at <= now() - $1 * interval '1 millisecond') as undispatched`;

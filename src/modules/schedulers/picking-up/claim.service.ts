@@ -7,7 +7,7 @@ import { query, queryOne, sql } from '../../../database/sql.js';
 import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
 import type { SchedulerModel } from '../net-state/scheduler.model.js';
 import type { Claim, StartDetails } from '../running/start-details.js';
-import { leaseInterval, PICKUP_PAUSED, SCHEDULER_COLUMNS, UNAPPROVED_TRUST } from '../net-state/scheduler.sql.js';
+import { leaseInterval, NOT_DRAINED, PICKUP_PAUSED, SCHEDULER_COLUMNS, UNAPPROVED_TRUST } from '../net-state/scheduler.sql.js';
 
 /**
  * Claims nets and jobs. Every claim is a transaction that locks rows with
@@ -26,8 +26,8 @@ export class ClaimService {
 
   /**
    * The cycle's claim, in ONE statement (so one round trip and one commit):
-   * the oldest valid QUEUED jobs, as many as there are free nets, are locked
-   * with FOR UPDATE SKIP LOCKED, then as many free nets; each pair is set
+   * the oldest valid QUEUED jobs, as many as there are free nets (not
+   * drained), are locked with FOR UPDATE SKIP LOCKED, then as many free nets; each pair is set
    * IN_PROGRESS / BUSY with its job and a lease. A net is never committed BUSY
    * without its job. Jobs naming a trust no longer approved are skipped here
    * (they never block the queue) and retired by `retireInvalidQueuedJobs`.
@@ -41,12 +41,12 @@ export class ClaimService {
             from (select j.id, j.seq from job j
                   where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST}
                   order by j.seq
-                  limit (select count(*) from scheduler where status = 'AVAILABLE' and not ${PICKUP_PAUSED})
+                  limit (select count(*) from scheduler where status = 'AVAILABLE' and ${NOT_DRAINED} and not ${PICKUP_PAUSED})
                   for update of j skip locked) c
           ), free as (
             select id, net_id, row_number() over (order by updated_at, id) as rn
             from (select id, net_id, updated_at from scheduler
-                  where status = 'AVAILABLE' and not ${PICKUP_PAUSED}
+                  where status = 'AVAILABLE' and ${NOT_DRAINED} and not ${PICKUP_PAUSED}
                   order by updated_at, id
                   limit (select count(*) from candidates)
                   for update skip locked) f
@@ -81,12 +81,12 @@ export class ClaimService {
     return retired.length;
   }
 
-  /** `check_for_available_net`: claims one AVAILABLE net, held by a lease until a job is claimed for it. */
+  /** `check_for_available_net`: claims one AVAILABLE net (not drained), held by a lease until a job is claimed for it. */
   async checkForAvailableNet(): Promise<SchedulerModel | null> {
     const row = await queryOne<SchedulerModel>(
       this.em.fork(),
       sql`update scheduler s set status = 'BUSY', lease_until = now() + ${leaseInterval(this.config.netLeaseMs)}, updated_at = now()
-          where s.id = (select id from scheduler where status = 'AVAILABLE' and not ${PICKUP_PAUSED}
+          where s.id = (select id from scheduler where status = 'AVAILABLE' and ${NOT_DRAINED} and not ${PICKUP_PAUSED}
                         order by updated_at, id limit 1 for update skip locked)
           returning ${SCHEDULER_COLUMNS}`,
     );

@@ -4,12 +4,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { badInput, conflict, DomainError, notFound } from '../../../common/errors.js';
 import { query, queryOne, sql } from '../../../database/sql.js';
-import { checkClients, policyFor } from '../../../fl-backends/backend-policy.js';
-import { NetCallError, NetClient, type NetRef } from '../../../fl-backends/net-client.js';
+import { checkClients, policyFor, type BackendPolicy } from '../../../fl-backends/backend-policy.js';
+import { NetCallError, NetClient, type ClientStatus, type NetRef } from '../../../fl-backends/net-client.js';
 import { MetricsService } from '../../../observability/metrics.service.js';
 import { currentRequestId } from '../../../observability/request-context.js';
 import { JobStatus } from '../../jobs/job.entity.js';
 import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
+import { toClientRecords } from '../../nets/client-report.js';
+import { recordClientStatuses } from '../../nets/net-client.sql.js';
 import { leaseInterval } from '../net-state/scheduler.sql.js';
 import type { Claim, StartDetails } from './start-details.js';
 import { StartFailureService } from './start-failure.service.js';
@@ -92,7 +94,9 @@ export class TrainingService {
       if (details.cohortQuery === null) throw notFound(`a cohort query for the project of model ${job.modelId}`);
 
       const policy = policyFor(details.flBackend);
-      const clients = checkClients(policy, slotNames, await this.nets.checkClientStatus(net, requestId));
+      const reported = await this.nets.checkClientStatus(net, requestId);
+      this.recordClients(job.netId, policy, reported);
+      const clients = checkClients(policy, slotNames, reported);
       if (clients.blocksStart) {
         throw new DomainError('NET_UNAVAILABLE', `net "${net.name}": clients offline: ${clients.offline.join(', ')}`, {
           reason: 'CLIENTS_OFFLINE',
@@ -137,6 +141,14 @@ export class TrainingService {
       await this.failures.failStart(claim, error, submitting, net);
       throw error;
     }
+  }
+
+  /** The start's client-status answer also updates what the hub knows of the net's clients: beside the start, not in its way. */
+  private recordClients(netId: string | null, policy: BackendPolicy, reported: readonly ClientStatus[]): void {
+    if (!netId) return;
+    recordClientStatuses(this.em.fork(), netId, toClientRecords(policy, reported)).catch((error: unknown) =>
+      this.logger.warn(`could not record the client status of net ${netId}: ${String(error)}`),
+    );
   }
 
   /** The job as it is now in the database. */
