@@ -155,6 +155,8 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     client.on('end', () => this.lost(client, null));
     try {
       await client.connect();
+      // this session is meant to idle while it listens: a server-wide idle-session timeout would cut it (and the lead) again and again
+      await client.query(`select set_config(name, '0', false) from pg_settings where name = 'idle_session_timeout'`);
       this.client = client;
       if (this.competes) await this.look(client, false);
       await this.syncStream();
