@@ -3,6 +3,7 @@ import pg from 'pg';
 import { PickupSignal } from '../common/pickup-signal.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DATABASE_URL, HUB_INSTANCE_NAME } from '../database/database.tokens.js';
+import { IDLE_TIMEOUT_EXEMPTION } from '../database/mikro-orm.options.js';
 import { UNDISPATCHED_SQL } from '../modules/schedulers/scheduler.sql.js';
 import { DispatchView } from './dispatch-view.js';
 import { EVENTS_CHANNEL, parseHubEvent, type HubEvent } from './hub-events.js';
@@ -156,7 +157,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     try {
       await client.connect();
       // this session is meant to idle while it listens: a server-wide idle-session timeout would cut it (and the lead) again and again
-      await client.query(`select set_config(name, '0', false) from pg_settings where name = 'idle_session_timeout'`);
+      await client.query(IDLE_TIMEOUT_EXEMPTION);
       this.client = client;
       if (this.competes) await this.look(client, false);
       await this.syncStream();
