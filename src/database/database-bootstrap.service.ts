@@ -25,6 +25,8 @@ export class DatabaseBootstrapService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     const lockClient = new pg.Client({ connectionString: this.databaseUrl });
+    // a session lost while idle emits 'error' (unhandled, it would crash start-up); a lost query rejects on its own
+    lockClient.on('error', (error) => this.logger.warn(`the start-up lock's session was lost: ${error.message}`));
     await lockClient.connect();
     try {
       await lockClient.query('select pg_advisory_lock($1)', [BOOTSTRAP_LOCK]);

@@ -45,6 +45,7 @@ export class DatabaseModule implements NestModule, OnApplicationShutdown {
                 poolMax: options.poolMax,
                 applicationName: instanceName,
                 preparedStatements: options.preparedStatements,
+                onConnectionError: (message) => logger.warn(message),
               }),
               logger: (message: string) => logger.log(message),
             }),

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { PickupSignal } from '../common/pickup-signal.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DATABASE_URL, HUB_INSTANCE_NAME } from '../database/database.tokens.js';
+import { IDLE_TIMEOUT_EXEMPTION } from '../database/mikro-orm.options.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { DispatchView } from './dispatch-view.js';
 import { EVENTS_CHANNEL, parseHubEvent, type HubEvent } from './hub-events.js';
@@ -176,6 +177,8 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     client.on('end', () => this.lost(client, null));
     try {
       await client.connect();
+      // this session is meant to idle while it listens: a server-wide idle-session timeout would cut it (and the lead) again and again
+      await client.query(IDLE_TIMEOUT_EXEMPTION);
       this.client = client;
       if (this.competes) await this.look(client, false);
       await this.syncStream();

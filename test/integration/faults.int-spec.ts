@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/database/embedded-postgres.js';
 import { ensureDatabase } from '../../src/database/ensure-database.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, testPool, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet, type NetCallName } from '../support/fake-net.js';
 import { killAllHubProcesses, startHubProcess, type HubProcess } from '../support/hub-process.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
@@ -66,9 +66,7 @@ afterAll(async () => {
 
 /** A pool for inspection, its sessions named so that the session killer spares them. */
 function inspector(url: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, application_name: INSPECTOR, max: 2 });
-  pool.on('error', () => undefined); // idle sessions die with a restarted server
-  return pool;
+  return testPool({ connectionString: url, application_name: INSPECTOR, max: 2 }); // idle sessions die with a restarted server
 }
 
 async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {

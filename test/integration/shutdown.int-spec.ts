@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, testPool, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet } from '../support/fake-net.js';
 import { killAllHubProcesses, startHubProcess, type HubProcess } from '../support/hub-process.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
@@ -31,7 +31,7 @@ async function until(what: string, condition: () => boolean | Promise<boolean>, 
 /** A database of the test's own, with an inspection pool whose sessions are named (so they can be told apart). */
 async function database(): Promise<{ db: TestDatabase; pool: pg.Pool; pgPort: number }> {
   const db = await createTestDatabase();
-  const pool = new pg.Pool({ connectionString: db.url, application_name: INSPECTOR, max: 2 });
+  const pool = testPool({ connectionString: db.url, application_name: INSPECTOR, max: 2 });
   return { db, pool, pgPort: Number(new URL(db.url).port) };
 }
 

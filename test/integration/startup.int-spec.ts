@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrationsList } from '../../src/database/migrations/index.js';
+import { dropDatabase, testPool } from '../support/database.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { withDatabase } from '../support/test-database-server.js';
 
@@ -19,16 +20,13 @@ describe('two instances starting at once on one empty database', () => {
     await admin.query(`create database "${name}"`);
     await admin.end();
     url = withDatabase(adminUrl, name);
-    pool = new pg.Pool({ connectionString: url, max: 2 });
+    pool = testPool({ connectionString: url, max: 2 });
   });
 
   afterAll(async () => {
     await Promise.all(hubs.map((hub) => hub.close()));
     await pool.end();
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists "${name}" with (force)`);
-    await admin.end();
+    await dropDatabase(url);
   });
 
   it('migrates once, seeds once, and both serve', async () => {

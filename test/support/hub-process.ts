@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort } from '../../src/database/embedded-postgres.js';
+import { closeBeforeDrop } from './database.js';
 import { TEST_JWT_SECRET, testToken, type GqlResponse } from './hub.js';
 
 /**
@@ -156,6 +157,12 @@ async function startHubProcessOnce(options: HubProcessOptions): Promise<HubProce
     });
   });
   child.once('error', (error) => (stderr += `\n[spawn error] ${String(error)}`));
+  // still alive when its database is dropped: SIGKILLed first, so that no session of it is cut by the drop
+  const forget = closeBeforeDrop(options.databaseUrl, async () => {
+    if (!hasExited) child.kill('SIGKILL');
+    await exited;
+  });
+  void exited.then(forget);
   const output = () => `--- ${name} stdout ---\n${stdout}\n--- ${name} stderr ---\n${stderr}`;
 
   const url = `http://127.0.0.1:${port}`;

@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import request from 'supertest';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createHub } from '../../src/hub.js';
+import { closeBeforeDrop } from './database.js';
 
 export interface GqlResponse<T = Record<string, unknown>> {
   status: number;
@@ -57,6 +58,14 @@ export async function startTestHub(databaseUrl: string, overrides: Partial<AppCo
   };
   const adminToken = await testToken(['admin']);
   const app = await createHub(config, databaseUrl);
+  // closed once, by the test or by its database's drop() (which comes first): never a pool alive when the database goes
+  let closed: Promise<void> | null = null;
+  const forget = closeBeforeDrop(databaseUrl, () => close());
+  const close = (): Promise<void> => {
+    forget();
+    closed ??= app.close();
+    return closed;
+  };
   const server = app.getHttpServer();
   const gql: TestHub['gql'] = async (query, variables, token = adminToken) => {
     const req = request(server).post('/graphql').set('content-type', 'application/json');
@@ -73,6 +82,6 @@ export async function startTestHub(databaseUrl: string, overrides: Partial<AppCo
       if (response.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
       return response.data as never;
     },
-    close: () => app.close(),
+    close,
   };
 }

@@ -52,6 +52,7 @@ export async function startTestDatabaseServer(databaseUrl: string | undefined): 
       } else {
         const pg = (await import('pg')).default;
         const client = new pg.Client({ connectionString: adminUrl });
+        client.on('error', () => undefined); // a lost session rejects the query in flight, which says why
         await client.connect();
         const dbs = await client.query<{ datname: string }>(
           `select datname from pg_database where datname = $1 or datname like $2`,

@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { createTestDatabase, testPool, type TestDatabase } from '../support/database.js';
+import { startFakeNet, type FakeNet } from '../support/fake-net.js';
+import { killAllHubProcesses, startHubProcess, type HubProcess } from '../support/hub-process.js';
+import type { TestHub } from '../support/hub.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+
+/**
+ * A hub PROCESS (an unhandled 'error' event would kill it) whose database
+ * sessions the server cuts: terminated by an administrator, or timed out as
+ * idle. The interval cycle never fires here (60 s): a queued job can only be
+ * dispatched at once by the leader, over a working events connection.
+ */
+const SLOTS = ['site-1', 'site-2'];
+const INSPECTOR = 'fl-test/inspector';
+const POOL_SESSION_LOST = 'an idle database session was lost';
+const EVENTS_LOST = 'change notifications lost';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const adapter = (hub: HubProcess) => ({ gql: hub.gql, gqlOk: hub.gqlOk }) as unknown as TestHub;
+
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+interface Dispatch {
+  instance: string;
+  leader: boolean;
+  notifications: boolean;
+}
+
+/** The hub's dispatch state from /health (`details` holds it whether the check passed or not). */
+async function dispatchOf(hub: HubProcess): Promise<Dispatch> {
+  const response = await fetch(`${hub.url}/health`, { signal: AbortSignal.timeout(10_000) });
+  const body = (await response.json()) as { details: { dispatch: Dispatch } };
+  return body.details.dispatch;
+}
+
+function occurrences(hub: HubProcess, text: string): number {
+  return hub.output().split(text).length - 1;
+}
+
+/** The hub's sessions on the database, as PostgreSQL sees them (pool: its instance name; events: `<name>/events`). */
+async function hubSessions(inspector: pg.Pool, instance: string) {
+  const { rows } = await inspector.query<{ pid: number; application_name: string; state: string; backend_start: Date }>(
+    `select pid, application_name, state, backend_start from pg_stat_activity
+      where datname = current_database() and application_name in ($1, $1 || '/events')`,
+    [instance],
+  );
+  return {
+    pool: rows.filter((row) => row.application_name === instance),
+    events: rows.filter((row) => row.application_name !== instance),
+  };
+}
+
+async function dispatchedWithin(inspector: pg.Pool, jobId: string, timeoutMs: number): Promise<void> {
+  await until(
+    `job ${jobId} submitted to its net`,
+    async () => {
+      const { rows } = await inspector.query<{ backend_job_id: string | null }>('select backend_job_id from job where id = $1', [
+        jobId,
+      ]);
+      return Boolean(rows[0]?.backend_job_id);
+    },
+    timeoutMs,
+  );
+}
+
+function expectNoCrash(hub: HubProcess): void {
+  expect(hub.alive()).toBe(true);
+  expect(hub.stderr()).not.toMatch(/unhandled|uncaught/i);
+}
+
+describe('idle sessions of a running hub terminated with pg_terminate_backend', () => {
+  let db: TestDatabase;
+  let net: FakeNet;
+  let hub: HubProcess;
+  let inspector: pg.Pool;
+  let s: Scenario;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    net = await startFakeNet({ clients: SLOTS });
+    hub = await startHubProcess({
+      name: 'terminated',
+      databaseUrl: db.url,
+      netEndpoints: { 'net-1': net.url },
+      kitSlots: SLOTS,
+      pickupIntervalMs: 60_000,
+      reconcileIntervalMs: 0,
+    });
+    inspector = testPool({ connectionString: db.url, application_name: INSPECTOR, max: 2 });
+    s = await createScenario(adapter(hub), 2);
+  }, 120_000);
+
+  afterAll(async () => {
+    await killAllHubProcesses();
+    await net?.close();
+    await inspector?.end();
+    await db?.drop();
+  });
+
+  it('logs and replaces them: GraphQL still answers, and a queued job is dispatched at once over the new events connection', async () => {
+    await until('the hub leads the dispatch', async () => (await dispatchOf(hub)).leader);
+    const { instance } = await dispatchOf(hub);
+    // a few pool sessions at once, all idle afterwards
+    await Promise.all([1, 2, 3, 4].map(() => hub.gqlOk('{ trusts { id } }')));
+    const before = await hubSessions(inspector, instance);
+    expect(before.events).toHaveLength(1);
+    expect(before.pool.length).toBeGreaterThanOrEqual(1);
+    expect([...before.pool, ...before.events].every((session) => session.state === 'idle')).toBe(true);
+
+    const { rows } = await inspector.query<{ gone: boolean }>(
+      'select pg_terminate_backend(pid, 10000) as gone from unnest($1::int[]) as pid', // waits until each has exited
+      [[...before.pool, ...before.events].map((session) => session.pid)],
+    );
+    expect(rows.every((row) => row.gone)).toBe(true);
+
+    await until('the hub noticed every lost pool session', () => occurrences(hub, POOL_SESSION_LOST) >= before.pool.length);
+    await until('the events connection is back and leads again', async () => {
+      const dispatch = await dispatchOf(hub);
+      return dispatch.notifications && dispatch.leader;
+    });
+    expect(occurrences(hub, EVENTS_LOST)).toBe(1);
+    const after = await hubSessions(inspector, instance);
+    expect(after.events.map((session) => session.pid)).not.toEqual(before.events.map((session) => session.pid));
+
+    expect((await hub.gqlOk<{ trusts: unknown[] }>('{ trusts { id } }')).trusts).toHaveLength(2);
+    const jobId = await s.queue(await s.newModel());
+    await dispatchedWithin(inspector, jobId, 10_000);
+    expect(net.submitCount()).toBe(1);
+    expectNoCrash(hub);
+  });
+});
+
+describe('a database that times idle sessions out after 500 ms (idle_session_timeout)', () => {
+  let db: TestDatabase;
+  let net: FakeNet;
+  let hub: HubProcess;
+  let inspector: pg.Pool;
+  let s: Scenario;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const name = decodeURIComponent(new URL(db.url).pathname.slice(1));
+    await db.pool.query(`alter database "${name}" set idle_session_timeout = '500ms'`);
+    // the inspector's own sessions are exempt, so that its checks never race the timeout
+    inspector = testPool({ connectionString: db.url, application_name: INSPECTOR, max: 2, options: '-c idle_session_timeout=0' });
+    net = await startFakeNet({ clients: SLOTS });
+    hub = await startHubProcess({
+      name: 'idle-timeout',
+      databaseUrl: db.url,
+      netEndpoints: { 'net-1': net.url },
+      kitSlots: SLOTS,
+      pickupIntervalMs: 60_000,
+      reconcileIntervalMs: 0,
+    });
+    s = await createScenario(adapter(hub), 2);
+  }, 120_000);
+
+  afterAll(async () => {
+    await killAllHubProcesses();
+    await net?.close();
+    await inspector?.end();
+    await db?.drop();
+  });
+
+  it('keeps working: its sessions exempt themselves, so the server cuts none of them while it cuts a plain one; GraphQL answers and it dispatches at once', async () => {
+    await until('the hub leads the dispatch', async () => (await dispatchOf(hub)).leader);
+    const { instance } = await dispatchOf(hub);
+    await hub.gqlOk('{ trusts { id } }');
+    const before = await hubSessions(inspector, instance);
+    expect(before.events).toHaveLength(1);
+    expect(before.pool.length).toBeGreaterThanOrEqual(1);
+
+    // the timeout is in force: a plain session on the database is cut once idle
+    const plain = new pg.Client({ connectionString: db.url });
+    let plainEnded = false;
+    plain.on('error', () => undefined);
+    plain.on('end', () => (plainEnded = true));
+    await plain.connect();
+    await plain.query('select 1');
+    await until('the plain session timed out', () => plainEnded);
+
+    // the hub's sessions have idled three times as long, and are still there
+    await until('the hub`s sessions idled past 1.5 s', async () => {
+      const { rows } = await inspector.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and application_name in ($1, $1 || '/events') and state = 'idle'
+            and now() - state_change > interval '1500 ms' and pid = any($2::int[])`,
+        [instance, [...before.pool, ...before.events].map((session) => session.pid)],
+      );
+      return rows[0].n === before.pool.length + before.events.length;
+    });
+
+    expect((await hub.gqlOk<{ trusts: unknown[] }>('{ trusts { id } }')).trusts).toHaveLength(2);
+    const jobId = await s.queue(await s.newModel());
+    await dispatchedWithin(inspector, jobId, 10_000);
+    expect(net.submitCount()).toBe(1);
+    const after = await hubSessions(inspector, instance);
+    expect(after.events.map((session) => session.pid)).toEqual(before.events.map((session) => session.pid));
+    expect(occurrences(hub, POOL_SESSION_LOST)).toBe(0);
+    expect(occurrences(hub, EVENTS_LOST)).toBe(0);
+    expect((await dispatchOf(hub)).leader).toBe(true);
+    expectNoCrash(hub);
+  });
+});
