@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import DataLoaderBase from 'dataloader';
-import type { Request } from 'express';
+import type { AuthenticatedRequest } from '../common/auth/auth.guard.js';
+import type { Principal } from '../common/auth/roles.js';
+import type { ProjectScope } from '../common/auth/scopes.js';
 import type { JobModel } from '../modules/jobs/job.model.js';
 import { JobsService } from '../modules/jobs/jobs.service.js';
 import type { ProjectModel, TrainingModel } from '../modules/models/models.model.js';
@@ -35,11 +37,22 @@ export interface Loaders {
   trustsByJob: DataLoader<string, TrustModel[]>;
   approvedTrustsByModel: DataLoader<string, TrustModel[]>;
   queuePosition: DataLoader<string, number | null>;
+  /** model id → its project id (null: unknown); cached even in subscriptions, since a model's project never changes */
+  projectOfModel: DataLoader<string, string | null>;
 }
 
 export interface GqlContext {
-  req?: Request;
+  req?: AuthenticatedRequest;
+  /** a subscription's principal (verified at connection_init) */
+  principal?: Principal;
   loaders: Loaders;
+}
+
+/** The job when its project is in scope, else null: a job the caller may not see shows as no job at all. */
+export async function visibleJob(loaders: Loaders, scope: ProjectScope, job: JobModel | null): Promise<JobModel | null> {
+  if (!job || scope.unrestricted) return job;
+  const projectId = await loaders.projectOfModel.load(job.modelId);
+  return projectId !== null && scope.includes(projectId) ? job : null;
 }
 
 @Injectable()
@@ -65,6 +78,9 @@ export class LoadersFactory {
       approvedTrustsByModel: loader(async (ids) => groupedBy(await this.trusts.approvedTrustsByModelIds(ids), 'modelId', ids)),
       queuePosition: loader(async (ids) =>
         byKey(await this.jobs.queuePositions(ids), 'id', ids).map((row) => row?.position ?? null),
+      ),
+      projectOfModel: new DataLoaderBase<string, string | null>(async (ids) =>
+        byKey(await this.models.modelsByIds(ids), 'id', ids).map((model) => model?.projectId ?? null),
       ),
     };
   }

@@ -1,9 +1,10 @@
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { Allow, READERS } from '../../common/auth/roles.js';
+import { ActScope, principalOf, ProjectScope, ReadScope } from '../../common/auth/scopes.js';
 import { notFound } from '../../common/errors.js';
 import { JOB_UPDATED, LiveUpdates } from '../../events/live-updates.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
-import type { GqlContext } from '../../graphql/loaders.js';
+import { type GqlContext, visibleJob } from '../../graphql/loaders.js';
 import { TrainingModel } from '../models/models.model.js';
 import { NetModel } from '../nets/net.model.js';
 import { TrustModel } from '../trusts/trust.model.js';
@@ -20,13 +21,14 @@ export class JobsResolver {
 
   @Allow(...READERS)
   @Query(() => JobModel, { nullable: true })
-  job(@Args('id', { type: () => ID }, UuidPipe) id: string): Promise<JobModel | null> {
-    return this.jobsService.getJob(id);
+  job(@Args('id', { type: () => ID }, UuidPipe) id: string, @ReadScope() scope: ProjectScope): Promise<JobModel | null> {
+    return this.jobsService.getJob(id, scope);
   }
 
   @Allow(...READERS)
   @Query(() => [JobModel], { description: 'oldest first' })
   jobs(
+    @ReadScope() scope: ProjectScope,
     @Args('status', { type: () => JobStatus, nullable: true }) status?: JobStatus | null,
     @Args('modelId', { type: () => ID, nullable: true }, UuidPipe) modelId?: string | null,
     @Args('first', { type: () => Int, nullable: true, description: `at most this many (1–${MAX_JOBS_PAGE}, the default)` })
@@ -34,7 +36,7 @@ export class JobsResolver {
     @Args('after', { type: () => ID, nullable: true, description: 'only jobs queued after this one' }, UuidPipe)
     after?: string | null,
   ): Promise<JobModel[]> {
-    return this.jobsService.listJobs({ status, modelId, first, after });
+    return this.jobsService.listJobs({ status, modelId, first, after }, scope);
   }
 
   @Allow('researcher')
@@ -42,27 +44,33 @@ export class JobsResolver {
   queueTraining(
     @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
     @Args('trustIds', { type: () => [ID] }, UuidListPipe) trustIds: string[],
+    @ActScope() scope: ProjectScope,
   ): Promise<JobModel> {
-    return this.jobsService.queueTraining(modelId, trustIds);
+    return this.jobsService.queueTraining(modelId, trustIds, scope);
   }
 
   @Allow('researcher')
   @Mutation(() => JobModel, { description: 'job → DELETED; a running job is aborted on its net' })
-  removeJob(@Args('id', { type: () => ID }, UuidPipe) id: string): Promise<JobModel> {
-    return this.jobsService.removeJob(id);
+  removeJob(@Args('id', { type: () => ID }, UuidPipe) id: string, @ActScope() scope: ProjectScope): Promise<JobModel> {
+    return this.jobsService.removeJob(id, scope);
   }
 
   @Allow('researcher')
   @Mutation(() => Int, { description: 'number of jobs set to DELETED' })
-  removeJobsForModel(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<number> {
-    return this.jobsService.removeJobsForModel(modelId);
+  removeJobsForModel(
+    @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
+    @ActScope() scope: ProjectScope,
+  ): Promise<number> {
+    return this.jobsService.removeJobsForModel(modelId, scope);
   }
 
   @Allow(...READERS)
   @Subscription(() => JobModel, {
     description: "each change of a job's state, in order, optionally only the jobs of one model",
-    filter: (payload: { jobUpdated: JobModel }, variables: { modelId?: string | null }) =>
-      !variables.modelId || payload.jobUpdated.modelId === variables.modelId,
+    // a researcher hears only its own projects' jobs
+    filter: async (payload: { jobUpdated: JobModel }, variables: { modelId?: string | null }, context: GqlContext) =>
+      (!variables.modelId || payload.jobUpdated.modelId === variables.modelId) &&
+      (await visibleJob(context.loaders, ProjectScope.forReading(principalOf(context)), payload.jobUpdated)) !== null,
   })
   jobUpdated(
     @Args('modelId', { type: () => ID, nullable: true }, UuidPipe) _modelId?: string | null,

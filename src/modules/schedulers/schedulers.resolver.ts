@@ -1,9 +1,10 @@
 import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { Allow, READERS } from '../../common/auth/roles.js';
+import { NetScope, ProjectScope, ReadScope, Reporter } from '../../common/auth/scopes.js';
 import { notFound } from '../../common/errors.js';
 import { LiveUpdates, SCHEDULER_UPDATED } from '../../events/live-updates.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
-import type { GqlContext } from '../../graphql/loaders.js';
+import { type GqlContext, visibleJob } from '../../graphql/loaders.js';
 import { JobModel } from '../jobs/job.model.js';
 import { NetModel } from '../nets/net.model.js';
 import { NetsService } from '../nets/nets.service.js';
@@ -63,8 +64,11 @@ export class SchedulersResolver {
 
   @Allow('net')
   @Mutation(() => JobModel, { nullable: true, description: "the model's running job → COMPLETED, its net → AVAILABLE" })
-  completeTraining(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<JobModel | null> {
-    return this.training.updateFlScheduler(modelId);
+  completeTraining(
+    @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
+    @Reporter() reporter: NetScope,
+  ): Promise<JobModel | null> {
+    return this.training.updateFlScheduler(modelId, reporter);
   }
 
   @Allow()
@@ -100,8 +104,13 @@ export class SchedulersResolver {
     return net;
   }
 
+  /** null as well when the job's project is hidden from the caller: the net still shows BUSY */
   @ResolveField(() => JobModel, { nullable: true })
-  job(@Parent() scheduler: SchedulerModel, @Context() { loaders }: GqlContext): Promise<JobModel | null> {
-    return scheduler.jobId ? loaders.job.load(scheduler.jobId) : Promise.resolve(null);
+  async job(
+    @Parent() scheduler: SchedulerModel,
+    @Context() { loaders }: GqlContext,
+    @ReadScope() scope: ProjectScope,
+  ): Promise<JobModel | null> {
+    return scheduler.jobId ? visibleJob(loaders, scope, await loaders.job.load(scheduler.jobId)) : null;
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { NetScope } from '../../common/auth/scopes.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { badInput, conflict, DomainError, notFound } from '../../common/errors.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
@@ -14,6 +15,7 @@ import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
 import { ModelStatus } from '../models/model-status.js';
 import type { Claim } from './claim.service.js';
 import type { StartDetails } from './start-details.js';
+import { lockReportedRun } from './reported-run.js';
 import { endRuns } from './run-ending.js';
 import { confirmDeadline } from './start-lease.js';
 
@@ -118,12 +120,15 @@ export class TrainingService {
     }
   }
 
-  /** `update_fl_scheduler`: the model's running job COMPLETED, its net AVAILABLE. Null when nothing runs. */
-  async updateFlScheduler(modelId: string): Promise<JobRow | null> {
+  /**
+   * `update_fl_scheduler`: the model's running job COMPLETED, its net
+   * AVAILABLE. Null when nothing runs; a net may complete only its own run.
+   */
+  async updateFlScheduler(modelId: string, reporter: NetScope): Promise<JobRow | null> {
     const em = this.em.fork();
     const ended = await em.transactional(async (tx) => {
       await this.lockExistingModel(tx, modelId);
-      return endRuns(tx, { modelId }, JobStatus.COMPLETED, null);
+      return endRuns(tx, await lockReportedRun(tx, modelId, reporter), JobStatus.COMPLETED, null);
     });
     if (ended.length > 0) this.pickup.changed();
     return ended.at(-1) ?? null;
