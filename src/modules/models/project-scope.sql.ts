@@ -19,10 +19,7 @@ export function modelInScope(scope: ProjectScope, modelColumn: string) {
  */
 export async function assertModelInScope(em: EntityManager, scope: ProjectScope, modelId: string): Promise<void> {
   if (scope.unrestricted) return;
-  const model = await queryOne<{ projectId: string }>(
-    em,
-    sql`select project_id as "projectId" from model where id = ${modelId}`,
-  );
+  const model = await queryOne<{ projectId: string }>(em, sql`select project_id as "projectId" from model where id = ${modelId}`);
   if (!model) throw notFound('Model', modelId);
   scope.assertIncludes(model.projectId, `model ${modelId}`);
 }

@@ -36,7 +36,10 @@ export class NetsResolver {
 
   @Allow(...READERS)
   @Query(() => NetModel, { description: "the net the model's current job runs on; NOT_FOUND when none" })
-  netByModel(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string, @ReadScope() scope: ProjectScope): Promise<NetModel> {
+  netByModel(
+    @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
+    @ReadScope() scope: ProjectScope,
+  ): Promise<NetModel> {
     return this.netsService.getNetByModelId(modelId, scope);
   }
 
