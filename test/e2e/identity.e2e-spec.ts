@@ -335,6 +335,44 @@ describe('identity: a net reports only on its own runs, a researcher sees and ac
     expect(await netRunning(jobA)).toBe(netOfA);
   });
 
+  it("a net's report cannot race a move of the run: the check holds the job's row until the write commits", async () => {
+    // stands in for recovery + a new claim in one step (jobA moves to the net freed above); the
+    // report arrives while that transaction holds the job's row, and must judge the job as it ends up
+    const mover = await db.pool.connect();
+    try {
+      await mover.query('begin');
+      await mover.query(`update scheduler set status = 'AVAILABLE', job_id = null, lease_until = null where job_id = $1`, [jobA]);
+      await mover.query(`update job set net_id = (select id from net where name = $2) where id = $1`, [jobA, netOfB]);
+      await mover.query(`update scheduler set status = 'BUSY', job_id = $1 where net_id = (select id from net where name = $2)`, [
+        jobA,
+        netOfB,
+      ]);
+      const before = (await db.pool.query('select status from model where id = $1', [modelA])).rows;
+      const report = as(await testToken(['net'], { claims: { net: netOfA } }))(
+        'mutation($m: ID!) { updateModelStatus(modelId: $m, status: RUNNING) { status } }',
+        { m: modelA },
+      );
+      let settled = false;
+      void report.finally(() => (settled = true));
+      const waiting = async () =>
+        (await db.pool.query(`select 1 from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`))
+          .rowCount !== 0;
+      const deadline = Date.now() + 10_000;
+      // until the report waits for the row (or, were the check not locking, has already answered)
+      while (!settled && !(await waiting())) {
+        if (Date.now() > deadline) throw new Error('the report neither waited for the job row nor answered');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await mover.query('commit');
+      const response = await report;
+      expect(response.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect((await db.pool.query('select status from model where id = $1', [modelA])).rows).toEqual(before);
+      expect(await netRunning(jobA)).toBe(netOfB);
+    } finally {
+      mover.release();
+    }
+  });
+
   it('a researcher of A acts in its own project (last: it adds rows the views above count): creates a model and a cohort query, queues, removes', async () => {
     const act = as(researcherA);
     const created = await act(
