@@ -1,31 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startFakeNet, type FakeNet } from '../support/fake-net.js';
-import { startTestHub, testToken, type TestHub } from '../support/hub.js';
-import { createScenario, type Scenario } from '../support/scenario.js';
-
-const SLOTS = ['site-1', 'site-2', 'site-3', 'site-4'];
-const NET_NAMES = ['net-1', 'net-2'];
-
-interface SchedulerView {
-  status: string;
-  net: { name: string };
-  job: { id: string } | null;
-}
+import { testToken } from '../support/hub.js';
+import { startTwoProjects, type TwoProjects } from '../support/two-projects.js';
 
 /**
- * Two projects, A and B, each with a model running on one of two nets (B's
- * job queued first), and a second model of A queued behind them. Net tokens
- * and researcher tokens then try what they may and may not do.
+ * Researcher tokens (the `projects` claim) against two projects, A and B:
+ * what is FORBIDDEN, what is hidden, and that admin and viewer still see all.
  */
-describe('identity: a net reports only on its own runs, a researcher sees and acts only on its projects', () => {
-  let db: TestDatabase;
-  let hub: TestHub;
-  let fakeNets: FakeNet[];
-  let a: Scenario;
-  let b: Scenario;
+describe('a researcher sees and acts only on the projects of its token; admin and viewer on all', () => {
+  let f: TwoProjects;
+  let a: TwoProjects['a'];
+  let b: TwoProjects['b'];
   let modelA: string;
-  let modelA2: string;
   let modelB: string;
   let jobA: string;
   let jobA2: string;
@@ -34,106 +19,17 @@ describe('identity: a net reports only on its own runs, a researcher sees and ac
   let netOfB: string;
   let researcherA: string;
 
-  const as = (token: string | null) => (query: string, variables?: Record<string, unknown>) => hub.gql(query, variables, token);
-
-  /** What a refused call must leave untouched: every job, model, net, project and cohort query. */
-  async function state(): Promise<unknown> {
-    const read = async (text: string) => (await db.pool.query(text)).rows;
-    return {
-      jobs: await read('select id, status, net_id, model_id from job order by seq'),
-      models: await read('select id, status, project_id, name from model order by id'),
-      schedulers: await read('select net_id, status, job_id from scheduler order by net_id'),
-      projects: await read('select id from project order by id'),
-      cohortQueries: await read('select id from cohort_query order by id'),
-    };
-  }
-
-  async function netRunning(jobId: string): Promise<string> {
-    const { rows } = await db.pool.query<{ name: string }>(
-      `select n.name from job j join net n on n.id = j.net_id where j.id = $1 and j.status = 'IN_PROGRESS'`,
-      [jobId],
-    );
-    expect(rows).toHaveLength(1);
-    return rows[0].name;
-  }
+  const as = (token: string | null) => f.as(token);
+  const state = () => f.state();
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    fakeNets = await Promise.all(NET_NAMES.map(() => startFakeNet({ clients: SLOTS })));
-    hub = await startTestHub(db.url, {
-      netEndpoints: NET_NAMES.map((name, i) => ({ name, endpoint: fakeNets[i].url })),
-      kitSlots: SLOTS,
-    });
-    a = await createScenario(hub);
-    b = await createScenario(hub);
-    modelB = await b.newModel();
-    jobB = await b.queue(modelB);
-    modelA = await a.newModel();
-    jobA = await a.queue(modelA);
-    const { runPickupCycle } = await hub.gqlOk<{ runPickupCycle: { started: Array<{ id: string }> } }>(
-      'mutation { runPickupCycle { started { id } } }',
-    );
-    expect(runPickupCycle.started.map((j) => j.id).sort()).toEqual([jobA, jobB].sort());
-    modelA2 = await a.newModel();
-    jobA2 = await a.queue(modelA2); // both nets busy: it stays QUEUED
-    netOfA = await netRunning(jobA);
-    netOfB = await netRunning(jobB);
+    f = await startTwoProjects();
+    ({ a, b, modelA, modelB, jobA, jobA2, jobB, netOfA, netOfB } = f);
     researcherA = await testToken(['researcher'], { claims: { projects: [a.projectId] } });
   });
 
   afterAll(async () => {
-    await hub?.close();
-    await Promise.all((fakeNets ?? []).map((net) => net.close()));
-    await db?.drop();
-  });
-
-  describe('net tokens', () => {
-    it.each([
-      ['completeTraining', 'mutation($m: ID!) { completeTraining(modelId: $m) { id } }'],
-      [
-        'updateModelStatus (ending the run)',
-        'mutation($m: ID!) { updateModelStatus(modelId: $m, status: RESULTS_UPLOADED) { id } }',
-      ],
-      ['updateModelStatus (not ending it)', 'mutation($m: ID!) { updateModelStatus(modelId: $m, status: RUNNING) { id } }'],
-    ])("another net's run: %s is FORBIDDEN and changes nothing", async (_label, mutation) => {
-      const before = await state();
-      const response = await as(await testToken(['net'], { claims: { net: netOfA } }))(mutation, { m: modelB });
-      expect(response.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-      expect(response.errors?.[0].message).toContain(netOfA);
-      expect(await state()).toEqual(before);
-      const { job, schedulers } = await hub.gqlOk<{ job: { status: string }; schedulers: SchedulerView[] }>(
-        'query($j: ID!) { job(id: $j) { status } schedulers { status net { name } job { id } } }',
-        { j: jobB },
-      );
-      expect(job.status).toBe('IN_PROGRESS');
-      expect(schedulers.find((s) => s.net.name === netOfB)).toEqual({ status: 'BUSY', net: { name: netOfB }, job: { id: jobB } });
-    });
-
-    it.each([
-      ['without a net claim', () => testToken(['net'])],
-      ['naming an unknown net', () => testToken(['net'], { claims: { net: 'net-9' } })],
-      [
-        'holding researcher rights in the project too',
-        () => testToken(['net', 'researcher'], { claims: { net: netOfA, projects: [b.projectId] } }),
-      ],
-    ])('a net token %s cannot report on a run', async (_label, token) => {
-      const before = await state();
-      const response = await as(await token())('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelB });
-      expect(response.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-      expect(await state()).toEqual(before);
-    });
-
-    it('a model with no running job: no net may report on it (a queued job has no net yet)', async () => {
-      const before = await state();
-      for (const net of NET_NAMES) {
-        const token = await testToken(['net'], { claims: { net } });
-        const response = await as(token)('mutation($m: ID!) { updateModelStatus(modelId: $m, status: ERROR) { id } }', {
-          m: modelA2,
-        });
-        expect(response.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-      }
-      expect(await state()).toEqual(before);
-    });
+    await f?.close();
   });
 
   describe('a researcher of project A', () => {
@@ -302,74 +198,6 @@ describe('identity: a net reports only on its own runs, a researcher sees and ac
               [netOfB, null],
             ];
       expect(jobs.sort()).toEqual(expected.sort());
-    }
-  });
-
-  it.each([
-    ['projects is not a list', { projects: '00000000-0000-4000-8000-000000000000' }],
-    ['projects holds a number', { projects: [1] }],
-    ['projects holds a non-UUID', { projects: ['project-a'] }],
-    ['net is not a string', { net: 5 }],
-    ['net is empty', { net: ' ' }],
-  ])('a token whose claim is malformed is UNAUTHENTICATED: %s', async (_label, claims) => {
-    const response = await as(await testToken(['researcher', 'net'], { claims }))('{ projects { id } }');
-    expect(response.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
-    expect(response.data ?? null).toBeNull();
-  });
-
-  it("a net token reports on its own net's run: status, then completion; the net is freed", async () => {
-    const own = as(await testToken(['net'], { claims: { net: netOfB } }));
-    const status = await own('mutation($m: ID!) { updateModelStatus(modelId: $m, status: RUNNING) { status } }', { m: modelB });
-    expect(status.data).toEqual({ updateModelStatus: { status: 'RUNNING' } });
-    const completed = await own('mutation($m: ID!) { completeTraining(modelId: $m) { id status } }', { m: modelB });
-    expect(completed.data).toEqual({ completeTraining: { id: jobB, status: 'COMPLETED' } });
-    const { rows } = await db.pool.query(
-      'select s.status, s.job_id from scheduler s join net n on n.id = s.net_id where n.name = $1',
-      [netOfB],
-    );
-    expect(rows).toEqual([{ status: 'AVAILABLE', job_id: null }]);
-    // its run is over: a repeat is a report on a run it no longer has
-    const again = await own('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelB });
-    expect(again.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-    // A's run on the other net was not touched
-    expect(await netRunning(jobA)).toBe(netOfA);
-  });
-
-  it("a net's report cannot race a move of the run: the check holds the job's row until the write commits", async () => {
-    // stands in for recovery + a new claim in one step (jobA moves to the net freed above); the
-    // report arrives while that transaction holds the job's row, and must judge the job as it ends up
-    const mover = await db.pool.connect();
-    try {
-      await mover.query('begin');
-      await mover.query(`update scheduler set status = 'AVAILABLE', job_id = null, lease_until = null where job_id = $1`, [jobA]);
-      await mover.query(`update job set net_id = (select id from net where name = $2) where id = $1`, [jobA, netOfB]);
-      await mover.query(`update scheduler set status = 'BUSY', job_id = $1 where net_id = (select id from net where name = $2)`, [
-        jobA,
-        netOfB,
-      ]);
-      const before = (await db.pool.query('select status from model where id = $1', [modelA])).rows;
-      const report = as(await testToken(['net'], { claims: { net: netOfA } }))(
-        'mutation($m: ID!) { updateModelStatus(modelId: $m, status: RUNNING) { status } }',
-        { m: modelA },
-      );
-      let settled = false;
-      void report.finally(() => (settled = true));
-      const waiting = async () =>
-        (await db.pool.query(`select 1 from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`))
-          .rowCount !== 0;
-      const deadline = Date.now() + 10_000;
-      // until the report waits for the row (or, were the check not locking, has already answered)
-      while (!settled && !(await waiting())) {
-        if (Date.now() > deadline) throw new Error('the report neither waited for the job row nor answered');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      await mover.query('commit');
-      const response = await report;
-      expect(response.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-      expect((await db.pool.query('select status from model where id = $1', [modelA])).rows).toEqual(before);
-      expect(await netRunning(jobA)).toBe(netOfB);
-    } finally {
-      mover.release();
     }
   });
 
