@@ -2,7 +2,7 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { ModuleRef } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import type { Request } from 'express';
+import type { AuthenticatedRequest } from '../common/auth/auth.guard.js';
 import type { Context as WsContext } from 'graphql-ws';
 import type { Principal } from '../common/auth/roles.js';
 import { TokenVerifier } from '../common/auth/token-verifier.js';
@@ -49,7 +49,7 @@ export const GraphqlApiModule = GraphQLModule.forRootAsync<ApolloDriverConfig>({
         },
       },
     },
-    context: ({ req, extra }: { req?: Request; extra?: WsExtra }): GqlContext =>
+    context: ({ req, extra }: { req?: AuthenticatedRequest; extra?: WsExtra }): GqlContext =>
       extra
         ? { principal: extra.principal, loaders: new RequestLoaders(moduleRef, false) }
         : { req, loaders: new RequestLoaders(moduleRef, true) },

@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import DataLoader from 'dataloader';
-import type { Request } from 'express';
+import type { AuthenticatedRequest } from '../common/auth/auth.guard.js';
 import type { Principal } from '../common/auth/roles.js';
 
 /**
@@ -39,7 +39,7 @@ export class RequestLoaders {
 
 /** What every resolver finds in its GraphQL context. */
 export interface GqlContext {
-  req?: Request;
+  req?: AuthenticatedRequest;
   /** set for subscriptions (verified at connection_init) */
   principal?: Principal;
   loaders: RequestLoaders;

@@ -113,7 +113,7 @@ describe('authentication and deny-by-default authorization', () => {
     ['viewer', 'mutation { createTrust(input: { name: "t" }) { id } }', false],
     ['researcher', `mutation { queueTraining(modelId: "${randomUUID()}", trustIds: ["${randomUUID()}"]) { id } }`, true],
     ['researcher', `mutation { stopTraining(modelId: "${randomUUID()}") { id } }`, true],
-    ['researcher', 'mutation { createProject(input: { name: "p" }) { id } }', true],
+    ['researcher', 'mutation { createProject(input: { name: "p" }) { id } }', false],
     ['researcher', 'mutation { createTrust(input: { name: "t2" }) { id } }', false],
     ['researcher', 'mutation { claimAvailableNet { id } }', false],
     ['researcher', 'mutation { runPickupCycle { started { id } } }', false],
@@ -122,7 +122,9 @@ describe('authentication and deny-by-default authorization', () => {
     ['net', '{ nets { name } }', false],
     ['net', `mutation { queueTraining(modelId: "${randomUUID()}", trustIds: ["${randomUUID()}"]) { id } }`, false],
   ] as const)('%s: %s → allowed %s', async (role, document, allowed) => {
-    const response = await hub.gql(document, undefined, await testToken([role]));
+    // the claims a real token of the role carries (their checks are in identity.e2e-spec.ts)
+    const claims = role === 'net' ? { net: 'net-1' } : role === 'researcher' ? { projects: [] } : {};
+    const response = await hub.gql(document, undefined, await testToken([role], { claims }));
     const code = response.errors?.[0].extensions?.code;
     if (allowed) expect(code === 'FORBIDDEN' || code === 'UNAUTHENTICATED').toBe(false);
     else expect(code).toBe('FORBIDDEN');
@@ -154,9 +156,16 @@ describe('authentication and deny-by-default authorization', () => {
   });
 
   it('writes each mutation to the audit log: who, what, when, target, outcome', async () => {
-    const token = await testToken(['researcher']);
+    const { createProject } = await hub.gqlOk<{ createProject: { id: string } }>(
+      'mutation { createProject(input: { name: "Audited" }) { id } }',
+    );
+    const token = await testToken(['researcher'], { claims: { projects: [createProject.id] } });
     const before = (await db.pool.query<{ id: string }>('select coalesce(max(id), 0) as id from audit_log')).rows[0].id;
-    await hub.gql('mutation { createProject(input: { name: "Audited" }) { id } }', undefined, token);
+    await hub.gql(
+      'mutation($p: ID!) { createCohortQuery(input: { projectId: $p, name: "c", query: "q" }) { id } }',
+      { p: createProject.id },
+      token,
+    );
     const missing = randomUUID();
     await hub.gql(`mutation { stopTraining(modelId: "${missing}") { id } }`, undefined, token);
     const rows = await db.pool.query(
@@ -167,8 +176,8 @@ describe('authentication and deny-by-default authorization', () => {
       {
         actor: 'test-researcher',
         roles: ['researcher'],
-        operation: 'createProject',
-        target: { input: { name: 'Audited' } },
+        operation: 'createCohortQuery',
+        target: { input: { projectId: createProject.id, name: 'c', query: 'q' } },
         outcome: 'OK',
         error_code: null,
       },

@@ -13,12 +13,12 @@ export interface GqlResponse<T = Record<string, unknown>> {
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 
-/** A signed HS256 token for the test hubs (default: admin). */
+/** A signed HS256 token for the test hubs (default: admin); `claims` adds e.g. `net` or `projects`. */
 export async function testToken(
   roles: string[] = ['admin'],
-  options: { expiresIn?: string; secret?: string } = {},
+  options: { expiresIn?: string; secret?: string; claims?: Record<string, unknown> } = {},
 ): Promise<string> {
-  return new SignJWT({ roles })
+  return new SignJWT({ ...options.claims, roles })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(`test-${roles.join('-') || 'none'}`)
     .setIssuedAt()

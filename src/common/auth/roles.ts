@@ -18,4 +18,8 @@ export const READERS: Role[] = ['viewer', 'researcher'];
 export interface Principal {
   subject: string;
   roles: Role[];
+  /** the `net` claim: the net a `net` token reports for; null without one (it may report on nothing) */
+  net: string | null;
+  /** the `projects` claim: the project ids a `researcher` token acts on and sees; empty when absent */
+  projects: string[];
 }

@@ -3,7 +3,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { DomainError } from '../errors.js';
-import { ROLES, type Principal, type Role } from './roles.js';
+import { principalFromClaims } from './claims.js';
+import type { Principal } from './roles.js';
 
 const MAX_CACHED_TOKENS = 1_000;
 
@@ -65,10 +66,9 @@ export class TokenVerifier {
       this.logger.debug(`token refused: ${code}`);
       throw unauthenticated(code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token is not valid');
     }
-    const claimed = Array.isArray(payload.roles) ? payload.roles : [];
-    const roles = claimed.filter((r): r is Role => typeof r === 'string' && (ROLES as string[]).includes(r));
+    const principal = principalFromClaims(payload);
     // cached at most until the token expires, and never longer than a minute (JWKS rotation, clock checks)
     const expiresAt = Math.min(typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity, Date.now() + 60_000);
-    return { principal: { subject: typeof payload.sub === 'string' ? payload.sub : 'unknown', roles }, expiresAt };
+    return { principal, expiresAt };
   }
 }

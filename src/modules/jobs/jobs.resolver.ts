@@ -1,5 +1,6 @@
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { Allow, READERS } from '../../common/auth/roles.js';
+import { ActScope, principalOf, ProjectScope, ReadScope } from '../../common/auth/scopes.js';
 import { notFound } from '../../common/errors.js';
 import { JOB_UPDATED, LiveUpdates } from '../../events/live-updates.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
@@ -8,6 +9,7 @@ import { ModelLoaders } from '../models/model.loaders.js';
 import { NetLoaders } from '../nets/net.loaders.js';
 import { TrustLoaders } from '../trusts/trust.loaders.js';
 import { JobLoaders } from './job.loaders.js';
+import { visibleJob } from './visible-job.js';
 import { TrainingModel } from '../models/models.model.js';
 import { NetModel } from '../nets/net.model.js';
 import { TrustModel } from '../trusts/trust.model.js';
@@ -24,13 +26,14 @@ export class JobsResolver {
 
   @Allow(...READERS)
   @Query(() => JobModel, { nullable: true })
-  job(@Args('id', { type: () => ID }, UuidPipe) id: string): Promise<JobModel | null> {
-    return this.jobsService.getJob(id);
+  job(@Args('id', { type: () => ID }, UuidPipe) id: string, @ReadScope() scope: ProjectScope): Promise<JobModel | null> {
+    return this.jobsService.getJob(id, scope);
   }
 
   @Allow(...READERS)
   @Query(() => [JobModel], { description: 'oldest first' })
   jobs(
+    @ReadScope() scope: ProjectScope,
     @Args('status', { type: () => JobStatus, nullable: true }) status?: JobStatus | null,
     @Args('modelId', { type: () => ID, nullable: true }, UuidPipe) modelId?: string | null,
     @Args('first', { type: () => Int, nullable: true, description: `at most this many (1–${MAX_JOBS_PAGE}, the default)` })
@@ -38,7 +41,7 @@ export class JobsResolver {
     @Args('after', { type: () => ID, nullable: true, description: 'only jobs queued after this one' }, UuidPipe)
     after?: string | null,
   ): Promise<JobModel[]> {
-    return this.jobsService.listJobs({ status, modelId, first, after });
+    return this.jobsService.listJobs({ status, modelId, first, after }, scope);
   }
 
   @Allow('researcher')
@@ -46,15 +49,18 @@ export class JobsResolver {
   queueTraining(
     @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
     @Args('trustIds', { type: () => [ID] }, UuidListPipe) trustIds: string[],
+    @ActScope() scope: ProjectScope,
   ): Promise<JobModel> {
-    return this.jobsService.queueTraining(modelId, trustIds);
+    return this.jobsService.queueTraining(modelId, trustIds, scope);
   }
 
   @Allow(...READERS)
   @Subscription(() => JobModel, {
     description: "each change of a job's state, in order, optionally only the jobs of one model",
-    filter: (payload: { jobUpdated: JobModel }, variables: { modelId?: string | null }) =>
-      !variables.modelId || payload.jobUpdated.modelId === variables.modelId,
+    // a researcher hears only its own projects' jobs
+    filter: async (payload: { jobUpdated: JobModel }, variables: { modelId?: string | null }, context: GqlContext) =>
+      (!variables.modelId || payload.jobUpdated.modelId === variables.modelId) &&
+      (await visibleJob(context.loaders, ProjectScope.forReading(principalOf(context)), payload.jobUpdated)) !== null,
   })
   jobUpdated(
     @Args('modelId', { type: () => ID, nullable: true }, UuidPipe) _modelId?: string | null,

@@ -1,9 +1,11 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import type { ProjectScope } from '../../common/auth/scopes.js';
 import { badInput, notFound } from '../../common/errors.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
 import { assertUuidList } from '../../common/validation.js';
 import { query, queryOne, sql } from '../../database/sql.js';
+import { assertModelInScope, modelInScope } from '../models/project-scope.sql.js';
 import type { JobStatus } from './job.entity.js';
 import { JOB_COLUMNS, type JobRow } from './job.sql.js';
 
@@ -20,10 +22,11 @@ export class JobsService {
   /**
    * Queues a training job. Unknown model → NOT_FOUND; an empty or duplicate
    * list, an unknown trust or one not approved for the model → BAD_USER_INPUT,
-   * and nothing is written.
+   * a model outside the scope → FORBIDDEN, and nothing is written.
    */
-  async queueTraining(modelId: string, trustIdsInput: string[]): Promise<JobRow> {
+  async queueTraining(modelId: string, trustIdsInput: string[], scope: ProjectScope): Promise<JobRow> {
     const trustIds = assertUuidList(trustIdsInput, 'trustIds', { allowEmpty: false });
+    await assertModelInScope(this.em.fork(), scope, modelId);
     // one statement: checks and inserts commit together or not at all
     const outcome = await queryOne<{
       modelFound: boolean;
@@ -69,21 +72,29 @@ export class JobsService {
     return job;
   }
 
-  async getJob(id: string): Promise<JobRow | null> {
-    return (await queryOne<JobRow>(this.em.fork(), sql`select ${JOB_COLUMNS} from job j where j.id = ${id}`)) ?? null;
+  /** The job, or null when unknown or outside the scope. */
+  async getJob(id: string, scope: ProjectScope): Promise<JobRow | null> {
+    const job = await queryOne<JobRow>(
+      this.em.fork(),
+      sql`select ${JOB_COLUMNS} from job j where j.id = ${id} and ${modelInScope(scope, 'j.model_id')}`,
+    );
+    return job ?? null;
   }
 
   async listJobsByIds(ids: readonly string[]): Promise<JobRow[]> {
     return query<JobRow>(this.em.fork(), sql`select ${JOB_COLUMNS} from job j where j.id = any(${ids}::uuid[])`);
   }
 
-  /** Jobs, oldest first, optionally by status and model. */
-  async listJobs(filter: {
-    status?: JobStatus | null;
-    modelId?: string | null;
-    first?: number | null;
-    after?: string | null;
-  }): Promise<JobRow[]> {
+  /** Jobs in scope, oldest first, optionally by status and model (filtered before the page limit). */
+  async listJobs(
+    filter: {
+      status?: JobStatus | null;
+      modelId?: string | null;
+      first?: number | null;
+      after?: string | null;
+    },
+    scope: ProjectScope,
+  ): Promise<JobRow[]> {
     const first = filter.first ?? MAX_JOBS_PAGE;
     if (!Number.isInteger(first) || first < 1 || first > MAX_JOBS_PAGE) {
       throw badInput(`first must be between 1 and ${MAX_JOBS_PAGE}`, { field: 'first' });
@@ -94,6 +105,7 @@ export class JobsService {
           where (${filter.status ?? null}::text is null or j.status = ${filter.status ?? null})
             and (${filter.modelId ?? null}::uuid is null or j.model_id = ${filter.modelId ?? null}::uuid)
             and (${filter.after ?? null}::uuid is null or j.seq > (select seq from job where id = ${filter.after ?? null}::uuid))
+            and ${modelInScope(scope, 'j.model_id')}
           order by j.seq limit ${first}`,
     );
   }

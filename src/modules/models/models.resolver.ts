@@ -1,5 +1,6 @@
 import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { Allow, READERS } from '../../common/auth/roles.js';
+import { ActScope, ProjectScope, ReadScope } from '../../common/auth/scopes.js';
 import { notFound } from '../../common/errors.js';
 import { assertUuid } from '../../common/validation.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
@@ -17,17 +18,27 @@ export class ModelsResolver {
 
   @Allow(...READERS)
   @Query(() => TrainingModel, { nullable: true })
-  model(@Args('id', { type: () => ID }, UuidPipe) id: string): Promise<TrainingModel | null> {
-    return this.models.getModel(id);
+  model(@Args('id', { type: () => ID }, UuidPipe) id: string, @ReadScope() scope: ProjectScope): Promise<TrainingModel | null> {
+    return this.models.getModel(id, scope);
   }
 
   @Allow(...READERS)
   @Query(() => TrainingDetailsModel, { description: "the model's project and the project's latest cohort query" })
-  trainingDetails(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<TrainingDetailsModel> {
-    return this.models.getRequiredTrainingDetails(modelId);
+  trainingDetails(
+    @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
+    @ReadScope() scope: ProjectScope,
+  ): Promise<TrainingDetailsModel> {
+    return this.models.getRequiredTrainingDetails(modelId, scope);
   }
 
-  @Allow('researcher')
+  @Allow(...READERS)
+  @Query(() => [ProjectModel], { description: "every project; a researcher's own (its token's projects claim)" })
+  projects(@ReadScope() scope: ProjectScope): Promise<ProjectModel[]> {
+    return this.models.listProjects(scope);
+  }
+
+  // admin only: a project a researcher created would lie outside its own token's projects claim
+  @Allow()
   @Mutation(() => ProjectModel)
   createProject(@Args('input') input: CreateProjectInput): Promise<ProjectModel> {
     return this.models.createProject(input);
@@ -35,14 +46,14 @@ export class ModelsResolver {
 
   @Allow('researcher')
   @Mutation(() => TrainingModel)
-  createModel(@Args('input') input: CreateModelInput): Promise<TrainingModel> {
-    return this.models.createModel({ ...input, projectId: assertUuid(input.projectId, 'projectId') });
+  createModel(@Args('input') input: CreateModelInput, @ActScope() scope: ProjectScope): Promise<TrainingModel> {
+    return this.models.createModel({ ...input, projectId: assertUuid(input.projectId, 'projectId') }, scope);
   }
 
   @Allow('researcher')
   @Mutation(() => CohortQueryModel)
-  createCohortQuery(@Args('input') input: CreateCohortQueryInput): Promise<CohortQueryModel> {
-    return this.models.createCohortQuery({ ...input, projectId: assertUuid(input.projectId, 'projectId') });
+  createCohortQuery(@Args('input') input: CreateCohortQueryInput, @ActScope() scope: ProjectScope): Promise<CohortQueryModel> {
+    return this.models.createCohortQuery({ ...input, projectId: assertUuid(input.projectId, 'projectId') }, scope);
   }
 
   @Allow()

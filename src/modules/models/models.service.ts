@@ -1,5 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import type { ProjectScope } from '../../common/auth/scopes.js';
 import { badInput, notFound } from '../../common/errors.js';
 import { assertQueryText, assertUuidList, normalizeName } from '../../common/validation.js';
 import { query, queryOne, sql } from '../../database/sql.js';
@@ -9,6 +10,7 @@ import { ModelEntity } from './model.entity.js';
 import type { CohortQueryModel, ProjectModel, TrainingDetailsModel, TrainingModel } from './models.model.js';
 import { ProjectEntity } from './project.entity.js';
 import { MODEL_COLUMNS } from './model.sql.js';
+import { modelInScope } from './project-scope.sql.js';
 
 /** Projects, their models (with approved trusts) and cohort queries. */
 @Injectable()
@@ -22,8 +24,22 @@ export class ModelsService {
     return { id: project.id, name: project.name };
   }
 
-  /** A model of a project; every approved trust must exist (else BAD_USER_INPUT, nothing written). */
-  async createModel(input: { projectId: string; name: string; approvedTrustIds: string[] }): Promise<TrainingModel> {
+  /** Projects in scope, by name. */
+  async listProjects(scope: ProjectScope): Promise<ProjectModel[]> {
+    return query<ProjectModel>(
+      this.em.fork(),
+      scope.unrestricted
+        ? sql`select id, name from project order by name, id`
+        : sql`select id, name from project where id = any(${scope.projectIds}::uuid[]) order by name, id`,
+    );
+  }
+
+  /** A model of a project in scope; every approved trust must exist (else BAD_USER_INPUT, nothing written). */
+  async createModel(
+    input: { projectId: string; name: string; approvedTrustIds: string[] },
+    scope: ProjectScope,
+  ): Promise<TrainingModel> {
+    scope.assertIncludes(input.projectId, `project ${input.projectId}`);
     const name = normalizeName(input.name);
     const trustIds = assertUuidList(input.approvedTrustIds, 'approvedTrustIds', { allowEmpty: true });
     return this.em.fork().transactional(async (em) => {
@@ -49,7 +65,11 @@ export class ModelsService {
     });
   }
 
-  async createCohortQuery(input: { projectId: string; name: string; query: string }): Promise<CohortQueryModel> {
+  async createCohortQuery(
+    input: { projectId: string; name: string; query: string },
+    scope: ProjectScope,
+  ): Promise<CohortQueryModel> {
+    scope.assertIncludes(input.projectId, `project ${input.projectId}`);
     const name = normalizeName(input.name);
     const text = assertQueryText(input.query);
     const em = this.em.fork();
@@ -61,12 +81,20 @@ export class ModelsService {
     return { id: cohortQuery.id, name: cohortQuery.name, query: cohortQuery.query, createdAt: cohortQuery.createdAt };
   }
 
-  async getModel(id: string): Promise<TrainingModel | null> {
-    return (await queryOne<TrainingModel>(this.em.fork(), sql`select ${MODEL_COLUMNS} from model m where m.id = ${id}`)) ?? null;
+  /** The model, or null when unknown or outside the scope. */
+  async getModel(id: string, scope: ProjectScope): Promise<TrainingModel | null> {
+    const model = await queryOne<TrainingModel>(
+      this.em.fork(),
+      sql`select ${MODEL_COLUMNS} from model m where m.id = ${id} and ${modelInScope(scope, 'm.id')}`,
+    );
+    return model ?? null;
   }
 
-  /** `get_required_training_details`: the model's project and its latest cohort query; NOT_FOUND for either missing. */
-  async getRequiredTrainingDetails(modelId: string): Promise<TrainingDetailsModel> {
+  /**
+   * `get_required_training_details`: the model's project and its latest
+   * cohort query; NOT_FOUND for either missing, FORBIDDEN outside the scope.
+   */
+  async getRequiredTrainingDetails(modelId: string, scope: ProjectScope): Promise<TrainingDetailsModel> {
     const row = await queryOne<{ projectId: string; cohortQuery: CohortQueryModel | null }>(
       this.em.fork(),
       sql`select m.project_id as "projectId",
@@ -75,6 +103,7 @@ export class ModelsService {
           from model m where m.id = ${modelId}`,
     );
     if (!row) throw notFound('Model', modelId);
+    scope.assertIncludes(row.projectId, `model ${modelId}`);
     if (!row.cohortQuery) throw notFound(`a cohort query for the project of model ${modelId}`);
     const cohortQuery = { ...row.cohortQuery, createdAt: new Date(row.cohortQuery.createdAt) };
     return { modelId, projectId: row.projectId, cohortQuery };

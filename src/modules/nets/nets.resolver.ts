@@ -1,5 +1,6 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { Allow, READERS } from '../../common/auth/roles.js';
+import { ProjectScope, ReadScope } from '../../common/auth/scopes.js';
 import { UuidPipe } from '../../common/uuid.pipe.js';
 import { FlBackend } from '../../fl-backends/fl-backend.enum.js';
 import { NetModel } from './net.model.js';
@@ -17,8 +18,11 @@ export class NetsResolver {
 
   @Allow(...READERS)
   @Query(() => NetModel, { description: "the net the model's current job runs on; NOT_FOUND when none" })
-  netByModel(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<NetModel> {
-    return this.netsService.getNetByModelId(modelId);
+  netByModel(
+    @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
+    @ReadScope() scope: ProjectScope,
+  ): Promise<NetModel> {
+    return this.netsService.getNetByModelId(modelId, scope);
   }
 
   @Allow(...READERS)

@@ -1,10 +1,12 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import type { ProjectScope } from '../../common/auth/scopes.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
 import { DomainError, notFound } from '../../common/errors.js';
 import { normalizeName } from '../../common/validation.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import type { FlBackend } from '../../fl-backends/fl-backend.enum.js';
+import { modelInScope } from '../models/project-scope.sql.js';
 import { clientsOfSlots, type SlotClientRow } from './net-client.sql.js';
 import type { NetModel } from './net.model.js';
 
@@ -31,12 +33,16 @@ export class NetsService {
     return (await queryOne<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.name = ${lookup}`)) ?? null;
   }
 
-  /** `get_net_by_model_id`: the net the model's current (most recently started) running job is on. */
-  async getNetByModelId(modelId: string): Promise<NetModel> {
+  /**
+   * `get_net_by_model_id`: the net the model's current (most recently started)
+   * running job is on. NOT_FOUND alike for a model outside the scope: no leak.
+   */
+  async getNetByModelId(modelId: string, scope: ProjectScope): Promise<NetModel> {
     const net = await queryOne<NetModel>(
       this.em.fork(),
       sql`select ${NET_COLUMNS} from job j join net n on n.id = j.net_id
-          where j.model_id = ${modelId} and j.status = 'IN_PROGRESS' order by j.started_at desc, j.seq desc limit 1`,
+          where j.model_id = ${modelId} and j.status = 'IN_PROGRESS' and ${modelInScope(scope, 'j.model_id')}
+          order by j.started_at desc, j.seq desc limit 1`,
     );
     if (!net) throw notFound(`a net running model ${modelId}`);
     return net;

@@ -1,5 +1,6 @@
 import { Args, ID, Mutation, Resolver } from '@nestjs/graphql';
 import { Allow } from '../../common/auth/roles.js';
+import { ActScope, NetScope, ProjectScope, Reporter } from '../../common/auth/scopes.js';
 import { UuidPipe } from '../../common/uuid.pipe.js';
 import { ModelStatus } from '../models/model-status.js';
 import { TrainingModel } from '../models/models.model.js';
@@ -11,8 +12,11 @@ export class ModelRunsResolver {
 
   @Allow('researcher')
   @Mutation(() => TrainingModel, { description: 'aborts the run on its net, removes the jobs, model → STOPPED' })
-  stopTraining(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<TrainingModel> {
-    return this.runControl.stopTraining(modelId);
+  stopTraining(
+    @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
+    @ActScope() scope: ProjectScope,
+  ): Promise<TrainingModel> {
+    return this.runControl.stopTraining(modelId, scope);
   }
 
   @Allow('net')
@@ -23,7 +27,8 @@ export class ModelRunsResolver {
   updateModelStatus(
     @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
     @Args('status', { type: () => ModelStatus }) status: ModelStatus,
+    @Reporter() reporter: NetScope,
   ): Promise<TrainingModel> {
-    return this.runControl.updateModelStatus(modelId, status);
+    return this.runControl.updateModelStatus(modelId, status, reporter);
   }
 }

@@ -1,11 +1,13 @@
 import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { Allow, READERS } from '../../common/auth/roles.js';
+import { NetScope, ProjectScope, ReadScope, Reporter } from '../../common/auth/scopes.js';
 import { notFound } from '../../common/errors.js';
 import { LiveUpdates, SCHEDULER_UPDATED } from '../../events/live-updates.js';
 import { UuidListPipe, UuidPipe } from '../../common/uuid.pipe.js';
 import type { GqlContext } from '../../graphql/request-loaders.js';
 import { JobLoaders } from '../jobs/job.loaders.js';
 import { NetLoaders } from '../nets/net.loaders.js';
+import { visibleJob } from '../jobs/visible-job.js';
 import { JobModel } from '../jobs/job.model.js';
 import { NetModel } from '../nets/net.model.js';
 import { NetStateService } from './net-state/net-state.service.js';
@@ -65,8 +67,11 @@ export class SchedulersResolver {
 
   @Allow('net')
   @Mutation(() => JobModel, { nullable: true, description: "the model's running job → COMPLETED, its net → AVAILABLE" })
-  completeTraining(@Args('modelId', { type: () => ID }, UuidPipe) modelId: string): Promise<JobModel | null> {
-    return this.runControl.updateFlScheduler(modelId);
+  completeTraining(
+    @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
+    @Reporter() reporter: NetScope,
+  ): Promise<JobModel | null> {
+    return this.runControl.updateFlScheduler(modelId, reporter);
   }
 
   @Allow()
@@ -102,8 +107,13 @@ export class SchedulersResolver {
     return net;
   }
 
+  /** null as well when the job's project is hidden from the caller: the net still shows BUSY */
   @ResolveField(() => JobModel, { nullable: true })
-  job(@Parent() scheduler: SchedulerModel, @Context() { loaders }: GqlContext): Promise<JobModel | null> {
-    return scheduler.jobId ? loaders.of(JobLoaders).job.load(scheduler.jobId) : Promise.resolve(null);
+  async job(
+    @Parent() scheduler: SchedulerModel,
+    @Context() { loaders }: GqlContext,
+    @ReadScope() scope: ProjectScope,
+  ): Promise<JobModel | null> {
+    return scheduler.jobId ? visibleJob(loaders, scope, await loaders.of(JobLoaders).job.load(scheduler.jobId)) : null;
   }
 }

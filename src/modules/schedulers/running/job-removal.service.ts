@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import type { ProjectScope } from '../../../common/auth/scopes.js';
 import { notFound } from '../../../common/errors.js';
 import { PickupSignal } from '../../../common/pickup-signal.js';
 import { query, queryOne, sql } from '../../../database/sql.js';
@@ -8,6 +9,7 @@ import { REMOVABLE_JOB_STATUSES } from '../../jobs/job-state.js';
 import { JobStatus } from '../../jobs/job.entity.js';
 import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
 import type { ModelStatus } from '../../models/model-status.js';
+import { assertJobInScope, assertModelInScope } from '../../models/project-scope.sql.js';
 import { NetSweeper } from '../net-state/net-sweeper.service.js';
 import { endRuns } from './run-ending.js';
 
@@ -41,7 +43,8 @@ export class JobRemovalService {
   ) {}
 
   /** `remove_job`: the job → DELETED, started_at cleared; a running job's run is aborted and its net released. */
-  async removeJob(id: string): Promise<JobRow> {
+  async removeJob(id: string, scope: ProjectScope): Promise<JobRow> {
+    await assertJobInScope(this.em.fork(), scope, id);
     const { job, afterCommit } = await this.em.fork().transactional(async (em) => {
       const current = await queryOne<JobRow>(em, sql`select ${JOB_COLUMNS} from job j where j.id = ${id} for update`);
       if (!current) throw notFound('Job', id);
@@ -53,7 +56,8 @@ export class JobRemovalService {
   }
 
   /** `remove_job_from_queue`: every non-deleted job of the model → DELETED; returns how many. */
-  async removeJobsForModel(modelId: string): Promise<number> {
+  async removeJobsForModel(modelId: string, scope: ProjectScope): Promise<number> {
+    await assertModelInScope(this.em.fork(), scope, modelId);
     const { count, afterCommit } = await this.em.fork().transactional(async (em) => {
       const model = await queryOne(em, sql`select id from model where id = ${modelId} for update`);
       if (!model) throw notFound('Model', modelId);

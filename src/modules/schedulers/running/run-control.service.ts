@@ -1,5 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
+import type { NetScope, ProjectScope } from '../../../common/auth/scopes.js';
 import { conflict, notFound } from '../../../common/errors.js';
 import { PickupSignal } from '../../../common/pickup-signal.js';
 import { query, queryOne, sql } from '../../../database/sql.js';
@@ -10,6 +11,8 @@ import type { JobRow } from '../../jobs/job.sql.js';
 import { JobRemovalService } from './job-removal.service.js';
 import { endRuns } from './run-ending.js';
 import { MODEL_COLUMNS } from '../../models/model.sql.js';
+import { assertModelInScope } from '../../models/project-scope.sql.js';
+import { lockReportedRun } from './reported-run.js';
 
 export interface DeploymentMode {
   enabled: boolean;
@@ -32,10 +35,10 @@ export class RunControlService {
    * AVAILABLE — or, when the report overtakes the start (submit_job not
    * answered yet), left to the start, which frees it (`endRuns`). Null when nothing runs.
    */
-  async updateFlScheduler(modelId: string): Promise<JobRow | null> {
+  async updateFlScheduler(modelId: string, reporter: NetScope): Promise<JobRow | null> {
     const ended = await this.em.fork().transactional(async (em) => {
       await this.lockModel(em, modelId);
-      return endRuns(em, { modelId }, JobStatus.COMPLETED, null);
+      return endRuns(em, await lockReportedRun(em, modelId, reporter), JobStatus.COMPLETED, null);
     });
     if (ended.length > 0) this.pickup.changed();
     return ended.at(-1) ?? null;
@@ -47,11 +50,13 @@ export class RunControlService {
    * (once: the job is compare-and-set IN_PROGRESS → COMPLETED; a report that
    * overtakes the start leaves the net to the start, as `updateFlScheduler`). Repeats, and
    * anything reported after STOPPED, are ignored; impossible moves are CONFLICT.
+   * A net may report only while the model's job runs on it (else FORBIDDEN).
    */
-  async updateModelStatus(modelId: string, status: ModelStatus): Promise<TrainingModel> {
+  async updateModelStatus(modelId: string, status: ModelStatus, reporter: NetScope): Promise<TrainingModel> {
     let freed = false;
     const model = await this.em.fork().transactional(async (em) => {
       const current = await this.lockModel(em, modelId);
+      const runs = await lockReportedRun(em, modelId, reporter);
       const decision = decideReportedStatus(current.status, status);
       switch (decision.kind) {
         case 'ignore':
@@ -59,7 +64,7 @@ export class RunControlService {
         case 'reject':
           throw conflict(decision.reason, { from: current.status, to: status });
         case 'apply': {
-          if (decision.endsRun) freed = (await endRuns(em, { modelId }, JobStatus.COMPLETED, null)).length > 0;
+          if (decision.endsRun) freed = (await endRuns(em, runs, JobStatus.COMPLETED, null)).length > 0;
           const updated = await queryOne<TrainingModel>(
             em,
             sql`update model m set status = ${status}, updated_at = now() where id = ${modelId} returning ${MODEL_COLUMNS}`,
@@ -76,8 +81,10 @@ export class RunControlService {
    * Stops a model's training: its jobs are removed, the model is STOPPED, and
    * the run is aborted on its net (`/abort_job`) after the commit. Succeeds
    * with the net unreachable: the net is then held until a sweep can abort.
+   * A model outside the scope is FORBIDDEN.
    */
-  async stopTraining(modelId: string): Promise<TrainingModel> {
+  async stopTraining(modelId: string, scope: ProjectScope): Promise<TrainingModel> {
+    await assertModelInScope(this.em.fork(), scope, modelId);
     const { model, afterCommit } = await this.em.fork().transactional(async (em) => {
       await this.lockModel(em, modelId);
       const { afterCommit: abortRuns } = await this.removal.removeInTransaction(em, { modelId }, null);
