@@ -8,7 +8,7 @@ import { CohortQueryEntity } from './cohort-query.entity.js';
 import { ModelEntity } from './model.entity.js';
 import type { CohortQueryModel, ProjectModel, TrainingDetailsModel, TrainingModel } from './models.model.js';
 import { ProjectEntity } from './project.entity.js';
-import { MODEL_COLUMNS } from './model.sql.js';
+import { MODEL_COLUMNS, type ModelRow } from './model.sql.js';
 
 /** Projects, their models (with approved trusts) and cohort queries. */
 @Injectable()
@@ -62,7 +62,7 @@ export class ModelsService {
   }
 
   async getModel(id: string): Promise<TrainingModel | null> {
-    return (await queryOne<TrainingModel>(this.em.fork(), sql`select ${MODEL_COLUMNS} from model m where m.id = ${id}`)) ?? null;
+    return (await queryOne<ModelRow>(this.em.fork(), sql`select ${MODEL_COLUMNS} from model m where m.id = ${id}`)) ?? null;
   }
 
   /** `get_required_training_details`: the model's project and its latest cohort query; NOT_FOUND for either missing. */
@@ -81,7 +81,7 @@ export class ModelsService {
   }
 
   async modelsByIds(ids: readonly string[]): Promise<TrainingModel[]> {
-    return query<TrainingModel>(this.em.fork(), sql`select ${MODEL_COLUMNS} from model m where m.id = any(${ids}::uuid[])`);
+    return query<ModelRow>(this.em.fork(), sql`select ${MODEL_COLUMNS} from model m where m.id = any(${ids}::uuid[])`);
   }
 
   async projectsByIds(ids: readonly string[]): Promise<ProjectModel[]> {

@@ -3,15 +3,19 @@ import { Injectable } from '@nestjs/common';
 import { CoalescedRead } from '../../common/coalesced-read.js';
 import { DomainError, notFound } from '../../common/errors.js';
 import { normalizeName } from '../../common/validation.js';
+import { columns, type RowFor, type RowOf } from '../../database/columns.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import type { FlBackend } from '../../fl-backends/fl-backend.enum.js';
 import type { JobModel } from '../jobs/job.model.js';
-import { JOB_COLUMNS } from '../jobs/job.sql.js';
+import { JOB_COLUMNS, type JobRow } from '../jobs/job.sql.js';
 import type { SchedulerModel } from '../schedulers/scheduler.model.js';
-import { SCHEDULER_COLUMNS } from '../schedulers/scheduler.sql.js';
+import { SCHEDULER_COLUMNS, type SchedulerRow } from '../schedulers/scheduler.sql.js';
+import { NetEntity } from './net.entity.js';
 import type { NetModel } from './net.model.js';
 
-const NET_COLUMNS = sql.raw(`n.id, n.name, n.endpoint, n.fl_backend as "flBackend"`);
+const NET_COLUMNS = columns(NetEntity, 'n', ['id', 'name', 'endpoint', 'flBackend']);
+
+type NetRow = RowFor<NetModel, RowOf<typeof NET_COLUMNS>>;
 
 type NetWithScheduler = { net: NetModel; scheduler: SchedulerModel; job: JobModel | null };
 
@@ -37,7 +41,7 @@ export class NetsService {
   }
 
   private async readNetsWithSchedulers(): Promise<NetWithScheduler[]> {
-    const rows = await query<NetModel & { scheduler: SchedulerModel; job: JobModel | null }>(
+    const rows = await query<NetRow & { scheduler: SchedulerRow; job: JobRow | null }>(
       this.em.fork(),
       sql`select ${NET_COLUMNS},
             json_build_object('id', s.id, 'status', s.status, 'netId', s.net_id, 'jobId', s.job_id,
@@ -52,12 +56,12 @@ export class NetsService {
   /** `get_net_by_name`: the net or null. */
   async getNetByName(name: string): Promise<NetModel | null> {
     const lookup = normalizeName(name);
-    return (await queryOne<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.name = ${lookup}`)) ?? null;
+    return (await queryOne<NetRow>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.name = ${lookup}`)) ?? null;
   }
 
   /** `get_net_by_model_id`: the net the model's current (most recently started) running job is on. */
   async getNetByModelId(modelId: string): Promise<NetModel> {
-    const net = await queryOne<NetModel>(
+    const net = await queryOne<NetRow>(
       this.em.fork(),
       sql`select ${NET_COLUMNS} from job j join net n on n.id = j.net_id
           where j.model_id = ${modelId} and j.status = 'IN_PROGRESS' order by j.started_at desc, j.seq desc limit 1`,
@@ -89,18 +93,18 @@ export class NetsService {
   }
 
   async listSchedulers(): Promise<SchedulerModel[]> {
-    return query<SchedulerModel>(
+    return query<SchedulerRow>(
       this.em.fork(),
       sql`select ${SCHEDULER_COLUMNS} from scheduler s join net n on n.id = s.net_id order by n.name`,
     );
   }
 
   async netsByIds(ids: readonly string[]): Promise<NetModel[]> {
-    return query<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.id = any(${ids}::uuid[])`);
+    return query<NetRow>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.id = any(${ids}::uuid[])`);
   }
 
   async schedulersByNetIds(netIds: readonly string[]): Promise<SchedulerModel[]> {
-    return query<SchedulerModel>(
+    return query<SchedulerRow>(
       this.em.fork(),
       sql`select ${SCHEDULER_COLUMNS} from scheduler s where s.net_id = any(${netIds}::uuid[])`,
     );
