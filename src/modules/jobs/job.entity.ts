@@ -1,8 +1,9 @@
 import { Collection, type Opt, type Rel } from '@mikro-orm/core';
-import { Entity, Enum, ManyToMany, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Check, Entity, Enum, Index, ManyToMany, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { ModelEntity } from '../models/model.entity.js';
 import { NetEntity } from '../nets/net.entity.js';
 import { TrustEntity } from '../trusts/trust.entity.js';
+import { JobTrustEntity } from './job-trust.entity.js';
 
 export enum JobStatus {
   QUEUED = 'QUEUED',
@@ -19,15 +20,29 @@ export enum StartPhase {
 }
 
 @Entity({ tableName: 'job' })
+@Check({
+  name: 'job_in_progress_check',
+  expression: `status <> 'IN_PROGRESS' or (net_id is not null and started_at is not null and claim_token is not null and start_phase is not null)`,
+})
+@Check({
+  name: 'job_queued_check',
+  expression: `status <> 'QUEUED' or (net_id is null and started_at is null and completed_at is null)`,
+})
+@Check({ name: 'job_completed_check', expression: `status <> 'COMPLETED' or completed_at is not null` })
+@Unique({ name: 'job_id_net_unique', properties: ['id', 'net'] })
+@Unique({ name: 'job_one_in_progress_per_net', properties: ['net'], where: `status = 'IN_PROGRESS'` })
+@Index({ name: 'job_queue_idx', properties: ['seq'], where: `status = 'QUEUED'` })
+@Index({ name: 'job_status_seq_idx', properties: ['status', 'seq'] })
+@Index({ name: 'job_model_idx', properties: ['model', 'seq'] })
 export class JobEntity {
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
 
   /** Queue order (FIFO), assigned by the database. */
-  @Property({ type: 'bigint', persist: false, nullable: true })
-  seq?: string & Opt;
+  @Property({ type: 'bigint', generated: 'identity', autoincrement: true, unique: 'job_seq_unique' })
+  seq!: string & Opt;
 
-  @ManyToOne(() => ModelEntity)
+  @ManyToOne(() => ModelEntity, { foreignKeyName: 'job_model_id_fkey' })
   model!: Rel<ModelEntity>;
 
   @Enum({ items: () => JobStatus })
@@ -42,13 +57,13 @@ export class JobEntity {
   @Property({ type: 'timestamptz', nullable: true })
   completedAt?: Date | null;
 
-  @ManyToOne(() => NetEntity, { nullable: true })
+  @ManyToOne(() => NetEntity, { nullable: true, deleteRule: 'no action', foreignKeyName: 'job_net_id_fkey' })
   net?: Rel<NetEntity> | null;
 
   @Property({ length: 200, nullable: true })
   backendJobId?: string | null;
 
-  @Property({ type: 'integer', default: 0 })
+  @Property({ type: 'integer', default: 0, check: 'attempts >= 0' })
   attempts: number & Opt = 0;
 
   @Property({ type: 'uuid', nullable: true })
@@ -64,6 +79,6 @@ export class JobEntity {
   @Property({ type: 'timestamptz', nullable: true })
   missingSince?: Date | null;
 
-  @ManyToMany(() => TrustEntity, undefined, { pivotTable: 'job_trust', joinColumn: 'job_id', inverseJoinColumn: 'trust_id' })
+  @ManyToMany({ entity: () => TrustEntity, pivotEntity: () => JobTrustEntity })
   trusts = new Collection<TrustEntity>(this);
 }

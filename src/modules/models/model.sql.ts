@@ -1,4 +1,8 @@
-import { sql } from '../../database/sql.js';
+import { columns, type RowFor, type RowOf } from '../../database/columns.js';
+import { ModelEntity } from './model.entity.js';
+import type { TrainingModel } from './models.model.js';
 
 /** Columns of `model m` in the shape of the GraphQL Model (TrainingModel). */
-export const MODEL_COLUMNS = sql.raw(`m.id, m.name, m.status, m.project_id as "projectId"`);
+export const MODEL_COLUMNS = columns(ModelEntity, 'm', ['id', 'name', 'status', 'project']);
+
+export type ModelRow = RowFor<TrainingModel, RowOf<typeof MODEL_COLUMNS>>;

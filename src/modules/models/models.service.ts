@@ -9,7 +9,7 @@ import { CohortQueryEntity } from './cohort-query.entity.js';
 import { ModelEntity } from './model.entity.js';
 import type { CohortQueryModel, ProjectModel, TrainingDetailsModel, TrainingModel } from './models.model.js';
 import { ProjectEntity } from './project.entity.js';
-import { MODEL_COLUMNS } from './model.sql.js';
+import { MODEL_COLUMNS, type ModelRow } from './model.sql.js';
 import { modelInScope } from './project-scope.sql.js';
 
 /** Projects, their models (with approved trusts) and cohort queries. */
@@ -83,7 +83,7 @@ export class ModelsService {
 
   /** The model, or null when unknown or outside the scope. */
   async getModel(id: string, scope: ProjectScope): Promise<TrainingModel | null> {
-    const model = await queryOne<TrainingModel>(
+    const model = await queryOne<ModelRow>(
       this.em.fork(),
       sql`select ${MODEL_COLUMNS} from model m where m.id = ${id} and ${modelInScope(scope, 'm.id')}`,
     );
@@ -110,7 +110,7 @@ export class ModelsService {
   }
 
   async modelsByIds(ids: readonly string[]): Promise<TrainingModel[]> {
-    return query<TrainingModel>(this.em.fork(), sql`select ${MODEL_COLUMNS} from model m where m.id = any(${ids}::uuid[])`);
+    return query<ModelRow>(this.em.fork(), sql`select ${MODEL_COLUMNS} from model m where m.id = any(${ids}::uuid[])`);
   }
 
   async projectsByIds(ids: readonly string[]): Promise<ProjectModel[]> {

@@ -1,11 +1,12 @@
 import type { Opt, Rel } from '@mikro-orm/core';
-import { Entity, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { NetEntity } from './net.entity.js';
 
 /** One FL client (kit slot name, as the net reports it) as its net last reported it. */
 @Entity({ tableName: 'net_client' })
+@Index({ name: 'net_client_name_idx', properties: ['clientName'] })
 export class NetClientEntity {
-  @ManyToOne(() => NetEntity, { primary: true, deleteRule: 'cascade' })
+  @ManyToOne(() => NetEntity, { primary: true, deleteRule: 'cascade', foreignKeyName: 'net_client_net_id_fkey' })
   net!: Rel<NetEntity>;
 
   @PrimaryKey({ type: 'text' })

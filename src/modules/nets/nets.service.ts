@@ -4,14 +4,18 @@ import type { ProjectScope } from '../../common/auth/scopes.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
 import { DomainError, notFound } from '../../common/errors.js';
 import { normalizeName } from '../../common/validation.js';
+import { columns, type RowFor, type RowOf } from '../../database/columns.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import type { FlBackend } from '../../fl-backends/fl-backend.enum.js';
 import { modelInScope } from '../models/project-scope.sql.js';
 import { clientsOfSlots, type SlotClientRow } from './net-client.sql.js';
+import { NetEntity } from './net.entity.js';
 import type { NetModel } from './net.model.js';
 
 /** Columns of `net n` in the shape of NetModel. */
-export const NET_COLUMNS = sql.raw(`n.id, n.name, n.endpoint, n.fl_backend as "flBackend", n.drained`);
+export const NET_COLUMNS = columns(NetEntity, 'n', ['id', 'name', 'endpoint', 'flBackend', 'drained']);
+
+type NetRow = RowFor<NetModel, RowOf<typeof NET_COLUMNS>>;
 
 @Injectable()
 export class NetsService {
@@ -22,7 +26,7 @@ export class NetsService {
 
   /** `get_nets`: every net, by name; NOT_FOUND when none is registered. */
   async getNets(): Promise<NetModel[]> {
-    const nets = await query<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n order by n.name`);
+    const nets = await query<NetRow>(this.em.fork(), sql`select ${NET_COLUMNS} from net n order by n.name`);
     if (nets.length === 0) throw new DomainError('NOT_FOUND', 'no FL net is registered (set NET_ENDPOINTS)');
     return nets;
   }
@@ -30,7 +34,7 @@ export class NetsService {
   /** `get_net_by_name`: the net or null. */
   async getNetByName(name: string): Promise<NetModel | null> {
     const lookup = normalizeName(name);
-    return (await queryOne<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.name = ${lookup}`)) ?? null;
+    return (await queryOne<NetRow>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.name = ${lookup}`)) ?? null;
   }
 
   /**
@@ -38,7 +42,7 @@ export class NetsService {
    * running job is on. NOT_FOUND alike for a model outside the scope: no leak.
    */
   async getNetByModelId(modelId: string, scope: ProjectScope): Promise<NetModel> {
-    const net = await queryOne<NetModel>(
+    const net = await queryOne<NetRow>(
       this.em.fork(),
       sql`select ${NET_COLUMNS} from job j join net n on n.id = j.net_id
           where j.model_id = ${modelId} and j.status = 'IN_PROGRESS' and ${modelInScope(scope, 'j.model_id')}
@@ -86,7 +90,7 @@ export class NetsService {
   }
 
   private async setDrained(netId: string, drained: boolean): Promise<NetModel> {
-    const net = await queryOne<NetModel>(
+    const net = await queryOne<NetRow>(
       this.em.fork(),
       sql`update net n set drained = ${drained} where n.id = ${netId} returning ${NET_COLUMNS}`,
     );
@@ -100,6 +104,6 @@ export class NetsService {
   }
 
   async netsByIds(ids: readonly string[]): Promise<NetModel[]> {
-    return query<NetModel>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.id = any(${ids}::uuid[])`);
+    return query<NetRow>(this.em.fork(), sql`select ${NET_COLUMNS} from net n where n.id = any(${ids}::uuid[])`);
   }
 }

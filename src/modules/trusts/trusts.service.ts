@@ -2,10 +2,16 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 import { conflict } from '../../common/errors.js';
 import { normalizeName } from '../../common/validation.js';
+import { columns, joinColumns, type RowFor, type RowOf } from '../../database/columns.js';
 import { query, queryOne, sql } from '../../database/sql.js';
+import { KitSlotEntity } from './kit-slot.entity.js';
+import { TrustEntity } from './trust.entity.js';
 import type { TrustModel, TrustSlotNameModel } from './trust.model.js';
 
-const TRUST_COLUMNS = sql.raw(`t.id, t.name, k.slot_name as "slotName"`);
+const TRUST_COLUMNS = joinColumns(columns(TrustEntity, 't', ['id', 'name']), columns(KitSlotEntity, 'k', ['slotName']));
+
+/** a trust left-joined to its kit slot: no slot, no name */
+type TrustRow = RowFor<TrustModel, Omit<RowOf<typeof TRUST_COLUMNS>, 'slotName'> & { slotName: string | null }>;
 
 @Injectable()
 export class TrustsService {
@@ -35,7 +41,7 @@ export class TrustsService {
   }
 
   async listTrusts(): Promise<TrustModel[]> {
-    return query<TrustModel>(
+    return query<TrustRow>(
       this.em.fork(),
       sql`select ${TRUST_COLUMNS} from trust t left join kit_slot k on k.assigned_trust_id = t.id order by t.name`,
     );
@@ -57,7 +63,7 @@ export class TrustsService {
 
   /** Trusts of many jobs at once (GraphQL batching). */
   async trustsByJobIds(jobIds: readonly string[]): Promise<Array<TrustModel & { jobId: string }>> {
-    return query(
+    return query<TrustRow & { jobId: string }>(
       this.em.fork(),
       sql`select jt.job_id as "jobId", ${TRUST_COLUMNS} from job_trust jt join trust t on t.id = jt.trust_id
           left join kit_slot k on k.assigned_trust_id = t.id where jt.job_id = any(${jobIds}::uuid[]) order by t.name`,
@@ -66,7 +72,7 @@ export class TrustsService {
 
   /** Approved trusts of many models at once (GraphQL batching). */
   async approvedTrustsByModelIds(modelIds: readonly string[]): Promise<Array<TrustModel & { modelId: string }>> {
-    return query(
+    return query<TrustRow & { modelId: string }>(
       this.em.fork(),
       sql`select a.model_id as "modelId", ${TRUST_COLUMNS} from model_approved_trust a join trust t on t.id = a.trust_id
           left join kit_slot k on k.assigned_trust_id = t.id where a.model_id = any(${modelIds}::uuid[]) order by t.name`,

@@ -1,4 +1,4 @@
-import { Entity, Enum, ManyToOne, OneToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Check, Entity, Enum, Index, ManyToOne, OneToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { Opt, Rel } from '@mikro-orm/core';
 import { JobEntity } from '../../jobs/job.entity.js';
 import { NetEntity } from '../../nets/net.entity.js';
@@ -9,17 +9,32 @@ export enum SchedulerStatus {
 }
 
 @Entity({ tableName: 'scheduler' })
+@Check({
+  name: 'scheduler_available_is_free',
+  expression: `status <> 'AVAILABLE' or (job_id is null and lease_until is null and not sweep_pending)`,
+})
+@Check({
+  name: 'scheduler_busy_is_held',
+  expression: `status <> 'BUSY' or job_id is not null or lease_until is not null`,
+})
+@Index({ name: 'scheduler_lease_idx', properties: ['leaseUntil'], where: `status = 'BUSY'` })
 export class SchedulerEntity {
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
 
-  @OneToOne(() => NetEntity, { owner: true, unique: true, deleteRule: 'cascade' })
+  @OneToOne(() => NetEntity, {
+    owner: true,
+    unique: 'scheduler_net_unique',
+    deleteRule: 'cascade',
+    foreignKeyName: 'scheduler_net_id_fkey',
+  })
   net!: Rel<NetEntity>;
 
   @Enum({ items: () => SchedulerStatus })
   status: SchedulerStatus & Opt = SchedulerStatus.AVAILABLE;
 
-  @ManyToOne(() => JobEntity, { nullable: true, unique: true })
+  /** its foreign key is (job_id, net_id) → job (id, net_id), from the migration: see test/integration/schema.int-spec.ts */
+  @ManyToOne(() => JobEntity, { nullable: true, unique: 'scheduler_job_unique', createForeignKeyConstraint: false })
   job?: Rel<JobEntity> | null;
 
   @Property({ type: 'timestamptz', nullable: true })

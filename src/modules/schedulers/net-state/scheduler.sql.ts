@@ -1,8 +1,12 @@
+import { columns, type RowFor, type RowOf } from '../../../database/columns.js';
 import { sql } from '../../../database/sql.js';
+import { SchedulerEntity } from './scheduler.entity.js';
+import type { SchedulerModel } from './scheduler.model.js';
 
 /** Columns of `scheduler s` in the shape of SchedulerModel. */
-export const SCHEDULER_COLUMNS = sql.raw(`s.id, s.status, s.net_id as "netId", s.job_id as "jobId",
-  s.lease_until as "leaseUntil", s.updated_at as "updatedAt"`);
+export const SCHEDULER_COLUMNS = columns(SchedulerEntity, 's', ['id', 'status', 'net', 'job', 'leaseUntil', 'updatedAt']);
+
+export type SchedulerRow = RowFor<SchedulerModel, RowOf<typeof SCHEDULER_COLUMNS>>;
 
 const PICKUP_PAUSED_TEXT = `coalesce((select (value->>'enabled')::boolean from hub_setting where key = 'deployment_mode'), false)`;
 

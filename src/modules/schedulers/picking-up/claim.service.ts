@@ -7,7 +7,14 @@ import { query, queryOne, sql } from '../../../database/sql.js';
 import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
 import type { SchedulerModel } from '../net-state/scheduler.model.js';
 import type { Claim, StartDetails } from '../running/start-details.js';
-import { leaseInterval, NOT_DRAINED, PICKUP_PAUSED, SCHEDULER_COLUMNS, UNAPPROVED_TRUST } from '../net-state/scheduler.sql.js';
+import {
+  leaseInterval,
+  NOT_DRAINED,
+  PICKUP_PAUSED,
+  SCHEDULER_COLUMNS,
+  type SchedulerRow,
+  UNAPPROVED_TRUST,
+} from '../net-state/scheduler.sql.js';
 
 /**
  * Claims nets and jobs. Every claim is a transaction that locks rows with
@@ -83,7 +90,7 @@ export class ClaimService {
 
   /** `check_for_available_net`: claims one AVAILABLE net (not drained), held by a lease until a job is claimed for it. */
   async checkForAvailableNet(): Promise<SchedulerModel | null> {
-    const row = await queryOne<SchedulerModel>(
+    const row = await queryOne<SchedulerRow>(
       this.em.fork(),
       sql`update scheduler s set status = 'BUSY', lease_until = now() + ${leaseInterval(this.config.netLeaseMs)}, updated_at = now()
           where s.id = (select id from scheduler where status = 'AVAILABLE' and ${NOT_DRAINED} and not ${PICKUP_PAUSED}
@@ -145,7 +152,7 @@ export class ClaimService {
               where id = ${current.jobId} and status = 'IN_PROGRESS'`,
         );
       }
-      const row = await queryOne<SchedulerModel>(
+      const row = await queryOne<SchedulerRow>(
         em,
         sql`update scheduler s set status = 'AVAILABLE', job_id = null, lease_until = null, sweep_pending = false, updated_at = now()
             where s.id = ${schedulerId} returning ${SCHEDULER_COLUMNS}`,

@@ -10,7 +10,7 @@ import type { TrainingModel } from '../../models/models.model.js';
 import type { JobRow } from '../../jobs/job.sql.js';
 import { JobRemovalService } from './job-removal.service.js';
 import { endRuns } from './run-ending.js';
-import { MODEL_COLUMNS } from '../../models/model.sql.js';
+import { MODEL_COLUMNS, type ModelRow } from '../../models/model.sql.js';
 import { assertModelInScope } from '../../models/project-scope.sql.js';
 import { lockReportedRun } from './reported-run.js';
 
@@ -65,7 +65,7 @@ export class RunControlService {
           throw conflict(decision.reason, { from: current.status, to: status });
         case 'apply': {
           if (decision.endsRun) freed = (await endRuns(em, runs, JobStatus.COMPLETED, null)).length > 0;
-          const updated = await queryOne<TrainingModel>(
+          const updated = await queryOne<ModelRow>(
             em,
             sql`update model m set status = ${status}, updated_at = now() where id = ${modelId} returning ${MODEL_COLUMNS}`,
           );
@@ -88,7 +88,7 @@ export class RunControlService {
     const { model, afterCommit } = await this.em.fork().transactional(async (em) => {
       await this.lockModel(em, modelId);
       const { afterCommit: abortRuns } = await this.removal.removeInTransaction(em, { modelId }, null);
-      const stopped = await queryOne<TrainingModel>(
+      const stopped = await queryOne<ModelRow>(
         em,
         sql`update model m set status = 'STOPPED', updated_at = now() where id = ${modelId} returning ${MODEL_COLUMNS}`,
       );
@@ -121,7 +121,7 @@ export class RunControlService {
   }
 
   private async lockModel(em: EntityManager, modelId: string): Promise<TrainingModel> {
-    const model = await queryOne<TrainingModel>(em, sql`select ${MODEL_COLUMNS} from model m where m.id = ${modelId} for update`);
+    const model = await queryOne<ModelRow>(em, sql`select ${MODEL_COLUMNS} from model m where m.id = ${modelId} for update`);
     if (!model) throw notFound('Model', modelId);
     return model;
   }
