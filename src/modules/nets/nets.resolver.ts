@@ -1,17 +1,28 @@
+import { Inject } from '@nestjs/common';
 import { Args, Context, ID, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { notFound } from '../../common/errors.js';
 import { Allow, READERS } from '../../common/auth/roles.js';
 import { UuidPipe } from '../../common/uuid.pipe.js';
 import type { GqlContext } from '../../graphql/loaders.js';
 import { preload } from '../../graphql/preloaded-fields.js';
 import { FlBackend } from '../../fl-backends/fl-backend.enum.js';
+import { simNetNames } from '../../sim-nets/sim-nets.js';
 import { SchedulerModel } from '../schedulers/scheduler.model.js';
 import { NetModel } from './net.model.js';
 import { NetsService } from './nets.service.js';
 
 @Resolver(() => NetModel)
 export class NetsResolver {
-  constructor(private readonly netsService: NetsService) {}
+  /** the nets this hub simulates itself (SIM_NETS) */
+  private readonly simulatedNames: ReadonlySet<string>;
+
+  constructor(
+    private readonly netsService: NetsService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.simulatedNames = new Set(simNetNames(config.simNets));
+  }
 
   @Allow(...READERS)
   @Query(() => [NetModel], { description: 'every net; NOT_FOUND when none is registered' })
@@ -48,5 +59,10 @@ export class NetsResolver {
     const scheduler = await loaders.schedulerByNet.load(net.id);
     if (!scheduler) throw notFound('Scheduler of net', net.id);
     return scheduler;
+  }
+
+  @ResolveField(() => Boolean, { description: 'a simulated net started inside the hub for a first run (SIM_NETS)' })
+  simulated(@Parent() net: NetModel): boolean {
+    return this.simulatedNames.has(net.name);
   }
 }
