@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The browser tests drive Debian's chromium (playwright never downloads a browser here): install it when missing.
 set -euo pipefail
-CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
+CHROMIUM=/usr/bin/chromium
 if [ -x "$CHROMIUM" ]; then exit 0; fi
 if ! command -v apt-get >/dev/null; then
-  echo "ensure-chromium: $CHROMIUM is missing and there is no apt-get; install Chromium and set CHROMIUM_PATH" >&2
+  echo "ensure-chromium: $CHROMIUM is missing and there is no apt-get; install Debian's chromium" >&2
   exit 1
 fi
 SUDO=""

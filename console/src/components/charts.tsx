@@ -13,9 +13,10 @@ function Chart(props: { label: string; options: Omit<uPlot.Options, 'width' | 'h
   useEffect(() => {
     const element = box.current;
     if (!element) return;
-    const chart = new uPlot({ ...props.options, width: element.clientWidth || 300, height: 160 }, props.data, element);
+    const size = () => ({ width: element.clientWidth || 300, height: 160 });
+    const chart = new uPlot({ legend: { show: false }, ...props.options, ...size() }, props.data, element);
     plot.current = chart;
-    const resize = new ResizeObserver(() => chart.setSize({ width: element.clientWidth || 300, height: 160 }));
+    const resize = new ResizeObserver(() => chart.setSize(size()));
     resize.observe(element);
     return () => {
       resize.disconnect();
@@ -77,7 +78,8 @@ export function LatencyChart(props: { jobs: Iterable<JobData> }) {
       <Chart
         label="start latency"
         options={{
-          scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+          // a minute either side, so a few close starts do not stretch the axis over years
+          scales: { x: { time: true, range: (_u, min, max) => [min - 60, max + 60] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
           axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${t} s`) }],
           series: [
             {},
