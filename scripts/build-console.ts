@@ -3,7 +3,7 @@
  * into dist/console: index.html and content-hashed assets, all served by the
  * hub itself (no CDN). Run by `npm run build`; `--out <dir>` writes elsewhere.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -13,7 +13,13 @@ const { values } = parseArgs({ options: { out: { type: 'string', default: path.j
 const outDir = path.resolve(values.out);
 const assetsDir = path.join(outDir, 'assets');
 
-await rm(outDir, { recursive: true, force: true });
+/** a file appears whole or not at all: a hub serving this folder (or a test building it at the same time) never reads half of one */
+async function writeAtomically(file: string, contents: Uint8Array | string): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, contents);
+  await rename(temporary, file);
+}
+
 await mkdir(assetsDir, { recursive: true });
 const result = await build({
   entryPoints: { console: path.join(ROOT, 'console', 'src', 'main.tsx') },
@@ -26,12 +32,13 @@ const result = await build({
   jsxImportSource: 'preact',
   outdir: assetsDir,
   entryNames: '[name]-[hash]',
-  metafile: true,
+  write: false,
   legalComments: 'eof',
   logLevel: 'warning',
 });
 
-const outputs = Object.keys(result.metafile.outputs).map((file) => path.basename(file));
+for (const file of result.outputFiles) await writeAtomically(file.path, file.contents);
+const outputs = result.outputFiles.map((file) => path.basename(file.path));
 const script = outputs.find((file) => file.endsWith('.js'));
 const style = outputs.find((file) => file.endsWith('.css'));
 if (!script || !style) throw new Error(`esbuild wrote no script or style sheet: ${outputs.join(', ')}`);
@@ -53,5 +60,11 @@ const html = `<!doctype html>
 </body>
 </html>
 `;
-await writeFile(path.join(outDir, 'index.html'), html);
+await writeAtomically(path.join(outDir, 'index.html'), html);
+
+// older builds' assets go once they are an hour old: a page loaded before this build can still fetch them
+for (const name of await readdir(assetsDir)) {
+  const file = path.join(assetsDir, name);
+  if (!outputs.includes(name) && Date.now() - (await stat(file)).mtimeMs > 3_600_000) await rm(file, { force: true });
+}
 console.log(`console: ${path.relative(ROOT, outDir)}/index.html, assets ${outputs.join(', ')}`);

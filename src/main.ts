@@ -50,7 +50,9 @@ async function main(): Promise<void> {
   logger.log(`fl-scheduler listening on http://127.0.0.1:${config.port}/ (console; GraphQL at /graphql, health at /health)`);
   const devToken = await app.get(TokenVerifier).developmentAdminToken();
   if (devToken) {
-    logger.warn('no AUTH_JWT_SECRET or AUTH_JWKS_URL: made a random secret for this run. Admin token for the console and GraphiQL (12 h):');
+    logger.warn(
+      'no AUTH_JWT_SECRET or AUTH_JWKS_URL: made a random secret for this run. Admin token for the console and GraphiQL (12 h):',
+    );
     console.log(`\n  {"Authorization": "Bearer ${devToken}"}\n`);
   }
 

@@ -55,8 +55,7 @@ function escapeHtml(text: string): string {
 export function consolePage(options: ConsolePageOptions): (req: Request, res: Response, next: NextFunction) => void {
   const assetsDir = path.join(options.dir, 'assets');
   let listing: ReadonlySet<string> = new Set();
-  const listAssets = (): ReadonlySet<string> =>
-    (listing = new Set(existsSync(assetsDir) ? readdirSync(assetsDir) : []));
+  const listAssets = (): ReadonlySet<string> => (listing = new Set(existsSync(assetsDir) ? readdirSync(assetsDir) : []));
 
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();

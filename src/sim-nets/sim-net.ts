@@ -70,7 +70,9 @@ export async function startSimNet(options: SimNetOptions): Promise<SimNet> {
     }
     if (method === 'GET' && call === 'check_server_status' && !param) return [200, { status: 'started', start_time: startedAt }];
     if (method === 'POST' && call === 'upload_app' && param) {
-      return typeof body === 'object' && body !== null ? [200, { message: 'uploaded' }] : [400, { error: 'the body is not a JSON object' }];
+      return typeof body === 'object' && body !== null
+        ? [200, { message: 'uploaded' }]
+        : [400, { error: 'the body is not a JSON object' }];
     }
     if (method === 'POST' && call === 'submit_job' && param) {
       const run: SimRun = { job_id: randomUUID(), modelId: arg, status: 'RUNNING' };

@@ -160,7 +160,9 @@ describe('the console in a real browser', () => {
 
     expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     expect(tab.problems).toEqual([]);
-    const foreign = tab.requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith(`ws://127.0.0.1:${new URL(origin).port}/`));
+    const foreign = tab.requests.filter(
+      (url) => !url.startsWith(`${origin}/`) && !url.startsWith(`ws://127.0.0.1:${new URL(origin).port}/`),
+    );
     expect(foreign).toEqual([]);
     expect(tab.requests.some((url) => url.startsWith('ws://'))).toBe(true);
     await context.close();
@@ -200,7 +202,9 @@ describe('the console in a real browser', () => {
     await page.waitForFunction((until) => Date.now() > until, expiresAt + 500, { timeout: 15_000 });
     await row(page, jobId).locator('[data-action="remove"]').click();
     await page.locator('[data-confirm]').click();
-    await expect(page.locator('[role="alert"]').textContent()).resolves.toMatch(/Could not remove model refused: .*\(UNAUTHENTICATED\)/);
+    await expect(page.locator('[role="alert"]').textContent()).resolves.toMatch(
+      /Could not remove model refused: .*\(UNAUTHENTICATED\)/,
+    );
     const { job } = await hub.gqlOk('query($id: ID!) { job(id: $id) { status } }', { id: jobId });
     expect(job.status).toBe('QUEUED');
     expect(tab.problems.filter((p) => !p.includes('401'))).toEqual([]);

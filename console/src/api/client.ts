@@ -87,7 +87,7 @@ export function connectToHub(token: string, events: ConnectionEvents): HubClient
           next: (answer) => {
             const error = firstError(answer.errors as GqlAnswer<unknown>['errors']);
             if (error) onError(error);
-            else if (answer.data) onData(answer.data as T);
+            else if (answer.data) onData(answer.data);
           },
           error: (error: unknown) => {
             const message = Array.isArray(error) ? firstError(error as GqlAnswer<unknown>['errors']) : null;

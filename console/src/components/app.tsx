@@ -69,9 +69,12 @@ export function App(props: { token: string; onSignOut(reason?: string): void }) 
   const setDeploymentMode = (enabled: boolean) => {
     const run = () =>
       act('Could not change the deployment mode', async () => {
-        const { setDeploymentMode: status } = await live.request<{ setDeploymentMode: DeploymentData }>(docs.SET_DEPLOYMENT_MODE, {
-          enabled,
-        });
+        const { setDeploymentMode: status } = await live.request<{ setDeploymentMode: DeploymentData }>(
+          docs.SET_DEPLOYMENT_MODE,
+          {
+            enabled,
+          },
+        );
         live.setDeployment(status);
       });
     if (!enabled) return void run();
@@ -93,7 +96,10 @@ export function App(props: { token: string; onSignOut(reason?: string): void }) 
           {live.connection === 'live' ? 'live' : live.connection === 'connecting' ? 'connecting…' : 'reconnecting…'}
         </span>
         {deployment && (
-          <span class={`badge ${deployment.enabled ? 'deploying' : 'dispatching'}`} data-deployment={deployment.enabled ? 'on' : 'off'}>
+          <span
+            class={`badge ${deployment.enabled ? 'deploying' : 'dispatching'}`}
+            data-deployment={deployment.enabled ? 'on' : 'off'}
+          >
             {deployment.enabled
               ? `deployment mode since ${clock(deployment.since)}: ${deployment.busyNets} net(s) still busy`
               : 'dispatching'}

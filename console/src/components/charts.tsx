@@ -46,7 +46,10 @@ export function PoolCharts(props: { samples: readonly Sample[]; netCount: number
         <Chart
           key={props.netCount}
           label="nets busy over time"
-          options={{ scales: { ...scales, y: { range: () => [0, Math.max(1, props.netCount)] } }, series: [{}, stepSeries('busy', '#c2410c')] }}
+          options={{
+            scales: { ...scales, y: { range: () => [0, Math.max(1, props.netCount)] } },
+            series: [{}, stepSeries('busy', '#c2410c')],
+          }}
           data={[x, props.samples.map((s) => s.busyNets)]}
         />
       </figure>
@@ -54,7 +57,10 @@ export function PoolCharts(props: { samples: readonly Sample[]; netCount: number
         <figcaption>Queue length, last hour</figcaption>
         <Chart
           label="queue length over time"
-          options={{ scales: { ...scales, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } }, series: [{}, stepSeries('queued', '#1d4ed8')] }}
+          options={{
+            scales: { ...scales, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+            series: [{}, stepSeries('queued', '#1d4ed8')],
+          }}
           data={[x, props.samples.map((s) => s.queueLength)]}
         />
       </figure>
@@ -68,7 +74,12 @@ export function LatencyChart(props: { jobs: Iterable<JobData> }) {
   const values = points.map((p) => p.ms);
   const p = (n: number) => percentile(values, n);
   const [p50, p95, p99] = [p(50), p(95), p(99)];
-  const line = (v: number | null) => points.map(() => (v === null ? null : seconds(v)));
+  // the percentile lines span the axis: one point a minute before the first start and one after the last
+  const xs = points.length
+    ? [seconds(points[0].at) - 60, ...points.map((pt) => seconds(pt.at)), seconds(points.at(-1)!.at) + 60]
+    : [];
+  const latency = points.length ? [null, ...values.map(seconds), null] : [];
+  const line = (v: number | null) => xs.map(() => (v === null ? null : seconds(v)));
   return (
     <figure>
       <figcaption data-latency>
@@ -78,18 +89,23 @@ export function LatencyChart(props: { jobs: Iterable<JobData> }) {
       <Chart
         label="start latency"
         options={{
-          // a minute either side, so a few close starts do not stretch the axis over years
-          scales: { x: { time: true, range: (_u, min, max) => [min - 60, max + 60] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+          scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
           axes: [{}, { values: (_u, ticks) => ticks.map((t) => `${t} s`) }],
           series: [
             {},
-            { label: 'start latency (s)', stroke: '#0f766e', width: 0, paths: () => null, points: { show: true, size: 6, fill: '#0f766e' } },
+            {
+              label: 'start latency (s)',
+              stroke: '#0f766e',
+              width: 0,
+              paths: () => null,
+              points: { show: true, size: 6, fill: '#0f766e' },
+            },
             { label: 'p50', stroke: '#16a34a', dash: [4, 4] },
             { label: 'p95', stroke: '#ca8a04', dash: [4, 4] },
             { label: 'p99', stroke: '#dc2626', dash: [4, 4] },
           ],
         }}
-        data={[points.map((pt) => seconds(pt.at)), values.map(seconds), line(p50), line(p95), line(p99)]}
+        data={[xs, latency, line(p50), line(p95), line(p99)]}
       />
     </figure>
   );

@@ -3,7 +3,12 @@ import type { JobColumn, RowContext } from './job-columns.js';
 
 export function JobTable(props: { id: string; jobs: JobData[]; columns: JobColumn[]; ctx: RowContext; empty: string }) {
   const columns = props.columns.filter((c) => c.key !== 'actions' || props.ctx.permissions.controlJobs);
-  if (props.jobs.length === 0) return <p class="empty" data-empty={props.id}>{props.empty}</p>;
+  if (props.jobs.length === 0)
+    return (
+      <p class="empty" data-empty={props.id}>
+        {props.empty}
+      </p>
+    );
   return (
     <table data-table={props.id}>
       <thead>

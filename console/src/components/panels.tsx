@@ -87,7 +87,7 @@ export function ConfirmDialog(props: { action: PendingAction; onClose(): void })
         <h2 id="confirm-title">{props.action.title}</h2>
         <p>{props.action.body}</p>
         <div class="buttons">
-          <button type="button" data-cancel onClick={props.onClose}>
+          <button type="button" data-cancel onClick={() => props.onClose()}>
             Cancel
           </button>
           <button

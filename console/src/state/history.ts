@@ -38,7 +38,9 @@ export function percentile(values: readonly number[], p: number): number | null 
 }
 
 /** time from queueing to start, per started job */
-export function startLatencies(jobs: Iterable<{ createdAt: string; startedAt: string | null }>): Array<{ at: number; ms: number }> {
+export function startLatencies(
+  jobs: Iterable<{ createdAt: string; startedAt: string | null }>,
+): Array<{ at: number; ms: number }> {
   const out: Array<{ at: number; ms: number }> = [];
   for (const job of jobs) {
     if (!job.startedAt) continue;

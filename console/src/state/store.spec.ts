@@ -125,7 +125,9 @@ describe('the charts', () => {
   it('computes nearest-rank percentiles of start latencies', () => {
     expect(percentile([], 50)).toBeNull();
     const values = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1
-    expect([percentile(values, 50), percentile(values, 95), percentile(values, 99), percentile(values, 100)]).toEqual([50, 95, 99, 100]);
+    expect([percentile(values, 50), percentile(values, 95), percentile(values, 99), percentile(values, 100)]).toEqual([
+      50, 95, 99, 100,
+    ]);
     expect(percentile([7], 99)).toBe(7);
     expect(startLatencies([job('a', 'QUEUED'), job('b', 'COMPLETED', { createdAt: at(1), startedAt: at(4) })])).toEqual([
       { at: Date.parse(at(4)), ms: 3000 },

@@ -54,7 +54,10 @@ export function applyScheduler(state: ConsoleState, scheduler: SchedulerData): C
 }
 
 /** the queue's order as the hub reports it now; a job it no longer lists has left the queue */
-export function applyQueuePositions(state: ConsoleState, positions: Array<{ id: string; queuePosition: number | null }>): ConsoleState {
+export function applyQueuePositions(
+  state: ConsoleState,
+  positions: Array<{ id: string; queuePosition: number | null }>,
+): ConsoleState {
   const byId = new Map(positions.map((p) => [p.id, p.queuePosition]));
   const jobs = new Map(state.jobs);
   for (const [id, job] of jobs) {
