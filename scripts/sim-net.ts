@@ -1,6 +1,7 @@
 /**
- * A simulated FL net for humans: serves the SPEC.md net contract (the same
- * server the tests use), logs every call, and trains each run for a while.
+ * A simulated FL net for humans, outside the hub: serves the SPEC.md net
+ * contract (the module the hub starts with SIM_NETS), logs every call, and
+ * trains each run for a while.
  *
  *   npm run sim:net -- --port 8001 --backend nvflare --clients site-1,site-2 --train-ms 15000
  *
@@ -11,7 +12,7 @@
  * net's name in the printed NET_ENDPOINTS, sim-net-1).
  */
 import { parseArgs } from 'node:util';
-import { startFakeNet, type FlBackend } from '../test/support/fake-net.js';
+import { startSimNet, type SimBackend } from '../src/sim-nets/sim-net.js';
 
 const { values } = parseArgs({
   options: {
@@ -53,23 +54,19 @@ const port = nonNegativeInt('port', values.port);
 const trainMs = nonNegativeInt('train-ms', values['train-ms']);
 if (values.backend !== 'nvflare' && values.backend !== 'flower')
   fail(`--backend must be nvflare or flower, got "${values.backend}"`);
-const backend: FlBackend = values.backend;
+const backend: SimBackend = values.backend;
 const online = names(values.clients);
 const offline = names(values.offline);
 
 const time = () => new Date().toISOString().slice(11, 23);
 
-const net = await startFakeNet({
+const net = await startSimNet({
   port,
   backend,
   clients: online,
   offlineClients: offline,
-  autoFinishAfterMs: trainMs,
-  onRequest: (request) => console.log(`${time()} ${request.method} ${request.path}`),
-  onRunStatus: (run, previous) =>
-    console.log(`${time()}   run ${run.job_id} (model ${run.modelId}): ${previous} -> ${run.status}`),
-  onSubmit: (run) =>
-    console.log(`${time()}   run ${run.job_id} (model ${run.modelId}): ${run.status}, training for ${trainMs} ms`),
+  trainMs,
+  log: (line) => console.log(`${time()} ${line}`),
 }).catch((error: unknown) =>
   fail(`cannot listen on 127.0.0.1:${port}: ${error instanceof Error ? error.message : String(error)}`),
 );

@@ -14,6 +14,7 @@ const LAYERS: readonly string[][] = [
   ['graphql'],
   ['observability'],
   ['fl-backends'],
+  ['sim-nets', 'console'],
   ['events'],
   ['modules/trusts'],
   ['modules/models'],

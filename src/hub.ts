@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module.js';
 import { TokenVerifier } from './common/auth/token-verifier.js';
+import { consolePage, defaultConsoleDir } from './console/console-page.js';
 import { playground } from './graphql/playground/playground.js';
 import { requestIdMiddleware } from './observability/request-context.js';
 import type { AppConfig } from './config/app-config.js';
@@ -38,8 +39,10 @@ export async function createHub(config: AppConfig, databaseUrl: string): Promise
   });
   app.useLogger(app.get(PinoLogger));
   app.use(requestIdMiddleware);
+  // the development token (no auth settings, outside production) signs the console and GraphiQL in
+  const devToken = config.nodeEnv === 'production' ? null : await app.get(TokenVerifier).developmentAdminToken();
+  app.use(consolePage({ dir: defaultConsoleDir(), devToken: () => devToken }));
   if (config.graphiql) {
-    const devToken = await app.get(TokenVerifier).developmentAdminToken();
     const defaultHeaders = devToken
       ? JSON.stringify({ Authorization: `Bearer ${devToken}` }, null, 2)
       : '{\n  "Authorization": "Bearer <token>"\n}';

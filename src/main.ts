@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config/app-config.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
 import { ensureDatabase } from './database/ensure-database.js';
 import { createHub } from './hub.js';
+import { startSimNets, type RunningSimNets } from './sim-nets/sim-nets.js';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 const EMBEDDED_DATABASE = 'fl_scheduler';
@@ -12,8 +13,17 @@ const EMBEDDED_DATABASE = 'fl_scheduler';
 async function main(): Promise<void> {
   const logger = new Logger('Hub');
   let config;
+  let simNets: RunningSimNets | null = null;
   try {
     config = loadConfig();
+    if (config.simNets > 0) {
+      const simLogger = new Logger('SimNets');
+      // runs at info; the calls (every reconcile lists the runs) at debug
+      simNets = await startSimNets(config, (line, kind) => (kind === 'run' ? simLogger.log(line) : simLogger.debug(line)));
+      config = simNets.config;
+      const started = config.netEndpoints.slice(-config.simNets).map((n) => `${n.name} (${n.endpoint})`);
+      logger.log(`simulated nets: ${started.join(', ')}; each run trains ${config.simNetTrainMs} ms (SIM_NETS=0: none)`);
+    }
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -37,10 +47,12 @@ async function main(): Promise<void> {
 
   const app = await createHub(config, databaseUrl);
   await app.listen(config.port);
-  logger.log(`fl-scheduler listening on http://127.0.0.1:${config.port}/graphql (health: /health)`);
+  logger.log(`fl-scheduler listening on http://127.0.0.1:${config.port}/ (console; GraphQL at /graphql, health at /health)`);
   const devToken = await app.get(TokenVerifier).developmentAdminToken();
   if (devToken) {
-    logger.warn('no AUTH_JWT_SECRET or AUTH_JWKS_URL: made a random secret for this run. Admin token for GraphiQL (12 h):');
+    logger.warn(
+      'no AUTH_JWT_SECRET or AUTH_JWKS_URL: made a random secret for this run. Admin token for the console and GraphiQL (12 h):',
+    );
     console.log(`\n  {"Authorization": "Bearer ${devToken}"}\n`);
   }
 
@@ -56,6 +68,7 @@ async function main(): Promise<void> {
     timer.unref();
     void (async () => {
       await app.close().catch((error: unknown) => logger.error(`closing the app: ${String(error)}`));
+      await simNets?.close().catch((error: unknown) => logger.error(`closing the simulated nets: ${String(error)}`));
       await embedded?.stop().catch((error: unknown) => logger.error(`stopping PostgreSQL: ${String(error)}`));
       process.exit(0);
     })();

@@ -45,6 +45,10 @@ export interface AppConfig {
   readonly graphqlIntrospection: boolean;
   /** the GraphiQL page at /graphql; default: on outside production */
   readonly graphiql: boolean;
+  /** simulated nets started inside the hub for a first run (sim-net-1…); never in production */
+  readonly simNets: number;
+  /** how long a simulated net trains each run before it reports it FINISHED */
+  readonly simNetTrainMs: number;
 }
 
 export class ConfigError extends Error {
@@ -162,6 +166,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('AUTH_JWT_SECRET', 'must be at least 32 characters');
   }
+  const simNets = integer(env, 'SIM_NETS', nodeEnv === 'development' && !text(env, 'NET_ENDPOINTS') ? 2 : 0, 0);
+  if (simNets > 0 && nodeEnv === 'production') throw new ConfigError('SIM_NETS', 'must be 0 in production (simulated nets)');
+  if (simNets > 20) throw new ConfigError('SIM_NETS', `must be at most 20, got "${simNets}"`);
   return {
     nodeEnv,
     port: integer(env, 'PORT', 4000, 0),
@@ -186,6 +193,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     graphqlIntrospection: flag(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     graphiql: flag(env, 'GRAPHIQL', nodeEnv !== 'production'),
+    simNets,
+    simNetTrainMs: integer(env, 'SIM_NET_TRAIN_MS', 10_000, 0),
   };
 }
 

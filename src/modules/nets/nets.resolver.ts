@@ -1,14 +1,25 @@
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Inject } from '@nestjs/common';
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { Allow, READERS } from '../../common/auth/roles.js';
 import { ProjectScope, ReadScope } from '../../common/auth/scopes.js';
 import { UuidPipe } from '../../common/uuid.pipe.js';
 import { FlBackend } from '../../fl-backends/fl-backend.enum.js';
+import { simNetNames } from '../../sim-nets/sim-nets.js';
 import { NetModel } from './net.model.js';
 import { NetsService } from './nets.service.js';
 
 @Resolver(() => NetModel)
 export class NetsResolver {
-  constructor(private readonly netsService: NetsService) {}
+  /** the nets this hub simulates itself (SIM_NETS) */
+  private readonly simulatedNames: ReadonlySet<string>;
+
+  constructor(
+    private readonly netsService: NetsService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.simulatedNames = new Set(simNetNames(config.simNets));
+  }
 
   @Allow(...READERS)
   @Query(() => NetModel, { nullable: true })
@@ -41,5 +52,10 @@ export class NetsResolver {
   @Mutation(() => NetModel, { description: 'a drained net takes jobs again' })
   resumeNet(@Args('netId', { type: () => ID }, UuidPipe) netId: string): Promise<NetModel> {
     return this.netsService.resumeNet(netId);
+  }
+
+  @ResolveField(() => Boolean, { description: 'a simulated net started inside the hub for a first run (SIM_NETS)' })
+  simulated(@Parent() net: NetModel): boolean {
+    return this.simulatedNames.has(net.name);
   }
 }

@@ -1,0 +1,2 @@
+/** style sheets are bundled by esbuild */
+declare module '*.css';

@@ -1,0 +1,136 @@
+import { describe, expect, it } from '@jest/globals';
+import type { JobData, NetData } from '../api/documents.js';
+import { History, percentile, startLatencies } from './history.js';
+import {
+  applyJob,
+  applyQueuePositions,
+  applyScheduler,
+  busyNets,
+  fromSnapshot,
+  queue,
+  queueLength,
+  recentEnds,
+  RECENT_ENDS,
+  running,
+} from './store.js';
+
+const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 12, 0, s)).toISOString();
+
+function job(id: string, status: JobData['status'], extra: Partial<JobData> = {}): JobData {
+  return {
+    id,
+    status,
+    createdAt: at(0),
+    startedAt: null,
+    completedAt: null,
+    backendJobId: null,
+    queuePosition: null,
+    net: null,
+    model: { id: `m-${id}`, name: `model ${id}`, status: 'PENDING', project: { id: 'p', name: 'Project' } },
+    trusts: [],
+    ...extra,
+  };
+}
+
+const net = (id: string, name: string): NetData => ({
+  id,
+  name,
+  endpoint: `http://${name}`,
+  flBackend: 'NVFLARE',
+  simulated: false,
+  scheduler: { id: `s-${id}`, status: 'AVAILABLE', job: null },
+});
+
+const snapshot = (jobs: JobData[], nets: NetData[] | undefined = [net('n2', 'net-2'), net('n1', 'net-1')]) => ({
+  nets,
+  jobs,
+  trusts: [],
+  deploymentStatus: { enabled: false, since: null, busyNets: 0 },
+});
+
+describe('the console state', () => {
+  it('orders the queue by position, running jobs by start, ends newest first', () => {
+    const state = fromSnapshot(
+      snapshot([
+        job('q2', 'QUEUED', { queuePosition: 2, createdAt: at(1) }),
+        job('q1', 'QUEUED', { queuePosition: 1, createdAt: at(2) }),
+        job('r2', 'IN_PROGRESS', { startedAt: at(9) }),
+        job('r1', 'IN_PROGRESS', { startedAt: at(5) }),
+        job('c1', 'COMPLETED', { completedAt: at(20) }),
+        job('d1', 'DELETED', { completedAt: at(30) }),
+      ]),
+    );
+    expect(state.nets.map((n) => n.name)).toEqual(['net-1', 'net-2']);
+    expect(queue(state).map((j) => j.id)).toEqual(['q1', 'q2']);
+    expect(running(state).map((j) => j.id)).toEqual(['r1', 'r2']);
+    expect(recentEnds(state).map((j) => j.id)).toEqual(['d1', 'c1']);
+    expect(queueLength(state)).toBe(2);
+  });
+
+  it('follows a job through its states and drops its queue position when it leaves the queue', () => {
+    let state = fromSnapshot(snapshot([]));
+    state = applyJob(state, job('a', 'QUEUED', { queuePosition: 1 }));
+    expect(queue(state).map((j) => j.id)).toEqual(['a']);
+    state = applyJob(state, job('a', 'IN_PROGRESS', { queuePosition: 1, startedAt: at(3), net: { id: 'n1', name: 'net-1' } }));
+    expect(queue(state)).toEqual([]);
+    expect(running(state)[0]).toMatchObject({ id: 'a', queuePosition: null, net: { name: 'net-1' } });
+    state = applyJob(state, job('a', 'COMPLETED', { completedAt: at(9) }));
+    expect(running(state)).toEqual([]);
+    expect(recentEnds(state).map((j) => j.status)).toEqual(['COMPLETED']);
+  });
+
+  it('patches a net from a scheduler event and ignores an unknown net', () => {
+    let state = fromSnapshot(snapshot([]));
+    state = applyScheduler(state, { id: 's-n1', status: 'BUSY', net: { id: 'n1' }, job: { id: 'a' } });
+    expect(busyNets(state)).toBe(1);
+    expect(state.nets[0]?.scheduler).toEqual({ id: 's-n1', status: 'BUSY', job: { id: 'a' } });
+    const same = applyScheduler(state, { id: 's-x', status: 'BUSY', net: { id: 'nope' }, job: null });
+    expect(same).toBe(state);
+  });
+
+  it('takes new queue positions for queued jobs only', () => {
+    let state = fromSnapshot(snapshot([job('a', 'QUEUED', { queuePosition: 2 }), job('b', 'IN_PROGRESS')]));
+    state = applyQueuePositions(state, [
+      { id: 'a', queuePosition: 1 },
+      { id: 'b', queuePosition: 7 },
+    ]);
+    expect(state.jobs.get('a')?.queuePosition).toBe(1);
+    expect(state.jobs.get('b')?.queuePosition).toBeNull();
+  });
+
+  it('keeps the newest ended jobs only, and says when no net is registered', () => {
+    const ends = Array.from({ length: RECENT_ENDS + 5 }, (_, i) => job(`c${i}`, 'COMPLETED', { completedAt: at(i) }));
+    const state = fromSnapshot({ ...snapshot([...ends, job('q', 'QUEUED')]), nets: undefined });
+    expect(recentEnds(state)).toHaveLength(RECENT_ENDS);
+    expect(recentEnds(state).at(-1)?.id).toBe('c5');
+    expect(queue(state)).toHaveLength(1);
+    expect(state.noNets).toBe(true);
+  });
+});
+
+describe('the charts', () => {
+  it('keeps one hour of samples, one per instant', () => {
+    const history = new History(60_000);
+    history.add({ at: 1_000, busyNets: 0, queueLength: 1 });
+    history.add({ at: 1_000, busyNets: 1, queueLength: 0 });
+    history.add({ at: 30_000, busyNets: 1, queueLength: 3 });
+    history.add({ at: 500, busyNets: 9, queueLength: 9 }); // out of order: ignored
+    history.add({ at: 61_500, busyNets: 2, queueLength: 2 });
+    expect(history.all()).toEqual([
+      { at: 30_000, busyNets: 1, queueLength: 3 },
+      { at: 61_500, busyNets: 2, queueLength: 2 },
+    ]);
+  });
+
+  it('computes nearest-rank percentiles of start latencies', () => {
+    expect(percentile([], 50)).toBeNull();
+    const values = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1
+    expect([percentile(values, 50), percentile(values, 95), percentile(values, 99), percentile(values, 100)]).toEqual([
+      50, 95, 99, 100,
+    ]);
+    expect(percentile([7], 99)).toBe(7);
+    expect(startLatencies([job('a', 'QUEUED'), job('b', 'COMPLETED', { createdAt: at(1), startedAt: at(4) })])).toEqual([
+      { at: Date.parse(at(4)), ms: 3000 },
+    ]);
+  });
+});

@@ -1,0 +1,213 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { loadConfig } from '../../src/config/app-config.js';
+import { startSimNets, type RunningSimNets } from '../../src/sim-nets/sim-nets.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startFakeNet, type FakeNet } from '../support/fake-net.js';
+import { startTestHub, testToken, type TestHub } from '../support/hub.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+
+/** Debian's chromium (scripts/ensure-chromium.sh installs it before the tests); playwright never downloads one. */
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ROOT = process.cwd();
+const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
+const WAIT = { timeout: 20_000 };
+
+/** A browser tab on the console that records what would make it fail: errors, foreign requests, reloads. */
+interface ConsoleTab {
+  page: Page;
+  problems: string[];
+  requests: string[];
+}
+
+async function openTab(context: BrowserContext): Promise<ConsoleTab> {
+  const page = await context.newPage();
+  const tab: ConsoleTab = { page, problems: [], requests: [] };
+  page.on('console', (message) => {
+    if (message.type() === 'error') tab.problems.push(`console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => tab.problems.push(`page error: ${error.message}`));
+  page.on('request', (request) => tab.requests.push(request.url()));
+  page.on('websocket', (socket) => tab.requests.push(socket.url()));
+  page.on('requestfailed', (request) => tab.problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+  return tab;
+}
+
+const row = (page: Page, jobId: string) => page.locator(`tr[data-job-id="${jobId}"]`);
+
+describe('the console in a real browser', () => {
+  let db: TestDatabase;
+  let fakeNet: FakeNet;
+  let simNets: RunningSimNets;
+  let hub: TestHub;
+  let browser: Browser;
+  let origin: string;
+  let scenario: Scenario;
+  const jobs: { followed: string; running: string; queued: string; models: Record<string, string> } = {
+    followed: '',
+    running: '',
+    queued: '',
+    models: {},
+  };
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, ['scripts/build-console.ts'], { cwd: ROOT, stdio: 'pipe' });
+    db = await createTestDatabase();
+    fakeNet = await startFakeNet({ clients: ['site-1', 'site-2'] });
+    // one simulated net beside the fake one, as `npm start` would start it; its runs outlast the test
+    simNets = await startSimNets(
+      {
+        ...loadConfig({}),
+        simNets: 1,
+        simNetTrainMs: 600_000,
+        kitSlots: ['site-1', 'site-2'],
+        netEndpoints: [{ name: 'net-1', endpoint: fakeNet.url }],
+      },
+      () => undefined,
+    );
+    const { netEndpoints, kitSlots, simNets: simNetCount } = simNets.config;
+    hub = await startTestHub(db.url, { netEndpoints, kitSlots, simNets: simNetCount });
+    await hub.app.listen(0, '127.0.0.1');
+    const address = hub.app.getHttpServer().address() as { port: number };
+    origin = `http://127.0.0.1:${address.port}`;
+    scenario = await createScenario(hub, 2);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await hub?.close();
+    await simNets?.close();
+    await fakeNet?.close();
+    await db?.drop();
+  });
+
+  it('as an admin: signs in from the URL fragment and follows a job live from QUEUED to COMPLETED', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const tab = await openTab(context);
+    const { page } = tab;
+    await page.goto(`${origin}/#token=${await testToken(['admin'])}`);
+    await page.waitForSelector('[data-connection="live"]', WAIT);
+    await page.waitForSelector('.console[data-loaded="yes"]', WAIT);
+    expect(page.url()).toBe(`${origin}/`); // the token left the address bar
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+
+    // the nets, the simulated one labelled
+    await page.waitForSelector('tr[data-net="net-1"][data-state="AVAILABLE"]', WAIT);
+    await expect(page.locator('tr[data-net="sim-net-1"] .badge.simulated').textContent()).resolves.toBe('simulated');
+    await expect(page.locator('tr[data-net="net-1"] .badge.simulated').count()).resolves.toBe(0);
+    await page.waitForSelector('[data-empty="queue"]', WAIT);
+
+    // three jobs queued through GraphQL (automatic pickup is off, so they wait)
+    for (const key of ['followed', 'running', 'queued'] as const) {
+      const modelId = await scenario.newModel(`model ${key}`);
+      jobs.models[key] = modelId;
+      jobs[key] = await scenario.queue(modelId);
+    }
+    await row(page, jobs.followed).and(page.locator('[data-status="QUEUED"]')).waitFor(WAIT);
+    await expect(row(page, jobs.queued).locator('[data-col="position"]').textContent()).resolves.toBe('3');
+    await expect(row(page, jobs.followed).locator('[data-col="model"]').textContent()).resolves.toBe('model followed');
+
+    // one cycle starts the two oldest on the two nets
+    await hub.gqlOk('mutation { runPickupCycle { started { id } } }');
+    await page.locator(`tr[data-job-id="${jobs.followed}"][data-status="IN_PROGRESS"]`).waitFor(WAIT);
+    await page.locator(`tr[data-job-id="${jobs.running}"][data-status="IN_PROGRESS"]`).waitFor(WAIT);
+    await page.waitForSelector('tr[data-net="net-1"][data-state="BUSY"]', WAIT);
+    await page.waitForSelector('tr[data-net="sim-net-1"][data-state="BUSY"]', WAIT);
+    await expect(row(page, jobs.queued).locator('[data-col="position"]').textContent()).resolves.toBe('1');
+    const netOfFollowed = await row(page, jobs.followed).locator('[data-col="net"]').textContent();
+    expect(['net-1', 'sim-net-1']).toContain(netOfFollowed);
+
+    // the net reports it done
+    await hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { status } }', { m: jobs.models.followed });
+    await page.locator(`[data-table="ended"] tr[data-job-id="${jobs.followed}"][data-status="COMPLETED"]`).waitFor(WAIT);
+    await page.waitForSelector(`tr[data-net="${netOfFollowed}"][data-state="AVAILABLE"]`, WAIT);
+
+    // what an admin may do on each row, and on the hub
+    await expect(row(page, jobs.running).locator('[data-action="stop"]').count()).resolves.toBe(1);
+    await expect(row(page, jobs.queued).locator('[data-action="remove"]').count()).resolves.toBe(1);
+    await expect(row(page, jobs.followed).locator('button').count()).resolves.toBe(0);
+    await expect(page.locator('[data-action="deployment"]').count()).resolves.toBe(1);
+    await expect(page.locator('[data-latency]').textContent()).resolves.toMatch(/over 2 started jobs in view: p50 \d/);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console.png'), fullPage: true });
+
+    // a destructive action asks first: cancelled, nothing happens; confirmed, the job leaves the queue
+    await row(page, jobs.queued).locator('[data-action="remove"]').click();
+    await page.locator('[role="dialog"]').waitFor(WAIT);
+    await page.locator('[data-cancel]').click();
+    await expect(page.locator('[role="dialog"]').count()).resolves.toBe(0);
+    await expect(row(page, jobs.queued).getAttribute('data-status')).resolves.toBe('QUEUED');
+    await row(page, jobs.queued).locator('[data-action="remove"]').click();
+    await page.locator('[data-confirm]').click();
+    await page.locator(`[data-table="ended"] tr[data-job-id="${jobs.queued}"][data-status="DELETED"]`).waitFor(WAIT);
+    const { job } = await hub.gqlOk('query($id: ID!) { job(id: $id) { status } }', { id: jobs.queued });
+    expect(job.status).toBe('DELETED');
+
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(tab.problems).toEqual([]);
+    const foreign = tab.requests.filter(
+      (url) => !url.startsWith(`${origin}/`) && !url.startsWith(`ws://127.0.0.1:${new URL(origin).port}/`),
+    );
+    expect(foreign).toEqual([]);
+    expect(tab.requests.some((url) => url.startsWith('ws://'))).toBe(true);
+    await context.close();
+  });
+
+  it('as a viewer: signs in with the form and is offered no control', async () => {
+    const context = await browser.newContext();
+    const tab = await openTab(context);
+    const { page } = tab;
+    await page.goto(`${origin}/`);
+    await page.locator('form.sign-in').waitFor(WAIT); // no auth settings to fall back on: the form
+    await page.locator('#token').fill(await testToken(['viewer']));
+    await page.locator('form.sign-in button[type="submit"]').click();
+    await page.waitForSelector('.console[data-loaded="yes"]', WAIT);
+    // the rows are there, the controls are not
+    await row(page, jobs.running).and(page.locator('[data-status="IN_PROGRESS"]')).waitFor(WAIT);
+    await row(page, jobs.followed).and(page.locator('[data-status="COMPLETED"]')).waitFor(WAIT);
+    await expect(page.locator('[data-roles]').getAttribute('data-roles')).resolves.toBe('viewer');
+    await expect(page.locator('[data-action]').count()).resolves.toBe(0);
+    await expect(page.locator('button.danger').count()).resolves.toBe(0);
+    await expect(page.locator('main button').count()).resolves.toBe(0);
+    expect(tab.problems).toEqual([]);
+    await context.close();
+  });
+
+  it('shows a refused action in words', async () => {
+    const modelId = await scenario.newModel('model refused');
+    const jobId = await scenario.queue(modelId);
+    const token = await testToken(['researcher'], { expiresIn: '6s' });
+    const expiresAt = (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number }).exp * 1000;
+    const context = await browser.newContext();
+    const tab = await openTab(context);
+    const { page } = tab;
+    await page.goto(`${origin}/#token=${token}`);
+    await row(page, jobId).locator('[data-action="remove"]').waitFor(WAIT);
+    // the token expires while the page is open: the hub refuses the next call
+    await page.waitForFunction((until) => Date.now() > until, expiresAt + 500, { timeout: 15_000 });
+    await row(page, jobId).locator('[data-action="remove"]').click();
+    await page.locator('[data-confirm]').click();
+    await expect(page.locator('[role="alert"]').textContent()).resolves.toMatch(
+      /Could not remove model refused: .*\(UNAUTHENTICATED\)/,
+    );
+    const { job } = await hub.gqlOk('query($id: ID!) { job(id: $id) { status } }', { id: jobId });
+    expect(job.status).toBe('QUEUED');
+    expect(tab.problems.filter((p) => !p.includes('401'))).toEqual([]);
+    await context.close();
+  });
+});
