@@ -12,7 +12,7 @@ import { ModelsModule } from '../modules/models/models.module.js';
 import { NetsModule } from '../modules/nets/nets.module.js';
 import { TrustsModule } from '../modules/trusts/trusts.module.js';
 import { DateTimeScalar } from './date-time.scalar.js';
-import { formatGraphQLError } from './error-formatting.js';
+import { formatGraphQLError } from '../common/error-mapping.js';
 import { LoadersFactory, type GqlContext } from './loaders.js';
 import { answerPreloadedFields } from './preloaded-fields.js';
 import { REQUEST_LIMITS, requestLimitRules } from './request-limits.js';
