@@ -115,6 +115,10 @@ describe('the error mapping', () => {
         extensions: { code: 'BAD_USER_INPUT', reason: apolloCode },
       });
     }
+    const limit = new GraphQLError('The operation uses more than 20 aliases', {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', reason: 'REQUEST_LIMIT' },
+    });
+    expect(formatGraphQLError(limit.toJSON(), limit).extensions).toEqual({ code: 'BAD_USER_INPUT', reason: 'REQUEST_LIMIT' });
     expect(logged).toEqual([]);
   });
 });

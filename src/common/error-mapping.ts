@@ -96,8 +96,9 @@ export function resolverError(exception: unknown): GraphQLError {
 
 /**
  * Apollo's formatError, the last word on every error leaving the API:
- * domain codes are kept; malformed requests become BAD_USER_INPUT (Apollo's
- * own code kept as `reason`); any other code is a fault of the hub.
+ * domain codes are kept; malformed requests become BAD_USER_INPUT (with a
+ * `reason`: the rule's own, e.g. REQUEST_LIMIT, else Apollo's code); any other
+ * code is a fault of the hub.
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
@@ -107,7 +108,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : undefined;
   if (code !== undefined && CLIENT_REQUEST_CODES.has(code)) {
     const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions: { ...extensions, code: 'BAD_USER_INPUT', reason: code } };
+    return { ...formatted, extensions: { ...extensions, code: 'BAD_USER_INPUT', reason: extensions.reason ?? code } };
   }
   if (code !== undefined && DOMAIN_CODES.has(code)) return formatted;
   const internal = original instanceof InternalError ? original : internalError(`(${formatted.message})`, original);

@@ -15,7 +15,7 @@ import { DateTimeScalar } from './date-time.scalar.js';
 import { formatGraphQLError } from '../common/error-mapping.js';
 import { LoadersFactory, type GqlContext } from './loaders.js';
 import { answerPreloadedFields } from './preloaded-fields.js';
-import { REQUEST_LIMITS, requestLimitRules } from './request-limits.js';
+import { fieldLimitPlugin, REQUEST_LIMITS, requestLimitRules } from './request-limits.js';
 
 @Module({
   imports: [NetsModule, JobsModule, ModelsModule, TrustsModule],
@@ -44,7 +44,7 @@ export const GraphqlApiModule = GraphQLModule.forRootAsync<ApolloDriverConfig>({
     validationRules: requestLimitRules(REQUEST_LIMITS),
     formatError: formatGraphQLError,
     // no HTTP caching of GraphQL answers here; the plugin would wrap every field resolver
-    plugins: [ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginCacheControlDisabled(), fieldLimitPlugin(REQUEST_LIMITS)],
     subscriptions: {
       'graphql-ws': {
         path: '/graphql',
