@@ -1,6 +1,14 @@
-/** The error codes clients see in `extensions.code`. */
-export type ErrorCode =
-  'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NET_UNAVAILABLE' | 'NET_ERROR';
+/** The error codes clients see in `extensions.code` (besides INTERNAL_SERVER_ERROR); each is mapped in error-mapping.ts. */
+export const ERROR_CODES = [
+  'NOT_FOUND',
+  'BAD_USER_INPUT',
+  'CONFLICT',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NET_UNAVAILABLE',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** An expected failure of a use case; the GraphQL layer turns it into an error with its code. */
 export class DomainError extends Error {

@@ -8,10 +8,10 @@ import type { Principal } from '../common/auth/roles.js';
 import { TokenVerifier } from '../common/auth/token-verifier.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DateTimeScalar } from './date-time.scalar.js';
-import { formatGraphQLError } from './error-formatting.js';
+import { formatGraphQLError } from '../common/error-mapping.js';
 import { RequestLoaders, type GqlContext } from './request-loaders.js';
 import { answerPreloadedFields } from './preloaded-fields.js';
-import { REQUEST_LIMITS, requestLimitRules } from './request-limits.js';
+import { fieldLimitPlugin, REQUEST_LIMITS, requestLimitRules } from './request-limits.js';
 
 type WsExtra = { principal?: Principal };
 
@@ -32,7 +32,7 @@ export const GraphqlApiModule = GraphQLModule.forRootAsync<ApolloDriverConfig>({
     validationRules: requestLimitRules(REQUEST_LIMITS),
     formatError: formatGraphQLError,
     // no HTTP caching of GraphQL answers here; the plugin would wrap every field resolver
-    plugins: [ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginCacheControlDisabled(), fieldLimitPlugin(REQUEST_LIMITS)],
     subscriptions: {
       'graphql-ws': {
         path: '/graphql',

@@ -28,7 +28,8 @@ export async function startSimNets(
   const kitSlots = config.kitSlots.length > 0 ? config.kitSlots : SIM_KIT_SLOTS;
   const names = simNetNames(config.simNets);
   const taken = config.netEndpoints.find(({ name }) => names.includes(name));
-  if (taken) throw new ConfigError('NET_ENDPOINTS', `names a net "${taken.name}", which SIM_NETS=${config.simNets} uses`);
+  if (taken)
+    throw new ConfigError('NET_ENDPOINTS', [`NET_ENDPOINTS names a net "${taken.name}", which SIM_NETS=${config.simNets} uses`]);
   const nets: Array<{ name: string; net: SimNet }> = [];
   try {
     for (const name of names) {

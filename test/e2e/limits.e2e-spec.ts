@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { getIntrospectionQuery } from 'graphql';
 import request from 'supertest';
 import { loadConfig } from '../../src/config/app-config.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -24,12 +25,12 @@ describe('request limits, refused before any resolver runs', () => {
     await db?.drop();
   });
 
-  async function expectRefused(query: string, pattern: RegExp): Promise<void> {
+  async function expectRefused(query: string, pattern: RegExp, variables?: Record<string, unknown>): Promise<void> {
     const auditBefore = (await db.pool.query('select count(*)::int as n from audit_log')).rows[0].n;
-    const response = await hub.gql(query);
-    expect(response.status).toBeLessThan(500);
+    const response = await hub.gql(query, variables);
+    expect(response.status).toBe(400);
     expect(response.data ?? null).toBeNull();
-    expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(response.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'REQUEST_LIMIT' });
     expect(response.errors?.map((e) => e.message).join(' ')).toMatch(pattern);
     // no resolver ran: not even an audit entry for a mutation
     expect((await db.pool.query('select count(*)::int as n from audit_log')).rows[0].n).toBe(auditBefore);
@@ -48,11 +49,43 @@ describe('request limits, refused before any resolver runs', () => {
       /aliases/,
     ));
 
-  it('refuses a field flood (through fragments)', () =>
-    expectRefused(
-      `fragment F on Net { ${Array.from({ length: 50 }, () => 'id name endpoint').join(' ')} } { nets { ...F ...F ...F } }`,
-      /more than 400 fields/,
-    ));
+  it('refuses a field flood (through fragments), again when the same query comes back', async () => {
+    const flood = `fragment F on Net { ${Array.from({ length: 50 }, () => 'id name endpoint').join(' ')} } { nets { ...F ...F ...F } }`;
+    await expectRefused(flood, /more than 400 fields \(451\)/);
+    await expectRefused(flood, /more than 400 fields \(451\)/); // Apollo's cached document, the kept count
+  });
+
+  it('counts the fields the variables leave in (@skip, @include)', async () => {
+    const query = `query($big: Boolean!) { nets { ...F ...F @include(if: $big) ...F @skip(if: $big) ...F @include(if: $big) } }
+      fragment F on Net { ${Array.from({ length: 50 }, () => 'id name endpoint').join(' ')} }`;
+    expect((await hub.gql(query, { big: false })).errors).toBeUndefined(); // 1 + 2 × 150 fields
+    await expectRefused(query, /more than 400 fields \(451\)/, { big: true });
+  });
+
+  it('refuses a fragment bomb without walking all of it', async () => {
+    // each fragment spreads the next one twice: 2^16 fields from a few hundred bytes
+    const fragments = Array.from({ length: 16 }, (_, i) => `fragment F${i} on Net { ...F${i + 1} ...F${i + 1} }`);
+    await expectRefused(`{ nets { ...F0 } } ${fragments.join(' ')} fragment F16 on Net { id }`, /too large to measure/);
+  });
+
+  it("accepts GraphiQL's introspection query, which nests deep", async () => {
+    const response = await hub.gql(getIntrospectionQuery());
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toHaveProperty('__schema.types');
+  });
+
+  it('leaves bad variables and an unknown operation name to the usual BAD_USER_INPUT', async () => {
+    const badVariable = await hub.gql('query($f: Int) { jobs(first: $f) { id } }', { f: 'many' });
+    expect(badVariable.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(badVariable.errors?.[0].message).toMatch(/\$f/);
+    const unknownOperation = await request(hub.app.getHttpServer())
+      .post('/graphql')
+      .set('authorization', `Bearer ${await testToken(['admin'])}`)
+      .send({ query: 'query A { nets { id } }', operationName: 'B' });
+    expect(unknownOperation.body.errors?.map((e: { extensions?: { code?: string } }) => e.extensions?.code)).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+  });
 
   it('refuses batched operations', async () => {
     const response = await request(hub.app.getHttpServer())

@@ -3,7 +3,7 @@ import { Injectable, Logger, type CallHandler, type ExecutionContext, type NestI
 import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { query, sql } from '../../database/sql.js';
-import { DomainError } from '../errors.js';
+import { asDomainError } from '../error-mapping.js';
 import type { AuthenticatedRequest } from './auth.guard.js';
 
 const MAX_TARGET_TEXT = 500;
@@ -43,7 +43,7 @@ export class AuditInterceptor implements NestInterceptor {
           await this.record(entry, 'OK', null);
           return result;
         } catch (error) {
-          await this.record(entry, 'ERROR', error instanceof DomainError ? error.code : 'INTERNAL');
+          await this.record(entry, 'ERROR', asDomainError(error)?.code ?? 'INTERNAL');
           throw error;
         }
       })(),
