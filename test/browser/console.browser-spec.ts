@@ -191,7 +191,8 @@ describe('the console in a real browser', () => {
   it('shows a refused action in words', async () => {
     const modelId = await scenario.newModel('model refused');
     const jobId = await scenario.queue(modelId);
-    const token = await testToken(['researcher'], { expiresIn: '6s' });
+    // a researcher sees and acts on its own projects only (the `projects` claim)
+    const token = await testToken(['researcher'], { expiresIn: '6s', claims: { projects: [scenario.projectId] } });
     const expiresAt = (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number }).exp * 1000;
     const context = await browser.newContext();
     const tab = await openTab(context);
