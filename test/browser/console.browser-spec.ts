@@ -127,7 +127,8 @@ describe('the console in a real browser', () => {
     await page.locator(`tr[data-job-id="${jobs.running}"][data-status="IN_PROGRESS"]`).waitFor(WAIT);
     await page.waitForSelector('tr[data-net="net-1"][data-state="BUSY"]', WAIT);
     await page.waitForSelector('tr[data-net="sim-net-1"][data-state="BUSY"]', WAIT);
-    await expect(row(page, jobs.queued).locator('[data-col="position"]').textContent()).resolves.toBe('1');
+    // the page re-reads positions after the claims: wait for the queue to show it first, not for one read to be late enough
+    await row(page, jobs.queued).locator('[data-col="position"]', { hasText: /^1$/ }).waitFor(WAIT);
     const netOfFollowed = await row(page, jobs.followed).locator('[data-col="net"]').textContent();
     expect(['net-1', 'sim-net-1']).toContain(netOfFollowed);
 
