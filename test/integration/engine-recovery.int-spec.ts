@@ -48,11 +48,18 @@ describe('recovery, reconcile, stop and status reports', () => {
     return { jobId, backendJobId: runPickupCycle.started[0].backendJobId as string };
   };
 
+  /** waits until the scheduler's lease ran out by the database clock */
+  const untilLeaseExpired = () =>
+    until(
+      async () => (await f.db.pool.query<{ expired: boolean }>('select lease_until < now() as expired from scheduler')).rows[0].expired,
+      { what: 'the lease ran out', intervalMs: 5 },
+    );
+
   it('a net claimed alone is freed when its lease expires (by the database clock)', async () => {
     await f.hub.gqlOk('mutation { claimAvailableNet { id } }');
     expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: null });
     expect((await f.hub.app.get(RecoveryService).recoverExpiredLeases()).freed).toBe(0);
-    await sleep(LEASE_MS + 100);
+    await untilLeaseExpired();
     expect((await f.hub.app.get(RecoveryService).recoverExpiredLeases()).freed).toBe(1);
     expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null });
   });
@@ -64,7 +71,7 @@ describe('recovery, reconcile, stop and status reports', () => {
       const { claimAvailableNet } = await f.hub.gqlOk('mutation { claimAvailableNet { id } }');
       await f.hub.gqlOk('mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { id } }', { id: claimAvailableNet.id });
       expect(await jobRow(jobId)).toMatchObject({ status: 'IN_PROGRESS', attempts: attempt });
-      await sleep(LEASE_MS + 100);
+      await untilLeaseExpired();
       await f.hub.app.get(RecoveryService).recoverExpiredLeases();
       expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null });
       if (attempt < 2) expect(await jobRow(jobId)).toMatchObject({ status: 'QUEUED', net_id: null });
@@ -76,30 +83,24 @@ describe('recovery, reconcile, stop and status reports', () => {
   it('a confirmed run is never touched by lease recovery', async () => {
     const modelId = await f.s.newModel();
     const { jobId } = await start(modelId);
-    await sleep(LEASE_MS + 100);
+    await sleep(LEASE_MS + 100); // time passes on purpose: the claim's lease would have run out
     await f.hub.app.get(RecoveryService).recoverExpiredLeases();
     expect(await jobRow(jobId)).toMatchObject({ status: 'IN_PROGRESS' });
     expect(await scheduler()).toMatchObject({ status: 'BUSY', job_id: jobId });
   });
 
   /** Lease recovery takes nobody for gone within RECONNECT_GRACE_MS of the server's start: wait that out. */
-  const serverUpForReconnectGrace = async () => {
-    for (;;) {
-      const { rows } = await f.db.pool.query<{ up: boolean }>(
-        `select pg_postmaster_start_time() < now() - $1 * interval '1 millisecond' as up`,
-        [RECONNECT_GRACE_MS],
-      );
-      if (rows[0].up) return;
-      await sleep(100);
-    }
-  };
-  const untilLeaseExpired = async () => {
-    for (;;) {
-      const { rows } = await f.db.pool.query<{ expired: boolean }>('select lease_until < now() as expired from scheduler');
-      if (rows[0].expired) return;
-      await sleep(5);
-    }
-  };
+  const serverUpForReconnectGrace = () =>
+    until(
+      async () =>
+        (
+          await f.db.pool.query<{ up: boolean }>(
+            `select pg_postmaster_start_time() < now() - $1 * interval '1 millisecond' as up`,
+            [RECONNECT_GRACE_MS],
+          )
+        ).rows[0].up,
+      { what: 'the server up for the reconnect grace', intervalMs: 100 },
+    );
   const phaseOf = async (jobId: string) =>
     (await f.db.pool.query<{ start_phase: string | null }>('select start_phase from job where id = $1', [jobId])).rows[0]
       .start_phase;
@@ -119,7 +120,7 @@ describe('recovery, reconcile, stop and status reports', () => {
     const jobId = await f.s.queue(modelId);
     f.net.fail('submit_job', { delayMs: SLOW_SUBMIT_MS, times: 1 });
     const cycle = f.hub.gqlOk<PickupCycleAnswer>('mutation { runPickupCycle { started { id backendJobId } failed { id } } }');
-    while ((await phaseOf(jobId)) !== 'SUBMITTING') await sleep(5);
+    await until(async () => (await phaseOf(jobId)) === 'SUBMITTING', { what: 'the start reached submit_job', intervalMs: 5 });
     return { modelId, jobId, cycle };
   };
   /** The job is back in the queue and its net held for a sweep. */
@@ -158,16 +159,18 @@ describe('recovery, reconcile, stop and status reports', () => {
             `select (extract(epoch from now() - lease_until) * 1000)::float8 as ms from scheduler`,
           )
         ).rows[0].ms;
-      await sleep(grace - 1000);
-      expect(await pastLeaseMs()).toBeLessThan(grace - 500);
-      expect((await f.hub.app.get(RecoveryService).recoverExpiredLeases()).requeued).toBe(0);
-      while ((await pastLeaseMs()) <= grace) await sleep(50);
+      // late in the grace, with room for a slow recovery call: still left alone
+      await until(async () => (await pastLeaseMs()) >= grace - 2000, { what: 'late in the grace', intervalMs: 50 });
+      const late = await f.hub.app.get(RecoveryService).recoverExpiredLeases();
+      expect(await pastLeaseMs()).toBeLessThan(grace); // the call was made within the grace
+      expect(late.requeued).toBe(0);
+      await until(async () => (await pastLeaseMs()) > grace, { what: 'the grace is over', intervalMs: 50 });
       expect(await f.hub.app.get(RecoveryService).recoverExpiredLeases()).toMatchObject({ requeued: 1, heldForSweep: 1 });
       await expectRequeuedNetHeld(jobId);
     } finally {
       await alive.end();
     }
-  }, 15_000);
+  }, 40_000);
 
   it('a start that reached submit_job whose claiming instance has no session left (it died) is recovered as soon as its lease runs out', async () => {
     await serverUpForReconnectGrace();
