@@ -15,7 +15,7 @@ describe('claim and start on a net', () => {
   const schedulerStates = async () =>
     (
       await f.db.pool.query<{ name: string; status: string; job_id: string | null; lease_until: Date | null }>(
-        `select n.name, f.s.status, f.s.job_id, f.s.lease_until from scheduler s join net n on n.id = f.s.net_id order by n.name`,
+        `select n.name, s.status, s.job_id, s.lease_until from scheduler s join net n on n.id = s.net_id order by n.name`,
       )
     ).rows;
 
