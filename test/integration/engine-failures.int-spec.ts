@@ -87,7 +87,9 @@ describe.each(['nvflare', 'flower'] as const)('a failing start (%s)', (backend) 
     const jobId = await f.s.queue(modelId);
     f.net.fail('submit_job', { delayMs: TIMEOUT_MS / 3 });
     const { runPickupCycle } = await f.hub.gqlOk('mutation { runPickupCycle { started { id status backendJobId } } }');
-    expect(runPickupCycle.started).toEqual([{ id: jobId, status: 'IN_PROGRESS', backendJobId: f.net.runByModel(modelId)?.job_id }]);
+    expect(runPickupCycle.started).toEqual([
+      { id: jobId, status: 'IN_PROGRESS', backendJobId: f.net.runByModel(modelId)?.job_id },
+    ]);
     await f.hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
   });
 

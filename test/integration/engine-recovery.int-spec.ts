@@ -51,7 +51,8 @@ describe('recovery, reconcile, stop and status reports', () => {
   /** waits until the scheduler's lease ran out by the database clock */
   const untilLeaseExpired = () =>
     until(
-      async () => (await f.db.pool.query<{ expired: boolean }>('select lease_until < now() as expired from scheduler')).rows[0].expired,
+      async () =>
+        (await f.db.pool.query<{ expired: boolean }>('select lease_until < now() as expired from scheduler')).rows[0].expired,
       { what: 'the lease ran out', intervalMs: 5 },
     );
 

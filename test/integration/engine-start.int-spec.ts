@@ -50,7 +50,12 @@ describe('claim and start on a net', () => {
 
     // the net received the app: project, latest cohort query, and the kit slot names (not the trust names)
     const upload = net.uploads.find((u) => u.modelId === modelId);
-    expect(upload?.body).toEqual({ project_id: f.s.projectId, cohort_query: f.s.cohortQuery, trusts: f.s.slotNames, bundle_urls: [] });
+    expect(upload?.body).toEqual({
+      project_id: f.s.projectId,
+      cohort_query: f.s.cohortQuery,
+      trusts: f.s.slotNames,
+      bundle_urls: [],
+    });
     const calls = net.requests.filter((r) => r.path.includes(modelId) || r.call === 'check_client_status');
     expect(calls.every((r) => typeof r.headers['x-request-id'] === 'string' && r.headers['x-request-id'].length > 0)).toBe(true);
 
@@ -77,7 +82,9 @@ describe('claim and start on a net', () => {
     expect(refused.errors?.[0].extensions?.code).toBe('CONFLICT');
 
     const { claimAvailableNet } = await f.hub.gqlOk('mutation { claimAvailableNet { id } }');
-    const empty = await f.hub.gqlOk('mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { id } }', { id: claimAvailableNet.id });
+    const empty = await f.hub.gqlOk('mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { id } }', {
+      id: claimAvailableNet.id,
+    });
     expect(empty.claimQueuedJob).toBeNull();
     const reverted = await f.hub.gqlOk('mutation($id: ID!) { revertSchedulerPickup(schedulerId: $id) { status job { id } } }', {
       id: claimAvailableNet.id,

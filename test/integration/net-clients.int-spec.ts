@@ -70,8 +70,11 @@ describe('the hub knows each net’s clients (background refresh)', () => {
   });
 
   it('records online and offline per net, by each net’s backend, with the net’s connect time as lastSeen', async () => {
-    await until(async () =>
-        (await clients('net-a')).length === 3 && (await clients('net-b')).length === 2 && (await clients('net-c')).length === 2, { what: 'all three nets reported' });
+    await until(
+      async () =>
+        (await clients('net-a')).length === 3 && (await clients('net-b')).length === 2 && (await clients('net-c')).length === 2,
+      { what: 'all three nets reported' },
+    );
     expect((await clients('net-a')).map(({ client, online }) => [client, online])).toEqual([
       ['site-1', true],
       ['site-2', true],
@@ -130,10 +133,13 @@ describe('the hub knows each net’s clients (background refresh)', () => {
     netC.fail('check_client_status', { delayMs: 5_000 });
     const checked = (await client('net-a', 'site-1'))!.checked_at.getTime();
     await until(async () => (await client('net-a', 'site-1'))!.checked_at.getTime() > checked, { what: 'net-a checked again' });
-    await until(async () => {
-      const c = await client('net-c', 'site-1');
-      return c?.online === false && c.checked_at.getTime() > stoppedAt + 300;
-    }, { what: 'net-c still offline, checked again' });
+    await until(
+      async () => {
+        const c = await client('net-c', 'site-1');
+        return c?.online === false && c.checked_at.getTime() > stoppedAt + 300;
+      },
+      { what: 'net-c still offline, checked again' },
+    );
     netC.clearFaults();
     await until(async () => (await client('net-c', 'site-1'))?.online === true, { what: 'net-c back' });
   });
@@ -170,7 +176,10 @@ describe('the hub knows each net’s clients (background refresh)', () => {
 /** Refresh off: the start's own check_client_status answer is what the hub learns from; Trust.clients shows it. */
 describe('the start path records its answer; Trust.clients', () => {
   const f = useNetHub({
-    nets: [{ name: 'net-a', clients: ['site-1', 'site-2'], offlineClients: ['site-3'] }, { name: 'net-b', clients: ['site-1', 'site-2'] }],
+    nets: [
+      { name: 'net-a', clients: ['site-1', 'site-2'], offlineClients: ['site-3'] },
+      { name: 'net-b', clients: ['site-1', 'site-2'] },
+    ],
     kitSlots: SLOTS,
     trusts: 3, // site-1, site-2, site-3
   });
@@ -186,7 +195,9 @@ describe('the start path records its answer; Trust.clients', () => {
     const { runPickupCycle } = await f.hub.gqlOk('mutation { runPickupCycle { started { id net { name } } failed { id } } }');
     expect(runPickupCycle.started).toHaveLength(1);
     expect(runPickupCycle.started[0].net.name).toBe('net-a');
-    await until(async () => (await f.db.pool.query('select 1 from net_client')).rowCount === 3, { what: 'the start’s answer recorded' });
+    await until(async () => (await f.db.pool.query('select 1 from net_client')).rowCount === 3, {
+      what: 'the start’s answer recorded',
+    });
     expect(f.nets['net-a'].requestsTo('check_client_status')).toHaveLength(1); // no call of its own
     expect(f.nets['net-b'].requestsTo('check_client_status')).toHaveLength(0); // never asked
 

@@ -67,7 +67,10 @@ export async function startNetHub(options: NetHubOptions): Promise<NetHub> {
     throw error;
   }
   const hubConfig: Partial<AppConfig> = {
-    netEndpoints: options.nets.map((spec) => ({ name: spec.name, endpoint: 'endpoint' in spec ? spec.endpoint : nets[spec.name].url })),
+    netEndpoints: options.nets.map((spec) => ({
+      name: spec.name,
+      endpoint: 'endpoint' in spec ? spec.endpoint : nets[spec.name].url,
+    })),
     flBackend: backend,
     kitSlots: options.kitSlots,
     ...options.hub,
@@ -83,7 +86,7 @@ export async function startNetHub(options: NetHubOptions): Promise<NetHub> {
       db,
       hub,
       nets,
-      net: started[0]?.net as FakeNet,
+      net: started[0]?.net,
       s,
       hubConfig,
       startHub: (overrides = {}) => startTestHub(db.url, { ...hubConfig, ...overrides }),
@@ -91,12 +94,17 @@ export async function startNetHub(options: NetHubOptions): Promise<NetHub> {
         for (const { spec, net } of started) {
           net.clearFaults();
           net.releaseHeld();
-          net.setClients(('clients' in spec && spec.clients) || options.kitSlots, ('offlineClients' in spec && spec.offlineClients) || []);
+          net.setClients(
+            ('clients' in spec && spec.clients) || options.kitSlots,
+            ('offlineClients' in spec && spec.offlineClients) || [],
+          );
           if (!(await fetch(`${net.url}/list_jobs`).catch(() => null))) await net.restart();
         }
       },
       clearJobs: async () => {
-        await db.pool.query(`update scheduler set status = 'AVAILABLE', job_id = null, lease_until = null, sweep_pending = false`);
+        await db.pool.query(
+          `update scheduler set status = 'AVAILABLE', job_id = null, lease_until = null, sweep_pending = false`,
+        );
         await db.pool.query(`update job set status = 'DELETED' where status in ('QUEUED', 'IN_PROGRESS')`);
       },
       close,

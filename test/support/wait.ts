@@ -33,7 +33,8 @@ export async function until<T>(condition: () => T, options: UntilOptions): Promi
   for (;;) {
     const value = (await condition()) as Awaited2<T>;
     if (value !== false && value !== undefined && value !== null) return value as Found<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last seen: ${String(value)})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last seen: ${String(value)})`);
     await sleep(intervalMs);
   }
 }
