@@ -4,8 +4,8 @@
  *   await until(async () => (await jobRow(id)).status === 'COMPLETED', { what: 'the job completed' });
  *   const row = await until(async () => (await rows()).find((r) => r.online), { what: 'a client online' });
  *
- * `until` polls `condition` until it returns something other than `false`, `undefined` or `null`
- * (that value is returned: a row, a number, `true`), and throws after `timeoutMs` naming `what` and the
+ * `until` polls `condition` until it returns something truthy (that value is returned: a row, a count
+ * above 0, `true`; so compare to wait for a 0: `=== 0`), and throws after `timeoutMs` naming `what` and the
  * last value seen. Deadlines are generous (the machine is shared and loaded): a deadline is a bound on a
  * hang, not a measurement. `sleep` is for pacing a loop or for letting time pass on purpose (a lease must
  * run out), never for waiting on an outcome.
@@ -25,14 +25,14 @@ export interface UntilOptions {
 }
 
 type Awaited2<T> = T extends Promise<infer U> ? U : T;
-type Found<T> = Exclude<Awaited2<T>, false | undefined | null>;
+type Found<T> = Exclude<Awaited2<T>, false | undefined | null | 0 | ''>;
 
 export async function until<T>(condition: () => T, options: UntilOptions): Promise<Found<T>> {
   const { what, timeoutMs = DEFAULT_WAIT_MS, intervalMs = 20 } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = (await condition()) as Awaited2<T>;
-    if (value !== false && value !== undefined && value !== null) return value as Found<T>;
+    if (value) return value as Found<T>;
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last seen: ${String(value)})`);
     await sleep(intervalMs);
