@@ -5,6 +5,7 @@ import { startFakeNet, type FakeNet } from '../support/fake-net.js';
 import { killAllHubProcesses, startHubProcess, type HubProcess } from '../support/hub-process.js';
 import type { TestHub } from '../support/hub.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
+import { sleep, until } from '../support/wait.js';
 
 /**
  * A hub PROCESS (an unhandled 'error' event would kill it) whose database
@@ -16,17 +17,8 @@ const SLOTS = ['site-1', 'site-2'];
 const INSPECTOR = 'fl-test/inspector';
 const POOL_SESSION_LOST = 'an idle database session was lost';
 const EVENTS_LOST = 'change notifications lost';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const adapter = (hub: HubProcess) => ({ gql: hub.gql, gqlOk: hub.gqlOk }) as unknown as TestHub;
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 interface Dispatch {
   instance: string;
@@ -60,14 +52,13 @@ async function hubSessions(inspector: pg.Pool, instance: string) {
 
 async function dispatchedWithin(inspector: pg.Pool, jobId: string, timeoutMs: number): Promise<void> {
   await until(
-    `job ${jobId} submitted to its net`,
     async () => {
       const { rows } = await inspector.query<{ backend_job_id: string | null }>('select backend_job_id from job where id = $1', [
         jobId,
       ]);
       return Boolean(rows[0]?.backend_job_id);
     },
-    timeoutMs,
+    { what: `job ${jobId} submitted to its net`, timeoutMs: timeoutMs },
   );
 }
 
@@ -106,7 +97,7 @@ describe('idle sessions of a running hub terminated with pg_terminate_backend', 
   });
 
   it('logs and replaces them: GraphQL still answers, and a queued job is dispatched at once over the new events connection', async () => {
-    await until('the hub leads the dispatch', async () => (await dispatchOf(hub)).leader);
+    await until(async () => (await dispatchOf(hub)).leader, { what: 'the hub leads the dispatch' });
     const { instance } = await dispatchOf(hub);
     // a few pool sessions at once, all idle afterwards
     await Promise.all([1, 2, 3, 4].map(() => hub.gqlOk('{ trusts { id } }')));
@@ -121,11 +112,16 @@ describe('idle sessions of a running hub terminated with pg_terminate_backend', 
     );
     expect(rows.every((row) => row.gone)).toBe(true);
 
-    await until('the hub noticed every lost pool session', () => occurrences(hub, POOL_SESSION_LOST) >= before.pool.length);
-    await until('the events connection is back and leads again', async () => {
-      const dispatch = await dispatchOf(hub);
-      return dispatch.notifications && dispatch.leader;
+    await until(() => occurrences(hub, POOL_SESSION_LOST) >= before.pool.length, {
+      what: 'the hub noticed every lost pool session',
     });
+    await until(
+      async () => {
+        const dispatch = await dispatchOf(hub);
+        return dispatch.notifications && dispatch.leader;
+      },
+      { what: 'the events connection is back and leads again' },
+    );
     expect(occurrences(hub, EVENTS_LOST)).toBe(1);
     const after = await hubSessions(inspector, instance);
     expect(after.events.map((session) => session.pid)).not.toEqual(before.events.map((session) => session.pid));
@@ -171,7 +167,7 @@ describe('a database that times idle sessions out after 500 ms (idle_session_tim
   });
 
   it('keeps working: its sessions exempt themselves, so the server cuts none of them while it cuts a plain one; GraphQL answers and it dispatches at once', async () => {
-    await until('the hub leads the dispatch', async () => (await dispatchOf(hub)).leader);
+    await until(async () => (await dispatchOf(hub)).leader, { what: 'the hub leads the dispatch' });
     const { instance } = await dispatchOf(hub);
     await hub.gqlOk('{ trusts { id } }');
     const before = await hubSessions(inspector, instance);
@@ -185,18 +181,21 @@ describe('a database that times idle sessions out after 500 ms (idle_session_tim
     plain.on('end', () => (plainEnded = true));
     await plain.connect();
     await plain.query('select 1');
-    await until('the plain session timed out', () => plainEnded);
+    await until(() => plainEnded, { what: 'the plain session timed out' });
 
     // the hub's sessions have idled three times as long, and are still there
-    await until('the hub`s sessions idled past 1.5 s', async () => {
-      const { rows } = await inspector.query<{ n: number }>(
-        `select count(*)::int as n from pg_stat_activity
+    await until(
+      async () => {
+        const { rows } = await inspector.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity
           where datname = current_database() and application_name in ($1, $1 || '/events') and state = 'idle'
             and now() - state_change > interval '1500 ms' and pid = any($2::int[])`,
-        [instance, [...before.pool, ...before.events].map((session) => session.pid)],
-      );
-      return rows[0].n === before.pool.length + before.events.length;
-    });
+          [instance, [...before.pool, ...before.events].map((session) => session.pid)],
+        );
+        return rows[0].n === before.pool.length + before.events.length;
+      },
+      { what: 'the hub`s sessions idled past 1.5 s' },
+    );
 
     expect((await hub.gqlOk<{ trusts: unknown[] }>('{ trusts { id } }')).trusts).toHaveLength(2);
     const jobId = await s.queue(await s.newModel());
