@@ -80,6 +80,7 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
       const hub = await startHubProcess({
         name: 'shutdown-flowing',
         databaseUrl: db.url,
+        logLevel: 'info', // its "shutting down" line tells the test the signal was handled
         netEndpoints: { 'net-1': nets[0].url, 'net-2': nets[1].url },
         kitSlots: SLOTS,
         pickupIntervalMs: 100,
@@ -144,7 +145,7 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
       { what: 'net-2 running a job while jobs wait' },
     );
     const held = (await net2Job()).id as string;
-    await sleep(150); // several interval ticks land while the start on net-1 is in flight
+    await sleep(150); // time passes on purpose: several interval ticks land while the start on net-1 is in flight
 
     const ports = await hub.tcpPortsTo(pgPort);
     expect(ports.length).toBeGreaterThan(0);
@@ -154,7 +155,7 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
     hub.kill('SIGTERM');
     // once the hub is shutting down (waiting on the slow start), net-2 is freed with jobs queued: a change that
     // would start a cycle — announced to the hub by the database — must not, after the signal
-    await sleep(100);
+    await until(() => hub.output().includes('SIGTERM: shutting down'), { what: 'the hub handling the signal', intervalMs: 5 });
     await pool.query(
       `with done as (update job set status = 'COMPLETED', completed_at = now() where id = $1 returning id)
        update scheduler set status = 'AVAILABLE', job_id = null, lease_until = null where job_id in (select id from done)`,
