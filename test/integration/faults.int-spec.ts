@@ -226,7 +226,6 @@ const outcome = (jobs: JobRow[]) => {
   return `${completed} completed, ${deleted} deleted`;
 };
 
-const adapter = (hub: HubProcess) => ({ gql: hub.gql, gqlOk: hub.gqlOk }) as unknown as TestHub;
 
 const RUN_PICKUP_CYCLE = 'mutation { runPickupCycle { started { id } failed { id } } }';
 
@@ -447,7 +446,7 @@ describe('b, c. one hub process through net faults and killed database sessions 
       netCallTimeoutMs: 400,
     });
     await pool.query(`update net set fl_backend = 'flower' where name = 'net-2'`);
-    s = await createScenario(adapter(hub), 2);
+    s = await createScenario(hub, 2);
   }, 120_000);
 
   afterAll(async () => {
@@ -718,7 +717,7 @@ describe('d. PostgreSQL restarted while a hub process runs', () => {
       netCallTimeoutMs: 2000,
     });
     pool = inspector(cluster.urlFor('fl_fault'));
-    s = await createScenario(adapter(hub), 2);
+    s = await createScenario(hub, 2);
   }, 120_000);
 
   afterAll(async () => {

@@ -55,7 +55,6 @@ async function waitUntilClean(pool: pg.Pool, timeoutMs: number): Promise<void> {
   );
 }
 
-const adapter = (hub: HubProcess) => ({ gql: hub.gql, gqlOk: hub.gqlOk }) as unknown as TestHub;
 
 afterAll(async () => {
   await killAllHubProcesses();
@@ -87,7 +86,7 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
         reconcileIntervalMs: 100,
         netLeaseMs: LEASE_MS,
       });
-      flowing = { db, pool, pgPort, nets, hub, s: await createScenario(adapter(hub), 2) };
+      flowing = { db, pool, pgPort, nets, hub, s: await createScenario(hub, 2) };
     };
     const startHanging = async () => {
       const { db, pool, pgPort } = await database();
@@ -102,7 +101,7 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
         reconcileIntervalMs: 100,
         netLeaseMs: LEASE_MS,
       });
-      hanging = { db, pool, pgPort, net, hub, s: await createScenario(adapter(hub), 2) };
+      hanging = { db, pool, pgPort, net, hub, s: await createScenario(hub, 2) };
     };
     await Promise.all([startFlowing(), startHanging()]);
   }, 120_000);

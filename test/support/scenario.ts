@@ -12,7 +12,8 @@ export interface Scenario {
 
 let counter = 0;
 
-export async function createScenario(hub: TestHub, trustCount = 2): Promise<Scenario> {
+/** Made through `hub`'s GraphQL: an in-process TestHub or a HubProcess. */
+export async function createScenario(hub: Pick<TestHub, 'gqlOk'>, trustCount = 2): Promise<Scenario> {
   const suffix = `${process.pid}-${++counter}`;
   const { createProject } = await hub.gqlOk<{ createProject: { id: string } }>(
     'mutation($name: String!) { createProject(input: { name: $name }) { id } }',
