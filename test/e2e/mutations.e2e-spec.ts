@@ -1,18 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { expectError, expectRejected, UNKNOWN_ID, type ProjectView, type SchedulerView, type TrustView } from '../support/gql.js';
+import {
+  expectError,
+  expectRejected,
+  UNKNOWN_ID,
+  type ModelView,
+  type ProjectView,
+  type SchedulerView,
+  type TrustView,
+} from '../support/gql.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 /** Every management mutation of the foundation, through /graphql, checked against the rows it writes (or must not write). */
 
-interface ModelView {
-  id: string;
-  name: string;
-  status: string;
-  project: ProjectView;
-  approvedTrusts: TrustView[];
-}
 interface JobView {
   id: string;
   status: 'QUEUED' | 'IN_PROGRESS' | 'COMPLETED' | 'DELETED';

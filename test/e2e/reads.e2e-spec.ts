@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet } from '../support/fake-net.js';
-import { creator, expectError, UNKNOWN_ID, type ProjectView, type SchedulerView, type TrustView } from '../support/gql.js';
+import {
+  creator,
+  expectError,
+  UNKNOWN_ID,
+  type ModelView,
+  type ProjectView,
+  type SchedulerView,
+  type TrustView,
+} from '../support/gql.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 
 /** Every query of the foundation, through /graphql, checked against the rows in the database. */
@@ -25,13 +33,6 @@ interface JobView {
   model: { id: string; name: string; project: ProjectView };
   trusts: TrustView[];
   net: { id: string; name: string } | null;
-}
-interface ModelView {
-  id: string;
-  name: string;
-  status: string;
-  project: ProjectView;
-  approvedTrusts: TrustView[];
 }
 
 const NET_FIELDS = 'id name endpoint flBackend scheduler { id status }';

@@ -25,12 +25,7 @@ describe.each(['nvflare', 'flower'] as const)('completions racing the start, fai
     hub: { netLeaseMs: LEASE_MS, runMissingGraceMs: 60_000 },
   });
 
-  afterEach(async () => {
-    await f.resetNets();
-    await f.net.restart();
-    f.net.finishAll();
-    await f.clearJobs();
-  });
+  afterEach(() => f.reset());
 
   const scheduler = async () =>
     (

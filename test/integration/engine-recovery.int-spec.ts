@@ -19,12 +19,7 @@ describe('recovery, reconcile, stop and status reports', () => {
     hub: { netLeaseMs: LEASE_MS, runMissingGraceMs: 0, netCallTimeoutMs: 2000, maxStartAttempts: 2 },
   });
 
-  afterEach(async () => {
-    await f.resetNets();
-    await f.net.restart();
-    f.net.finishAll();
-    await f.clearJobs();
-  });
+  afterEach(() => f.reset());
 
   const scheduler = async () =>
     (

@@ -226,7 +226,6 @@ const outcome = (jobs: JobRow[]) => {
   return `${completed} completed, ${deleted} deleted`;
 };
 
-
 const RUN_PICKUP_CYCLE = 'mutation { runPickupCycle { started { id } failed { id } } }';
 
 // ---- a. a hub process SIGKILLed mid-start ----

@@ -55,7 +55,6 @@ async function waitUntilClean(pool: pg.Pool, timeoutMs: number): Promise<void> {
   );
 }
 
-
 afterAll(async () => {
   await killAllHubProcesses();
   if (figures.length > 0)

@@ -26,6 +26,13 @@ export interface ProjectView {
   id: string;
   name: string;
 }
+export interface ModelView {
+  id: string;
+  name: string;
+  status: string;
+  project: ProjectView;
+  approvedTrusts: TrustView[];
+}
 export interface SchedulerView {
   id: string;
   status: 'AVAILABLE' | 'BUSY';

@@ -45,6 +45,8 @@ export interface NetHub {
   resetNets(): Promise<void>;
   /** leaves no job behind for the next test: every net AVAILABLE, every QUEUED or IN_PROGRESS job DELETED */
   clearJobs(): Promise<void>;
+  /** between tests that leave runs and faults behind: resetNets, every fake net restarted with its runs finished, clearJobs */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -82,7 +84,7 @@ export async function startNetHub(options: NetHubOptions): Promise<NetHub> {
   try {
     const hub = await startTestHub(db.url, hubConfig);
     const s = await createScenario(hub, options.trusts ?? 2);
-    return {
+    const fixture: NetHub = {
       db,
       hub,
       nets,
@@ -101,6 +103,14 @@ export async function startNetHub(options: NetHubOptions): Promise<NetHub> {
           if (!(await fetch(`${net.url}/list_jobs`).catch(() => null))) await net.restart();
         }
       },
+      reset: async () => {
+        await fixture.resetNets();
+        for (const { net } of started) {
+          await net.restart();
+          net.finishAll();
+        }
+        await fixture.clearJobs();
+      },
       clearJobs: async () => {
         await db.pool.query(
           `update scheduler set status = 'AVAILABLE', job_id = null, lease_until = null, sweep_pending = false`,
@@ -109,6 +119,7 @@ export async function startNetHub(options: NetHubOptions): Promise<NetHub> {
       },
       close,
     };
+    return fixture;
   } catch (error) {
     await close();
     throw error;

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { startFakeNet, type FakeNet } from './fake-net.js';
 import { startTestHub, type GqlResponse, type TestHub } from './hub.js';
@@ -83,4 +84,16 @@ export async function startTwoProjects(): Promise<TwoProjects> {
       await db.drop();
     },
   };
+}
+
+/** startTwoProjects in beforeAll, closed in afterAll: its fields are there from the first test on. */
+export function useTwoProjects(): TwoProjects {
+  const fixture = {} as TwoProjects;
+  beforeAll(async () => {
+    Object.assign(fixture, await startTwoProjects());
+  });
+  afterAll(async () => {
+    await fixture.close?.();
+  });
+  return fixture;
 }
