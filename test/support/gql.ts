@@ -1,8 +1,3 @@
-import { expect } from '@jest/globals';
-import type pg from 'pg';
-import type { GqlResponse, TestHub } from './hub.js';
-import { snapshot } from './snapshot.js';
-
 /**
  * GraphQL helpers shared by the e2e files:
  *
@@ -13,6 +8,11 @@ import { snapshot } from './snapshot.js';
  * and the shapes the e2e files read back (`TrustView`, …). Scenario-style state (project, cohort query,
  * trusts, a model) for integration tests is `createScenario` in scenario.ts.
  */
+
+import { expect } from '@jest/globals';
+import type pg from 'pg';
+import type { GqlResponse, TestHub } from './hub.js';
+import { snapshot } from './snapshot.js';
 
 /** A well-formed id no row has. */
 export const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';

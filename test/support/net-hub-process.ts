@@ -1,9 +1,3 @@
-import { afterAll, beforeAll } from '@jest/globals';
-import { createTestDatabase, type TestDatabase } from './database.js';
-import { startFakeNet, type FakeNet, type FakeNetOptions } from './fake-net.js';
-import { killAllHubProcesses, startHubProcess, type HubProcess, type HubProcessOptions } from './hub-process.js';
-import { createScenario, type Scenario } from './scenario.js';
-
 /**
  * useNetHub (net-hub.ts) for a hub PROCESS (`npm start`, killed or signalled by the test): a test database,
  * one fake net `net-1` (its clients the kit slots), a hub process on them and a scenario made through its
@@ -15,6 +9,12 @@ import { createScenario, type Scenario } from './scenario.js';
  * `prepare` runs on the database before the hub starts (a setting of the database, say). Every hub process
  * is SIGKILLed in afterAll, then the net closed and the database dropped.
  */
+
+import { afterAll, beforeAll } from '@jest/globals';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { startFakeNet, type FakeNet, type FakeNetOptions } from './fake-net.js';
+import { killAllHubProcesses, startHubProcess, type HubProcess, type HubProcessOptions } from './hub-process.js';
+import { createScenario, type Scenario } from './scenario.js';
 
 export interface NetHubProcessOptions {
   name: string;

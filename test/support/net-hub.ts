@@ -1,10 +1,3 @@
-import { afterAll, beforeAll } from '@jest/globals';
-import type { AppConfig } from '../../src/config/app-config.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
-import { startFakeNet, type FakeNet, type FakeNetOptions } from './fake-net.js';
-import { startTestHub, type TestHub } from './hub.js';
-import { createScenario, type Scenario } from './scenario.js';
-
 /**
  * The integration tests' common ground: a test database, fake nets, a hub on them and a scenario
  * (project, cohort query, trusts, through GraphQL). In a describe block:
@@ -17,6 +10,13 @@ import { createScenario, type Scenario } from './scenario.js';
  * started (an unreachable address, say). `backend` is the hub's FL_BACKEND and every fake net's default.
  * `startHub` adds another hub instance on the same database and nets (closed with the database).
  */
+
+import { afterAll, beforeAll } from '@jest/globals';
+import type { AppConfig } from '../../src/config/app-config.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { startFakeNet, type FakeNet, type FakeNetOptions } from './fake-net.js';
+import { startTestHub, type TestHub } from './hub.js';
+import { createScenario, type Scenario } from './scenario.js';
 
 export type NetSpec = ({ name: string } & FakeNetOptions) | { name: string; endpoint: string };
 

@@ -1,3 +1,7 @@
+/**
+ * State made through the hub's own GraphQL: `createScenario(hub, trusts)` gives a project with a cohort
+ * query, trusts with kit slots, and `newModel()` / `queue(modelId)`. useNetHub makes one (`f.s`).
+ */
 import type { TestHub } from './hub.js';
 
 /** A project with a cohort query, trusts with kit slots, and a model approving them — made through GraphQL. */

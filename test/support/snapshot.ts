@@ -1,8 +1,3 @@
-import { MetadataStorage, type EntityMetadata } from '@mikro-orm/core';
-import type pg from 'pg';
-import { AuditLogEntity } from '../../src/common/auth/audit-log.entity.js';
-import { entities } from '../../src/modules/entities.js';
-
 /**
  * The database's state, to prove that a refused call wrote nothing:
  *
@@ -14,6 +9,11 @@ import { entities } from '../../src/modules/entities.js';
  * file), each as its row count and a digest of its contents, except `audit_log`: every mutation call is
  * recorded there, refused or not (that is its job).
  */
+
+import { MetadataStorage, type EntityMetadata } from '@mikro-orm/core';
+import type pg from 'pg';
+import { AuditLogEntity } from '../../src/common/auth/audit-log.entity.js';
+import { entities } from '../../src/modules/entities.js';
 
 /** Tables whose rows change on a refused call by design. */
 const NOT_STATE = new Set<unknown>([AuditLogEntity]);

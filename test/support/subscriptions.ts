@@ -1,11 +1,3 @@
-import { createClient, type Client } from 'graphql-ws';
-import type { EventEmitter } from 'node:events';
-import WebSocket from 'ws';
-import { EventsListener } from '../../src/events/events.listener.js';
-import { LiveUpdates } from '../../src/events/live-updates.js';
-import type { TestHub } from './hub.js';
-import { until } from './wait.js';
-
 /**
  * GraphQL subscriptions in tests:
  *
@@ -16,6 +8,14 @@ import { until } from './wait.js';
  *
  * Dispose the clients in afterAll.
  */
+
+import { createClient, type Client } from 'graphql-ws';
+import type { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import { EventsListener } from '../../src/events/events.listener.js';
+import { LiveUpdates } from '../../src/events/live-updates.js';
+import type { TestHub } from './hub.js';
+import { until } from './wait.js';
 
 /** Listens on an ephemeral port of 127.0.0.1 and answers the hub's http URL. */
 export async function listen(hub: TestHub): Promise<string> {

@@ -1,3 +1,8 @@
+/**
+ * The e2e identity fixture: `const f = useTwoProjects()` — projects A and B, each with a job running on
+ * one of two fake nets, a second job of A queued; `f.as(token)` sends GraphQL with a token, `f.state()` is
+ * the database's snapshot (snapshot.ts) for "nothing changed".
+ */
 import { afterAll, beforeAll } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { startFakeNet, type FakeNet } from './fake-net.js';
