@@ -327,16 +327,18 @@ describe('queries', () => {
 
     // first in this block: a job is started as the oldest in the queue
     it('filters by status, by model, and by both', async () => {
-      // each state through the hub: run and complete one, run another, queue one, queue and remove one
+      // each state through the hub; one live job per model: the model's ended jobs first, then its running
+      // one; the queued one is another model's
       const model = await make.model(oncology.id, 'Filter model', [charlie.id]);
+      const otherModel = await make.model(oncology.id, 'Filter model, queued', [charlie.id]);
       const completed = await make.job(model.id, [charlie.id]);
       await runOnNet(hub, completed, 'net-a');
       await completeOnNet(hub, model.id);
-      const running = await make.job(model.id, [charlie.id]);
-      await runOnNet(hub, running, 'net-a');
-      const queued = await make.job(model.id, [charlie.id]);
       const deleted = await make.job(model.id, [charlie.id]);
       await removeJob(hub, deleted);
+      const running = await make.job(model.id, [charlie.id]);
+      await runOnNet(hub, running, 'net-a');
+      const queued = await make.job(otherModel.id, [charlie.id]);
       try {
         for (const status of ['QUEUED', 'IN_PROGRESS', 'COMPLETED', 'DELETED']) {
           const expected = await column<string>(db.pool, 'select id as value from job where status = $1 order by seq', [status]);
@@ -346,10 +348,10 @@ describe('queries', () => {
         }
         expect((await listJobs({ modelId: model.id })).map((j) => [j.id, j.status])).toEqual([
           [completed, 'COMPLETED'],
-          [running, 'IN_PROGRESS'],
-          [queued, 'QUEUED'],
           [deleted, 'DELETED'],
+          [running, 'IN_PROGRESS'],
         ]);
+        expect((await listJobs({ modelId: otherModel.id })).map((j) => [j.id, j.status])).toEqual([[queued, 'QUEUED']]);
         expect((await listJobs({ modelId: model.id, status: 'COMPLETED' })).map((j) => j.id)).toEqual([completed]);
         expect(await listJobs({ modelId: UNKNOWN_ID })).toEqual([]);
 
@@ -394,13 +396,20 @@ describe('queries', () => {
     });
 
     it('lists every job oldest first', async () => {
-      const model = await make.model(oncology.id, 'Ordering model', [alpha.id, bravo.id]);
-      const created = [
-        await make.job(model.id, [alpha.id]),
-        await make.job(model.id, [bravo.id]),
-        await make.job(model.id, [alpha.id, bravo.id]),
+      // one live job per model: a model each
+      const models = [
+        await make.model(oncology.id, 'Ordering model 1', [alpha.id, bravo.id]),
+        await make.model(oncology.id, 'Ordering model 2', [alpha.id, bravo.id]),
+        await make.model(oncology.id, 'Ordering model 3', [alpha.id, bravo.id]),
       ];
-      expect((await listJobs({ modelId: model.id })).map((j) => j.id)).toEqual(created);
+      const created = [
+        await make.job(models[0].id, [alpha.id]),
+        await make.job(models[1].id, [bravo.id]),
+        await make.job(models[2].id, [alpha.id, bravo.id]),
+      ];
+      for (const [i, model] of models.entries()) {
+        expect((await listJobs({ modelId: model.id })).map((j) => j.id)).toEqual([created[i]]);
+      }
       const all = await listJobs();
       expect(all.map((j) => j.id)).toEqual(await column<string>(db.pool, 'select id as value from job order by seq'));
       expect(all.slice(-3).map((j) => j.id)).toEqual(created);

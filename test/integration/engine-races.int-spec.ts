@@ -3,6 +3,7 @@ import { ReconcileService } from '../../src/modules/schedulers/running/reconcile
 import { MetricsService } from '../../src/observability/metrics.service.js';
 import type { Fault } from '../support/fake-net.js';
 import { useNetHub } from '../support/net-hub.js';
+import { until } from '../support/wait.js';
 
 const SLOTS = Array.from({ length: 10 }, (_, i) => `site-${i + 1}`);
 /** Long, so that a net freed in these tests is provably not freed by its lease running out. */
@@ -23,6 +24,11 @@ describe.each(['nvflare', 'flower'] as const)('completions racing the start, fai
     backend,
     kitSlots: SLOTS,
     hub: { netLeaseMs: LEASE_MS, runMissingGraceMs: 60_000 },
+    // a deadlock among the hub's sessions would be broken after 1 s and retried unseen; here it holds them, and a test fails
+    prepare: async (db) => {
+      const { rows } = await db.pool.query<{ name: string }>('select current_database() as name');
+      await db.pool.query(`alter database "${rows[0].name}" set deadlock_timeout = '10min'`);
+    },
   });
 
   afterEach(() => f.reset());
@@ -95,6 +101,55 @@ describe.each(['nvflare', 'flower'] as const)('completions racing the start, fai
     await expectNetLeftToTheStart(started.jobId);
     expect(abortCalls()).toBe(before.aborts);
     await expectStartedAfterCompletion(started, before, 'INITIATED');
+  });
+
+  /** Sessions of this test's database waiting for a lock. */
+  const untilLockWaiters = (count: number) =>
+    until(
+      async () =>
+        (
+          await f.db.pool.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+          )
+        ).rows[0].n >= count,
+      { what: `${count} session(s) waiting for a lock` },
+    );
+
+  it('a completion that arrives while the submit_job answer is being recorded waits for it: one lock order, no deadlock', async () => {
+    const before = { aborts: abortCalls(), ...(await counted()) };
+    const started = await startHeldAtSubmit();
+    f.net.setRunStatus(started.runId, 'FINISHED');
+    // hold the job row, so that the start's confirmation and the completion both queue behind it, in that order
+    const blocker = await f.db.pool.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('select 1 from job where id = $1 for update', [started.jobId]);
+      f.net.releaseHeld('submit_job');
+      await untilLockWaiters(1);
+      const completion = f.hub.gql('mutation($m: ID!) { completeTraining(modelId: $m) { id status } }', { m: started.modelId });
+      await untilLockWaiters(2);
+      await blocker.query('commit');
+      const answer = await Promise.race([
+        completion,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('completeTraining still waits for a lock after 20 s: a deadlock')), 20_000).unref(),
+        ),
+      ]);
+      expect(answer.errors).toBeUndefined();
+      expect(answer.data).toEqual({ completeTraining: { id: started.jobId, status: 'COMPLETED' } });
+    } finally {
+      blocker.release();
+    }
+    const { runPickupCycle } = await started.cycle;
+    expect(runPickupCycle.started.map((job) => job.id)).toEqual([started.jobId]);
+    expect(runPickupCycle.failed).toEqual([]);
+    expect(await jobOf(started.jobId, started.modelId)).toEqual({
+      job: { status: 'COMPLETED', backendJobId: started.runId },
+      model: { status: 'INITIATED' },
+    });
+    expect(abortCalls()).toBe(before.aborts);
+    expect(await counted()).toEqual({ dispatches: before.dispatches + 1, failures: before.failures });
+    expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null, sweep_pending: false });
   });
 
   it('updateModelStatus RESULTS_UPLOADED before the submit_job answer: same, the model keeps the reported status', async () => {

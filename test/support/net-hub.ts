@@ -8,7 +8,8 @@
  * `useNetHub` starts it in `beforeAll` and closes it in `afterAll` (its fields are there from the first
  * test on); `startNetHub` is the same for a test that starts its own. A net given an `endpoint` is not
  * started (an unreachable address, say). `backend` is the hub's FL_BACKEND and every fake net's default.
- * `startHub` adds another hub instance on the same database and nets (closed with the database).
+ * `startHub` adds another hub instance on the same database and nets (closed with the database);
+ * `prepare` runs on the database before any hub starts.
  */
 
 import { afterAll, beforeAll } from '@jest/globals';
@@ -28,6 +29,8 @@ export interface NetHubOptions {
   hub?: Partial<AppConfig>;
   /** trusts of the scenario (default 2) */
   trusts?: number;
+  /** runs on the database before any hub starts (a database setting, say) */
+  prepare?: (db: TestDatabase) => Promise<void>;
 }
 
 export interface NetHub {
@@ -53,6 +56,7 @@ export interface NetHub {
 export async function startNetHub(options: NetHubOptions): Promise<NetHub> {
   const backend = options.backend ?? 'nvflare';
   const db = await createTestDatabase();
+  await options.prepare?.(db);
   const nets: Record<string, FakeNet> = {};
   const started: Array<{ spec: NetSpec; net: FakeNet }> = [];
   try {

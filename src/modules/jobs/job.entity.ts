@@ -12,6 +12,25 @@ export enum JobStatus {
   DELETED = 'DELETED',
 }
 
+/** How urgent a job is; the claim orders by it first (raised by waiting, see PRIORITY_AGING_MS). */
+export enum JobPriority {
+  LOW = 'LOW',
+  NORMAL = 'NORMAL',
+  HIGH = 'HIGH',
+  URGENT = 'URGENT',
+}
+
+/** Why a job left the queue or its net without COMPLETED (set with DELETED, and only then). */
+export enum EndReason {
+  REMOVED = 'REMOVED',
+  STOPPED = 'STOPPED',
+  UNAPPROVED_TRUST = 'UNAPPROVED_TRUST',
+  START_FAILED = 'START_FAILED',
+  ADMISSION_TIMEOUT = 'ADMISSION_TIMEOUT',
+  TIMED_OUT = 'TIMED_OUT',
+  RUN_FAILED = 'RUN_FAILED',
+}
+
 /** How far the start of a claimed job got; decides what lease recovery does. */
 export enum StartPhase {
   CLAIMED = 'CLAIMED',
@@ -29,8 +48,11 @@ export enum StartPhase {
   expression: `status <> 'QUEUED' or (net_id is null and started_at is null and completed_at is null)`,
 })
 @Check({ name: 'job_completed_check', expression: `status <> 'COMPLETED' or completed_at is not null` })
+@Check({ name: 'job_end_reason_deleted_check', expression: `end_reason is null or status = 'DELETED'` })
 @Unique({ name: 'job_id_net_unique', properties: ['id', 'net'] })
 @Unique({ name: 'job_one_in_progress_per_net', properties: ['net'], where: `status = 'IN_PROGRESS'` })
+/** one live job per model: completions, stops and status reports are keyed by model */
+@Unique({ name: 'job_one_live_per_model', properties: ['model'], where: `status in ('QUEUED', 'IN_PROGRESS')` })
 @Index({ name: 'job_queue_idx', properties: ['seq'], where: `status = 'QUEUED'` })
 @Index({ name: 'job_status_seq_idx', properties: ['status', 'seq'] })
 @Index({ name: 'job_model_idx', properties: ['model', 'seq'] })
@@ -78,6 +100,20 @@ export class JobEntity {
 
   @Property({ type: 'timestamptz', nullable: true })
   missingSince?: Date | null;
+
+  @Enum({ items: () => JobPriority, default: JobPriority.NORMAL })
+  priority: JobPriority & Opt = JobPriority.NORMAL;
+
+  /** the researcher's start time: the job does not start before it */
+  @Property({ type: 'timestamptz', nullable: true })
+  notBefore?: Date | null;
+
+  /** the run is aborted past this many seconds; null: the hub's MAX_RUNTIME_S */
+  @Property({ type: 'integer', nullable: true, check: 'max_runtime_s >= 0', fieldName: 'max_runtime_s' })
+  maxRuntimeS?: number | null;
+
+  @Enum({ items: () => EndReason, nullable: true })
+  endReason?: EndReason | null;
 
   @ManyToMany({ entity: () => TrustEntity, pivotEntity: () => JobTrustEntity })
   trusts = new Collection<TrustEntity>(this);

@@ -7,7 +7,10 @@ import { assertUuidList } from '../../common/validation.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import { assertModelInScope, modelInScope } from '../models/project-scope.sql.js';
 import type { JobStatus } from './job.entity.js';
-import { JOB_COLUMNS, type JobRow } from './job.sql.js';
+import { JOB_COLUMNS, type JobRow, type PositionedJobRow, withQueuePositions } from './job.sql.js';
+import type { RawBuilder } from 'kysely';
+import { isUniqueViolation, LIVE_JOB_INDEX, liveJobConflict, queueJobStatement, type QueueOutcome } from './queue-job.sql.js';
+import { preload } from '../../graphql/preloaded-fields.js';
 
 /** The most jobs one `jobs` request returns; page on with `after`. */
 export const MAX_JOBS_PAGE = 10_000;
@@ -22,41 +25,23 @@ export class JobsService {
   /**
    * Queues a training job. Unknown model → NOT_FOUND; an empty or duplicate
    * list, an unknown trust or one not approved for the model → BAD_USER_INPUT,
-   * a model outside the scope → FORBIDDEN, and nothing is written.
+   * a model outside the scope → FORBIDDEN, a model that already has a live
+   * (QUEUED or IN_PROGRESS) job → CONFLICT, and nothing is written. The answer
+   * is the job as the insert left it, its queue position counted in the same
+   * statement (a job claimed an instant later is still answered consistently).
    */
   async queueTraining(modelId: string, trustIdsInput: string[], scope: ProjectScope): Promise<JobRow> {
     const trustIds = assertUuidList(trustIdsInput, 'trustIds', { allowEmpty: false });
     await assertModelInScope(this.em.fork(), scope, modelId);
     // one statement: checks and inserts commit together or not at all
-    const outcome = await queryOne<{
-      modelFound: boolean;
-      unknown: string[];
-      unapproved: string[];
-      job: (Omit<JobRow, 'createdAt'> & { createdAt: string }) | null;
-    }>(
-      this.em.fork(),
-      sql`with requested as (
-            select t.id, exists (select 1 from trust where id = t.id) as known,
-              exists (select 1 from model_approved_trust a where a.model_id = ${modelId} and a.trust_id = t.id) as approved
-            from unnest(${trustIds}::uuid[]) as t(id)
-          ), accepted as (
-            select exists (select 1 from model where id = ${modelId}) and bool_and(known and approved) as ok from requested
-          ), created as (
-            insert into job (model_id) select ${modelId} from accepted where ok returning *
-          ), linked as (
-            insert into job_trust (job_id, trust_id) select created.id, r.id from created, requested r
-          ), model_reset as (
-            update model set status = 'PENDING', updated_at = now()
-            where id = ${modelId} and status in ('STOPPED', 'ERROR', 'RESULTS_UPLOADED', 'RESULTS_UPLOAD_FAILED')
-              and exists (select 1 from created)
-          )
-          select exists (select 1 from model where id = ${modelId}) as "modelFound",
-            array(select id::text from requested where not known) as unknown,
-            array(select id::text from requested where known and not approved) as unapproved,
-            (select json_build_object('id', j.id, 'status', j.status, 'createdAt', j.created_at, 'startedAt', j.started_at,
-               'completedAt', j.completed_at, 'backendJobId', j.backend_job_id, 'attempts', j.attempts,
-               'modelId', j.model_id, 'netId', j.net_id) from created j) as job`,
-    );
+    let outcome: QueueOutcome | undefined;
+    try {
+      outcome = await queryOne(this.em.fork(), queueJobStatement(modelId, trustIds));
+    } catch (error) {
+      // two requests for one model at once: the partial unique index lets one insert through
+      if (isUniqueViolation(error, LIVE_JOB_INDEX)) throw liveJobConflict(modelId, null);
+      throw error;
+    }
     if (!outcome?.modelFound) throw notFound('Model', modelId);
     if (outcome.unknown.length > 0) {
       throw badInput(`unknown trust(s): ${outcome.unknown.join(', ')}`, { field: 'trustIds', unknown: outcome.unknown });
@@ -67,22 +52,29 @@ export class JobsService {
         unapproved: outcome.unapproved,
       });
     }
-    const job = { ...outcome.job!, createdAt: new Date(outcome.job!.createdAt) };
+    if (outcome.liveJob) throw liveJobConflict(modelId, outcome.liveJob);
+    // the statement's snapshot: the new job was QUEUED behind every job queued before it
+    const job = preload(
+      { ...outcome.job!, createdAt: new Date(outcome.job!.createdAt) },
+      {
+        queuePosition: outcome.queuedBefore + 1,
+      },
+    );
     this.pickup.changed();
     return job;
   }
 
-  /** The job, or null when unknown or outside the scope. */
-  async getJob(id: string, scope: ProjectScope): Promise<JobRow | null> {
-    const job = await queryOne<JobRow>(
-      this.em.fork(),
-      sql`select ${JOB_COLUMNS} from job j where j.id = ${id} and ${modelInScope(scope, 'j.model_id')}`,
+  /** The job with its queue position (one snapshot), or null when unknown or outside the scope. */
+  async getJob(id: string, scope: ProjectScope): Promise<PositionedJobRow | null> {
+    const [job] = await this.positioned(
+      sql`select ${JOB_COLUMNS}, j.seq from job j where j.id = ${id} and ${modelInScope(scope, 'j.model_id')}`,
     );
     return job ?? null;
   }
 
-  async listJobsByIds(ids: readonly string[]): Promise<JobRow[]> {
-    return query<JobRow>(this.em.fork(), sql`select ${JOB_COLUMNS} from job j where j.id = any(${ids}::uuid[])`);
+  /** Jobs by id (any scope: the caller checks), each with its queue position. */
+  async listJobsByIds(ids: readonly string[]): Promise<PositionedJobRow[]> {
+    return this.positioned(sql`select ${JOB_COLUMNS}, j.seq from job j where j.id = any(${ids}::uuid[])`);
   }
 
   /** Jobs in scope, oldest first, optionally by status and model (filtered before the page limit). */
@@ -94,14 +86,13 @@ export class JobsService {
       after?: string | null;
     },
     scope: ProjectScope,
-  ): Promise<JobRow[]> {
+  ): Promise<PositionedJobRow[]> {
     const first = filter.first ?? MAX_JOBS_PAGE;
     if (!Number.isInteger(first) || first < 1 || first > MAX_JOBS_PAGE) {
       throw badInput(`first must be between 1 and ${MAX_JOBS_PAGE}`, { field: 'first' });
     }
-    return query<JobRow>(
-      this.em.fork(),
-      sql`select ${JOB_COLUMNS} from job j
+    return this.positioned(
+      sql`select ${JOB_COLUMNS}, j.seq from job j
           where (${filter.status ?? null}::text is null or j.status = ${filter.status ?? null})
             and (${filter.modelId ?? null}::uuid is null or j.model_id = ${filter.modelId ?? null}::uuid)
             and (${filter.after ?? null}::uuid is null or j.seq > (select seq from job where id = ${filter.after ?? null}::uuid))
@@ -110,12 +101,11 @@ export class JobsService {
     );
   }
 
-  /** 1-based queue positions of the QUEUED jobs among `ids` (GraphQL batching). */
-  async queuePositions(ids: readonly string[]): Promise<Array<{ id: string; position: number }>> {
-    return query(
-      this.em.fork(),
-      sql`select j.id, (select count(*)::int from job q where q.status = 'QUEUED' and q.seq < j.seq) + 1 as position
-          from job j where j.id = any(${ids}::uuid[]) and j.status = 'QUEUED'`,
+  /** The page's rows with their queue positions, the GraphQL field answered from the same snapshot. */
+  private async positioned(page: RawBuilder<unknown>): Promise<PositionedJobRow[]> {
+    const rows = await query(this.em.fork(), withQueuePositions(page));
+    return rows.map(({ seq: _seq, ...row }: PositionedJobRow & { seq?: string }) =>
+      preload(row, { queuePosition: row.queuePosition }),
     );
   }
 }
