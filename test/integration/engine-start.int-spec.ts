@@ -5,7 +5,7 @@ import { JOB_FIELDS } from '../support/scenario.js';
 const SLOTS = Array.from({ length: 20 }, (_, i) => `site-${i + 1}`);
 
 describe('claim and start on a net', () => {
-  const f = useNetHub({ nets: [{ name: 'net-a' }, { name: 'net-b' }], kitSlots: SLOTS, hub: { netCallTimeoutMs: 500 } });
+  const f = useNetHub({ nets: [{ name: 'net-a' }, { name: 'net-b' }], kitSlots: SLOTS });
 
   afterEach(async () => {
     await f.resetNets();

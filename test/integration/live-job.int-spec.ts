@@ -63,7 +63,7 @@ describe('one live job per model', () => {
     expect(otherFake.activeRuns().map((run) => run.modelId)).toEqual([other]);
     expect(f.nets['net-a'].requestsTo('abort_job').length + f.nets['net-b'].requestsTo('abort_job').length).toBe(0);
     const busy = await f.db.pool.query<{ name: string; jobId: string | null }>(
-      `select n.name, f.s.job_id as "jobId" from scheduler s join net n on n.id = f.s.net_id where f.s.status = 'BUSY'`,
+      `select n.name, s.job_id as "jobId" from scheduler s join net n on n.id = s.net_id where s.status = 'BUSY'`,
     );
     expect(busy.rows).toEqual([{ name: otherNet, jobId: otherJob }]);
 

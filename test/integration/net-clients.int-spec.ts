@@ -46,7 +46,7 @@ describe('the hub knows each net’s clients (background refresh)', () => {
     netA = await startFakeNet({ clients: ['site-1', 'site-2'], offlineClients: ['site-3'] });
     netB = await startFakeNet({ backend: 'flower', clients: ['site-1'], offlineClients: ['site-2'] });
     netC = await startFakeNet({ clients: ['site-1', 'site-2'] });
-    const common = { kitSlots: SLOTS, clientStatusIntervalMs: INTERVAL_MS, netCallTimeoutMs: 300 };
+    const common = { kitSlots: SLOTS, clientStatusIntervalMs: INTERVAL_MS };
     flowerHub = await startTestHub(db.url, {
       ...common,
       flBackend: 'flower',

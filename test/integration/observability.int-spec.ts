@@ -11,11 +11,7 @@ function metricValue(text: string, name: string): number {
 }
 
 describe('metrics, health and request ids', () => {
-  const f = useNetHub({
-    nets: [{ name: 'net-up' }, { name: 'net-down', endpoint: 'http://127.0.0.1:9' }],
-    kitSlots: SLOTS,
-    hub: { netCallTimeoutMs: 300 },
-  });
+  const f = useNetHub({ nets: [{ name: 'net-up' }, { name: 'net-down', endpoint: 'http://127.0.0.1:9' }], kitSlots: SLOTS });
 
   it('GET /metrics reports queue depth, net states, dispatches, failures, pickup latency and net call durations', async () => {
     const server = f.hub.app.getHttpServer();
