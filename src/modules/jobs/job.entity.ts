@@ -4,34 +4,26 @@ import { ModelEntity } from '../models/model.entity.js';
 import { NetEntity } from '../nets/net.entity.js';
 import { TrustEntity } from '../trusts/trust.entity.js';
 import { JobTrustEntity } from './job-trust.entity.js';
+import { literal } from './lifecycle/fragments.js';
+import { JobStatus, StartPhase } from './lifecycle/states.js';
 
-export enum JobStatus {
-  QUEUED = 'QUEUED',
-  IN_PROGRESS = 'IN_PROGRESS',
-  COMPLETED = 'COMPLETED',
-  DELETED = 'DELETED',
-}
+export { JobStatus, StartPhase };
 
-/** How far the start of a claimed job got; decides what lease recovery does. */
-export enum StartPhase {
-  CLAIMED = 'CLAIMED',
-  SUBMITTING = 'SUBMITTING',
-  RUNNING = 'RUNNING',
-}
+const [QUEUED, IN_PROGRESS, COMPLETED] = [JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.COMPLETED].map(literal);
 
 @Entity({ tableName: 'job' })
 @Check({
   name: 'job_in_progress_check',
-  expression: `status <> 'IN_PROGRESS' or (net_id is not null and started_at is not null and claim_token is not null and start_phase is not null)`,
+  expression: `status <> ${IN_PROGRESS} or (net_id is not null and started_at is not null and claim_token is not null and start_phase is not null)`,
 })
 @Check({
   name: 'job_queued_check',
-  expression: `status <> 'QUEUED' or (net_id is null and started_at is null and completed_at is null)`,
+  expression: `status <> ${QUEUED} or (net_id is null and started_at is null and completed_at is null)`,
 })
-@Check({ name: 'job_completed_check', expression: `status <> 'COMPLETED' or completed_at is not null` })
+@Check({ name: 'job_completed_check', expression: `status <> ${COMPLETED} or completed_at is not null` })
 @Unique({ name: 'job_id_net_unique', properties: ['id', 'net'] })
-@Unique({ name: 'job_one_in_progress_per_net', properties: ['net'], where: `status = 'IN_PROGRESS'` })
-@Index({ name: 'job_queue_idx', properties: ['seq'], where: `status = 'QUEUED'` })
+@Unique({ name: 'job_one_in_progress_per_net', properties: ['net'], where: `status = ${IN_PROGRESS}` })
+@Index({ name: 'job_queue_idx', properties: ['seq'], where: `status = ${QUEUED}` })
 @Index({ name: 'job_status_seq_idx', properties: ['status', 'seq'] })
 @Index({ name: 'job_model_idx', properties: ['model', 'seq'] })
 export class JobEntity {

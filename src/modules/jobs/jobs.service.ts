@@ -6,7 +6,9 @@ import { PickupSignal } from '../../common/pickup-signal.js';
 import { assertUuidList } from '../../common/validation.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import { assertModelInScope, modelInScope } from '../models/project-scope.sql.js';
-import type { JobStatus } from './job.entity.js';
+import { JOB } from './lifecycle/fragments.js';
+import { queueJob } from './lifecycle/queue-job.js';
+import type { JobStatus } from './lifecycle/states.js';
 import { JOB_COLUMNS, type JobRow } from './job.sql.js';
 
 /** The most jobs one `jobs` request returns; page on with `after`. */
@@ -27,36 +29,7 @@ export class JobsService {
   async queueTraining(modelId: string, trustIdsInput: string[], scope: ProjectScope): Promise<JobRow> {
     const trustIds = assertUuidList(trustIdsInput, 'trustIds', { allowEmpty: false });
     await assertModelInScope(this.em.fork(), scope, modelId);
-    // one statement: checks and inserts commit together or not at all
-    const outcome = await queryOne<{
-      modelFound: boolean;
-      unknown: string[];
-      unapproved: string[];
-      job: (Omit<JobRow, 'createdAt'> & { createdAt: string }) | null;
-    }>(
-      this.em.fork(),
-      sql`with requested as (
-            select t.id, exists (select 1 from trust where id = t.id) as known,
-              exists (select 1 from model_approved_trust a where a.model_id = ${modelId} and a.trust_id = t.id) as approved
-            from unnest(${trustIds}::uuid[]) as t(id)
-          ), accepted as (
-            select exists (select 1 from model where id = ${modelId}) and bool_and(known and approved) as ok from requested
-          ), created as (
-            insert into job (model_id) select ${modelId} from accepted where ok returning *
-          ), linked as (
-            insert into job_trust (job_id, trust_id) select created.id, r.id from created, requested r
-          ), model_reset as (
-            update model set status = 'PENDING', updated_at = now()
-            where id = ${modelId} and status in ('STOPPED', 'ERROR', 'RESULTS_UPLOADED', 'RESULTS_UPLOAD_FAILED')
-              and exists (select 1 from created)
-          )
-          select exists (select 1 from model where id = ${modelId}) as "modelFound",
-            array(select id::text from requested where not known) as unknown,
-            array(select id::text from requested where known and not approved) as unapproved,
-            (select json_build_object('id', j.id, 'status', j.status, 'createdAt', j.created_at, 'startedAt', j.started_at,
-               'completedAt', j.completed_at, 'backendJobId', j.backend_job_id, 'attempts', j.attempts,
-               'modelId', j.model_id, 'netId', j.net_id) from created j) as job`,
-    );
+    const outcome = await queueJob(this.em.fork(), modelId, trustIds);
     if (!outcome?.modelFound) throw notFound('Model', modelId);
     if (outcome.unknown.length > 0) {
       throw badInput(`unknown trust(s): ${outcome.unknown.join(', ')}`, { field: 'trustIds', unknown: outcome.unknown });
@@ -114,8 +87,8 @@ export class JobsService {
   async queuePositions(ids: readonly string[]): Promise<Array<{ id: string; position: number }>> {
     return query(
       this.em.fork(),
-      sql`select j.id, (select count(*)::int from job q where q.status = 'QUEUED' and q.seq < j.seq) + 1 as position
-          from job j where j.id = any(${ids}::uuid[]) and j.status = 'QUEUED'`,
+      sql`select j.id, (select count(*)::int from job q where q.status = ${JOB.QUEUED} and q.seq < j.seq) + 1 as position
+          from job j where j.id = any(${ids}::uuid[]) and j.status = ${JOB.QUEUED}`,
     );
   }
 }
