@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: starts its own embedded PostgreSQL, fake nets and hubs,
- * runs the five measurements, prints one table (each figure beside its peer
+ * runs the six measurements, prints one table (each figure beside its peer
  * from the same run) and writes the same results to bench/results/<time>.json.
  * A missed target is reported, never fatal; the exit code is non-zero only
  * when a measurement fails. `npm run bench -- --only=1,3` runs a subset;
@@ -17,6 +17,7 @@ import { claimHistoryNotes, claimHistoryRows, measureClaimHistory } from './meas
 import { dispatchNotes, dispatchRows, measureDispatch } from './measure/dispatch.js';
 import { graphqlReadNotes, graphqlReadRows, measureGraphqlReads } from './measure/graphql-reads.js';
 import { measurePickupLatency, pickupLatencyNotes, pickupLatencyRows } from './measure/pickup-latency.js';
+import { measureQueueView, queueViewNotes, queueViewRows } from './measure/queue-view.js';
 import { measureSqlStatements, sqlStatementNotes, sqlStatementRows } from './measure/sql-statements.js';
 
 /** `--profile`: extra, unmeasured runs under the CPU profiler of the hubs' thread (dispatch, nets, jobs). */
@@ -96,6 +97,13 @@ const MEASUREMENTS: Array<Measurement<unknown>> = [
     run: (cluster) => measureClaimHistory(cluster, { histories: [1000, 1_000_000], samples: 200, warmup: 20 }),
     rows: claimHistoryRows,
     notes: claimHistoryNotes,
+  }),
+  define({
+    id: '6',
+    title: 'queue view vs queue length',
+    run: (cluster) => measureQueueView(cluster, { sizes: [1000, 10_000], repeats: 7, page: 100 }),
+    rows: queueViewRows,
+    notes: queueViewNotes,
   }),
 ];
 

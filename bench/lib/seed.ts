@@ -86,22 +86,39 @@ export interface JobSeed {
   netIds?: readonly string[];
 }
 
-/** Inserts `count` jobs (models round-robin) with their trusts, in one statement. */
+/**
+ * Inserts `count` jobs with their trusts, in one statement. Ended jobs take
+ * the models round-robin; QUEUED ones get a model each (one live job per
+ * model), new models of the first model's project approving the trusts.
+ */
 export async function seedJobs(client: pg.ClientBase, seed: JobSeed): Promise<void> {
-  const ran = seed.status !== 'QUEUED';
+  if (seed.status === 'QUEUED') {
+    await client.query(
+      `with models as (
+         insert into model (name, project_id)
+         select 'queued model ' || gen_random_uuid(), (select project_id from model where id = $1) from generate_series(1, $2::int)
+         returning id
+       ), approved as (
+         insert into model_approved_trust (model_id, trust_id) select m.id, t from models m, unnest($3::uuid[]) t
+       ), created as (
+         insert into job (model_id) select id from models returning id
+       ) insert into job_trust (job_id, trust_id) select c.id, t from created c, unnest($3::uuid[]) t`,
+      [seed.modelIds[0], seed.count, seed.trustIds],
+    );
+    return;
+  }
   await client.query(
     `with created as (
        insert into job (model_id, status, started_at, completed_at, net_id, attempts, backend_job_id)
        select ($1::uuid[])[1 + g % cardinality($1::uuid[])], $2,
-              case when $3 then clock_timestamp() - interval '2 hours' end,
+              clock_timestamp() - interval '2 hours',
               case when $2 = 'COMPLETED' then clock_timestamp() - interval '1 hour' end,
-              case when $3 and cardinality($4::uuid[]) > 0 then ($4::uuid[])[1 + g % cardinality($4::uuid[])] end,
-              case when $3 then 1 else 0 end,
-              case when $3 then 'run-' || g end
-       from generate_series(1, $5::int) g
+              case when cardinality($3::uuid[]) > 0 then ($3::uuid[])[1 + g % cardinality($3::uuid[])] end,
+              1, 'run-' || g
+       from generate_series(1, $4::int) g
        returning id
-     ) insert into job_trust (job_id, trust_id) select c.id, t from created c, unnest($6::uuid[]) t`,
-    [seed.modelIds, seed.status, ran, seed.netIds ?? [], seed.count, seed.trustIds],
+     ) insert into job_trust (job_id, trust_id) select c.id, t from created c, unnest($5::uuid[]) t`,
+    [seed.modelIds, seed.status, seed.netIds ?? [], seed.count, seed.trustIds],
   );
 }
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { BenchCluster } from '../lib/cluster.js';
-import { seedFixture, withClient } from '../lib/seed.js';
+import { seedFixture, seedJobs, withClient } from '../lib/seed.js';
 
 /*
  * The hub's claim/complete SQL (src/modules/schedulers/claim.service.ts
@@ -132,12 +132,7 @@ export async function prepareClaimCeiling(cluster: BenchCluster, options: Ceilin
   await withClient(url, async (client) => {
     const fixture = await seedFixture(client, { models: 16, trusts: 2, tag: 'ceiling' });
     await seedNets(client, options.nets);
-    await client.query(
-      `with created as (
-         insert into job (model_id) select ($1::uuid[])[1 + g % cardinality($1::uuid[])] from generate_series(1, $3::int) g returning id
-       ) insert into job_trust (job_id, trust_id) select c.id, t from created c, unnest($2::uuid[]) t`,
-      [fixture.modelIds, fixture.trustIds, options.queued],
-    );
+    await seedJobs(client, { count: options.queued, status: 'QUEUED', modelIds: fixture.modelIds, trustIds: fixture.trustIds });
     await client.query('vacuum analyze');
   });
   const clients = await Promise.all(

@@ -112,21 +112,16 @@ describe('jobs pages', () => {
     try {
       const { createProject } = await hub.gqlOk('mutation { createProject(input: { name: "p" }) { id } }');
       const { createTrust } = await hub.gqlOk('mutation { createTrust(input: { name: "t" }) { id } }');
-      const { createModel } = await hub.gqlOk(
-        'mutation($p: ID!, $t: [ID!]!) { createModel(input: { projectId: $p, name: "m", approvedTrustIds: $t }) { id } }',
-        {
-          p: createProject.id,
-          t: [createTrust.id],
-        },
-      );
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
+        // one live job per model: a model each
+        const { createModel } = await hub.gqlOk(
+          'mutation($p: ID!, $t: [ID!]!, $n: String!) { createModel(input: { projectId: $p, name: $n, approvedTrustIds: $t }) { id } }',
+          { p: createProject.id, t: [createTrust.id], n: `m${i}` },
+        );
         const { queueTraining } = await hub.gqlOk(
           'mutation($m: ID!, $t: [ID!]!) { queueTraining(modelId: $m, trustIds: $t) { id } }',
-          {
-            m: createModel.id,
-            t: [createTrust.id],
-          },
+          { m: createModel.id, t: [createTrust.id] },
         );
         ids.push(queueTraining.id);
       }

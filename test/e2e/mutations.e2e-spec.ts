@@ -370,6 +370,38 @@ describe('management mutations', () => {
       expect(links.rows.map((r) => r.trustId).sort()).toEqual(approved.map((t) => t.id).sort());
     });
 
+    it('refuses a second live job of the model with CONFLICT, writing nothing, and queues again once the live one ended', async () => {
+      const live = await db.pool.query<{ id: string }>(`select id from job where model_id = $1 and status = 'QUEUED'`, [
+        model.id,
+      ]);
+      expect(live.rows).toHaveLength(1); // the job the test above queued
+      const before = await snapshot(db.pool);
+      const refused = await hub.gql(QUEUE_TRAINING, { modelId: model.id, trustIds: [approved[0].id] });
+      expectError(refused, 'CONFLICT');
+      expect(refused.errors?.[0].extensions).toMatchObject({ liveJobId: live.rows[0].id });
+      expect(refused.errors?.[0].message).toContain('already has a live');
+      expect(await snapshot(db.pool)).toEqual(before);
+
+      await hub.gqlOk(REMOVE_JOB, { id: live.rows[0].id });
+      const again = await queueTraining(model.id, [approved[0].id]);
+      expect(again).toMatchObject({ status: 'QUEUED', model: { id: model.id } });
+      expect(again.queuePosition).toBe((await queuedJobs()).length);
+    });
+
+    it('lets exactly one of many simultaneous requests for one model through; the others are CONFLICT', async () => {
+      const { model: raced } = await createModelWithTrusts('Raced', approved);
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => hub.gql(QUEUE_TRAINING, { modelId: raced.id, trustIds: [approved[0].id] })),
+      );
+      const accepted = answers.filter((answer) => !answer.errors);
+      expect(accepted).toHaveLength(1);
+      for (const answer of answers.filter((a) => a.errors)) expectError(answer, 'CONFLICT');
+      const rows = await db.pool.query('select id from job where model_id = $1', [raced.id]);
+      expect(rows.rows).toHaveLength(1);
+      const links = await db.pool.query('select 1 from job_trust where job_id = $1', [rows.rows[0].id]);
+      expect(links.rows).toHaveLength(1);
+    });
+
     it.each([
       ['an unknown model', 'NOT_FOUND', () => ({ modelId: UNKNOWN_ID })],
       ['an unknown trust', 'BAD_USER_INPUT', () => ({ trustIds: [approved[0].id, UNKNOWN_ID] })],
@@ -392,10 +424,13 @@ describe('management mutations', () => {
     });
 
     it('sets a QUEUED job DELETED with startedAt null, and moves the jobs behind it up the queue', async () => {
+      // one live job per model: a model each
+      const second_ = await createModelWithTrusts('Remove second', trusts);
+      const third_ = await createModelWithTrusts('Remove third', trusts);
       const [first, second, third] = [
         await queueTraining(model.id, [trusts[0].id]),
-        await queueTraining(model.id, [trusts[1].id]),
-        await queueTraining(model.id, [trusts[0].id]),
+        await queueTraining(second_.model.id, [trusts[1].id]),
+        await queueTraining(third_.model.id, [trusts[0].id]),
       ];
       const before = await Promise.all([first, second, third].map((j) => positionOf(j.id)));
       expect(before[1]).toBe((before[0] as number) + 1);
@@ -437,17 +472,15 @@ describe('management mutations', () => {
     it('sets every non-deleted job of the model DELETED and returns how many; a second call returns 0', async () => {
       const { model, trusts } = await createModelWithTrusts('Bulk');
       const other = await createModelWithTrusts('Bulk other', trusts);
-      const jobs = [
-        await queueTraining(model.id, [trusts[0].id]),
-        await queueTraining(model.id, [trusts[1].id]),
-        await queueTraining(model.id, [trusts[0].id]),
-        await queueTraining(model.id, [trusts[1].id]),
-      ];
+      // one live job per model: a COMPLETED one, a DELETED one, then the live one
+      const jobs = [await queueTraining(model.id, [trusts[0].id])];
+      await db.pool.query(`update job set status = 'COMPLETED', completed_at = now() where id = $1`, [jobs[0].id]);
+      jobs.push(await queueTraining(model.id, [trusts[1].id]));
+      await db.pool.query(`update job set status = 'DELETED' where id = $1`, [jobs[1].id]);
+      jobs.push(await queueTraining(model.id, [trusts[0].id]));
       const otherJob = await queueTraining(other.model.id, [trusts[0].id]);
-      await db.pool.query(`update job set status = 'COMPLETED', completed_at = now() where id = $1`, [jobs[2].id]);
-      await db.pool.query(`update job set status = 'DELETED' where id = $1`, [jobs[3].id]);
 
-      expect(await hub.gqlOk(REMOVE_JOBS_FOR_MODEL, { modelId: model.id })).toEqual({ removeJobsForModel: 3 });
+      expect(await hub.gqlOk(REMOVE_JOBS_FOR_MODEL, { modelId: model.id })).toEqual({ removeJobsForModel: 2 });
       const rows = await db.pool.query<{ status: string; startedAt: Date | null }>(
         'select status, started_at as "startedAt" from job where model_id = $1 order by seq',
         [model.id],
@@ -462,8 +495,9 @@ describe('management mutations', () => {
     it('counts a job claimed on a net, and frees that net', async () => {
       await db.pool.query(`update job set status = 'DELETED' where status = 'QUEUED'`);
       const { model, trusts } = await createModelWithTrusts('Bulk claimed');
+      const completed = await queueTraining(model.id, [trusts[1].id]);
+      await db.pool.query(`update job set status = 'COMPLETED', completed_at = now() where id = $1`, [completed.id]);
       const claimedJob = await queueTraining(model.id, [trusts[0].id]);
-      await queueTraining(model.id, [trusts[1].id]);
       const { scheduler, job } = await claimNetAndJob();
       expect(job?.id).toBe(claimedJob.id);
 
@@ -498,8 +532,9 @@ describe('management mutations', () => {
     it('sends a job claimed but not started back to the queue, at its old place', async () => {
       await db.pool.query(`update job set status = 'DELETED' where status = 'QUEUED'`);
       const { model, trusts } = await createModelWithTrusts('Revert');
+      const other = await createModelWithTrusts('Revert other', trusts);
       const oldest = await queueTraining(model.id, [trusts[0].id]);
-      const younger = await queueTraining(model.id, [trusts[1].id]);
+      const younger = await queueTraining(other.model.id, [trusts[1].id]);
       const { scheduler, job } = await claimNetAndJob();
       expect(job).toMatchObject({ id: oldest.id, status: 'IN_PROGRESS', net: scheduler.net, queuePosition: null });
       expect(job?.startedAt).toEqual(expect.any(String)); // the claim stamps startedAt

@@ -409,13 +409,20 @@ describe('queries', () => {
     });
 
     it('lists every job oldest first', async () => {
-      const model = await make.model(oncology.id, 'Ordering model', [alpha.id, bravo.id]);
-      const created = [
-        await make.job(model.id, [alpha.id]),
-        await make.job(model.id, [bravo.id]),
-        await make.job(model.id, [alpha.id, bravo.id]),
+      // one live job per model: a model each
+      const models = [
+        await make.model(oncology.id, 'Ordering model 1', [alpha.id, bravo.id]),
+        await make.model(oncology.id, 'Ordering model 2', [alpha.id, bravo.id]),
+        await make.model(oncology.id, 'Ordering model 3', [alpha.id, bravo.id]),
       ];
-      expect((await listJobs({ modelId: model.id })).map((j) => j.id)).toEqual(created);
+      const created = [
+        await make.job(models[0].id, [alpha.id]),
+        await make.job(models[1].id, [bravo.id]),
+        await make.job(models[2].id, [alpha.id, bravo.id]),
+      ];
+      for (const [i, model] of models.entries()) {
+        expect((await listJobs({ modelId: model.id })).map((j) => j.id)).toEqual([created[i]]);
+      }
       const all = await listJobs();
       expect(all.map((j) => j.id)).toEqual(await column<string>(db.pool, 'select id as value from job order by seq'));
       expect(all.slice(-3).map((j) => j.id)).toEqual(created);
@@ -423,15 +430,15 @@ describe('queries', () => {
 
     it('filters by status, by model, and by both', async () => {
       const model = await make.model(cardiology.id, 'Filter model', [charlie.id]);
-      const [queued, running, completed, deleted] = [
-        await make.job(model.id, [charlie.id]),
-        await make.job(model.id, [charlie.id]),
-        await make.job(model.id, [charlie.id]),
-        await make.job(model.id, [charlie.id]),
-      ];
-      await runOnNet(db.pool, running, 'net-a');
+      const otherModel = await make.model(cardiology.id, 'Filter model, queued', [charlie.id]);
+      // one live job per model: the model's ended jobs first, then its running one; the queued one is another model's
+      const completed = await make.job(model.id, [charlie.id]);
       await db.pool.query(`update job set status = 'COMPLETED', completed_at = now() where id = $1`, [completed]);
+      const deleted = await make.job(model.id, [charlie.id]);
       await db.pool.query(`update job set status = 'DELETED' where id = $1`, [deleted]);
+      const running = await make.job(model.id, [charlie.id]);
+      await runOnNet(db.pool, running, 'net-a');
+      const queued = await make.job(otherModel.id, [charlie.id]);
       try {
         for (const status of ['QUEUED', 'IN_PROGRESS', 'COMPLETED', 'DELETED']) {
           const expected = await column<string>(db.pool, 'select id as value from job where status = $1 order by seq', [status]);
@@ -440,11 +447,11 @@ describe('queries', () => {
           expect(listed.every((j) => j.status === status)).toBe(true);
         }
         expect((await listJobs({ modelId: model.id })).map((j) => [j.id, j.status])).toEqual([
-          [queued, 'QUEUED'],
-          [running, 'IN_PROGRESS'],
           [completed, 'COMPLETED'],
           [deleted, 'DELETED'],
+          [running, 'IN_PROGRESS'],
         ]);
+        expect((await listJobs({ modelId: otherModel.id })).map((j) => [j.id, j.status])).toEqual([[queued, 'QUEUED']]);
         expect((await listJobs({ modelId: model.id, status: 'COMPLETED' })).map((j) => j.id)).toEqual([completed]);
         expect(await listJobs({ modelId: UNKNOWN_ID })).toEqual([]);
 

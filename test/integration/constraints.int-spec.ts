@@ -14,6 +14,7 @@ const SCHEDULER_A = '05000000-0000-4000-8000-000000000001';
 const SCHEDULER_B = '05000000-0000-4000-8000-000000000002';
 const PROJECT = '0b000000-0000-4000-8000-000000000001';
 const MODEL = '0c000000-0000-4000-8000-000000000001';
+const MODEL_QUEUED = '0c000000-0000-4000-8000-000000000002';
 /** IN_PROGRESS on net A, held by scheduler A */
 const JOB_RUNNING_A = '0d000000-0000-4000-8000-000000000001';
 /** COMPLETED on net A / net B: each keeps the net it ran on */
@@ -28,13 +29,13 @@ insert into net (id, name, endpoint, fl_backend) values
   ('${NET_A}', 'net-a', 'http://127.0.0.1:9001', 'nvflare'),
   ('${NET_B}', 'net-b', 'http://127.0.0.1:9002', 'nvflare');
 insert into project (id, name) values ('${PROJECT}', 'Project');
-insert into model (id, name, project_id) values ('${MODEL}', 'Model', '${PROJECT}');
+insert into model (id, name, project_id) values ('${MODEL}', 'Model', '${PROJECT}'), ('${MODEL_QUEUED}', 'Model queued', '${PROJECT}');
 insert into job (id, model_id, status, net_id, started_at, claim_token, start_phase) values
   ('${JOB_RUNNING_A}', '${MODEL}', 'IN_PROGRESS', '${NET_A}', now(), gen_random_uuid(), 'RUNNING');
 insert into job (id, model_id, status, net_id, started_at, completed_at) values
   ('${JOB_DONE_A}', '${MODEL}', 'COMPLETED', '${NET_A}', now(), now()),
   ('${JOB_DONE_B}', '${MODEL}', 'COMPLETED', '${NET_B}', now(), now());
-insert into job (id, model_id) values ('${JOB_QUEUED}', '${MODEL}');
+insert into job (id, model_id) values ('${JOB_QUEUED}', '${MODEL_QUEUED}');
 insert into scheduler (id, net_id, status, job_id, lease_until) values
   ('${SCHEDULER_A}', '${NET_A}', 'BUSY', '${JOB_RUNNING_A}', now() + interval '1 minute'),
   ('${SCHEDULER_B}', '${NET_B}', 'AVAILABLE', null, null);
@@ -116,6 +117,18 @@ const VIOLATIONS: Violation[] = [
     sql: `update job set ${IN_PROGRESS_ON_A} where id = '${JOB_QUEUED}'`,
     code: '23505',
     constraint: 'job_one_in_progress_per_net',
+  },
+  {
+    name: 'a second live job of a model (one QUEUED or IN_PROGRESS job per model)',
+    sql: `insert into job (model_id) values ('${MODEL}')`,
+    code: '23505',
+    constraint: 'job_one_live_per_model',
+  },
+  {
+    name: 'an end reason on a job that has not ended DELETED',
+    sql: `update job set end_reason = 'REMOVED' where id = '${JOB_DONE_A}'`,
+    code: '23514',
+    constraint: 'job_end_reason_deleted_check',
   },
   {
     name: 'an IN_PROGRESS job without a net',

@@ -3,6 +3,7 @@ import { Migration20261128010000_audit_log } from './Migration20261128010000_aud
 import { Migration20261128020000_change_notifications } from './Migration20261128020000_change_notifications.js';
 import { Migration20261129000000_claimed_by } from './Migration20261129000000_claimed_by.js';
 import { Migration20261201040000_net_clients_drain } from './Migration20261201040000_net_clients_drain.js';
+import { Migration20261201050000_job_v2 } from './Migration20261201050000_job_v2.js';
 
 /** Every migration, in order. Listed explicitly: no file globbing at run time. */
 export const migrationsList = [
@@ -11,4 +12,5 @@ export const migrationsList = [
   { name: 'Migration20261128020000_change_notifications', class: Migration20261128020000_change_notifications },
   { name: 'Migration20261129000000_claimed_by', class: Migration20261129000000_claimed_by },
   { name: 'Migration20261201040000_net_clients_drain', class: Migration20261201040000_net_clients_drain },
+  { name: 'Migration20261201050000_job_v2', class: Migration20261201050000_job_v2 },
 ];

@@ -4,12 +4,19 @@ import { ModelEntity } from '../models/model.entity.js';
 import { NetEntity } from '../nets/net.entity.js';
 import { TrustEntity } from '../trusts/trust.entity.js';
 import { JobTrustEntity } from './job-trust.entity.js';
-import { literal } from './lifecycle/fragments.js';
-import { JobStatus, StartPhase } from './lifecycle/states.js';
+import { literal, oneOfText } from './lifecycle/fragments.js';
+import { EndReason, JobPriority, JobStatus, StartPhase } from './lifecycle/states.js';
+import { LIVE_JOB_STATUSES } from './lifecycle/transitions.js';
 
-export { JobStatus, StartPhase };
+export { EndReason, JobPriority, JobStatus, StartPhase };
 
-const [QUEUED, IN_PROGRESS, COMPLETED] = [JobStatus.QUEUED, JobStatus.IN_PROGRESS, JobStatus.COMPLETED].map(literal);
+const [QUEUED, IN_PROGRESS, COMPLETED, DELETED] = [
+  JobStatus.QUEUED,
+  JobStatus.IN_PROGRESS,
+  JobStatus.COMPLETED,
+  JobStatus.DELETED,
+].map(literal);
+const LIVE = oneOfText(LIVE_JOB_STATUSES);
 
 @Entity({ tableName: 'job' })
 @Check({
@@ -21,8 +28,11 @@ const [QUEUED, IN_PROGRESS, COMPLETED] = [JobStatus.QUEUED, JobStatus.IN_PROGRES
   expression: `status <> ${QUEUED} or (net_id is null and started_at is null and completed_at is null)`,
 })
 @Check({ name: 'job_completed_check', expression: `status <> ${COMPLETED} or completed_at is not null` })
+@Check({ name: 'job_end_reason_deleted_check', expression: `end_reason is null or status = ${DELETED}` })
 @Unique({ name: 'job_id_net_unique', properties: ['id', 'net'] })
 @Unique({ name: 'job_one_in_progress_per_net', properties: ['net'], where: `status = ${IN_PROGRESS}` })
+/** one live job per model: completions, stops and status reports are keyed by model */
+@Unique({ name: 'job_one_live_per_model', properties: ['model'], where: `status in ${LIVE}` })
 @Index({ name: 'job_queue_idx', properties: ['seq'], where: `status = ${QUEUED}` })
 @Index({ name: 'job_status_seq_idx', properties: ['status', 'seq'] })
 @Index({ name: 'job_model_idx', properties: ['model', 'seq'] })
@@ -70,6 +80,20 @@ export class JobEntity {
 
   @Property({ type: 'timestamptz', nullable: true })
   missingSince?: Date | null;
+
+  @Enum({ items: () => JobPriority, default: JobPriority.NORMAL })
+  priority: JobPriority & Opt = JobPriority.NORMAL;
+
+  /** the researcher's start time: the job does not start before it */
+  @Property({ type: 'timestamptz', nullable: true })
+  notBefore?: Date | null;
+
+  /** the run is aborted past this many seconds; null: the hub's MAX_RUNTIME_S */
+  @Property({ type: 'integer', nullable: true, check: 'max_runtime_s >= 0', fieldName: 'max_runtime_s' })
+  maxRuntimeS?: number | null;
+
+  @Enum({ items: () => EndReason, nullable: true })
+  endReason?: EndReason | null;
 
   @ManyToMany({ entity: () => TrustEntity, pivotEntity: () => JobTrustEntity })
   trusts = new Collection<TrustEntity>(this);

@@ -11,7 +11,7 @@ export class JobLoaders implements LoaderSet {
     return {
       job: batchLoader<JobModel | null>(async (ids) => byKey(await this.jobs.listJobsByIds(ids), 'id', ids), options),
       queuePosition: batchLoader<number | null>(
-        async (ids) => byKey(await this.jobs.queuePositions(ids), 'id', ids).map((row) => row?.position ?? null),
+        async (ids) => byKey(await this.jobs.listJobsByIds(ids), 'id', ids).map((row) => row?.queuePosition ?? null),
         options,
       ),
     };

@@ -4,12 +4,14 @@ import type { ProjectScope } from '../../common/auth/scopes.js';
 import { badInput, notFound } from '../../common/errors.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
 import { assertUuidList } from '../../common/validation.js';
-import { query, queryOne, sql } from '../../database/sql.js';
+import { query, sql } from '../../database/sql.js';
 import { assertModelInScope, modelInScope } from '../models/project-scope.sql.js';
-import { JOB } from './lifecycle/fragments.js';
-import { queueJob } from './lifecycle/queue-job.js';
 import type { JobStatus } from './lifecycle/states.js';
-import { JOB_COLUMNS, type JobRow } from './job.sql.js';
+import { JOB_COLUMNS, type JobRow, type PositionedJobRow, withQueuePositions } from './job.sql.js';
+import type { RawBuilder } from 'kysely';
+import { queueJob, type QueueOutcome } from './lifecycle/queue-job.js';
+import { isUniqueViolation, LIVE_JOB_INDEX, liveJobConflict } from './live-job-conflict.js';
+import { preload } from '../../graphql/preloaded-fields.js';
 
 /** The most jobs one `jobs` request returns; page on with `after`. */
 export const MAX_JOBS_PAGE = 10_000;
@@ -24,12 +26,23 @@ export class JobsService {
   /**
    * Queues a training job. Unknown model → NOT_FOUND; an empty or duplicate
    * list, an unknown trust or one not approved for the model → BAD_USER_INPUT,
-   * a model outside the scope → FORBIDDEN, and nothing is written.
+   * a model outside the scope → FORBIDDEN, a model that already has a live
+   * (QUEUED or IN_PROGRESS) job → CONFLICT, and nothing is written. The answer
+   * is the job as the insert left it, its queue position counted in the same
+   * statement (a job claimed an instant later is still answered consistently).
    */
   async queueTraining(modelId: string, trustIdsInput: string[], scope: ProjectScope): Promise<JobRow> {
     const trustIds = assertUuidList(trustIdsInput, 'trustIds', { allowEmpty: false });
     await assertModelInScope(this.em.fork(), scope, modelId);
-    const outcome = await queueJob(this.em.fork(), modelId, trustIds);
+    // one statement: checks and inserts commit together or not at all
+    let outcome: QueueOutcome | undefined;
+    try {
+      outcome = await queueJob(this.em.fork(), modelId, trustIds);
+    } catch (error) {
+      // two requests for one model at once: the partial unique index lets one insert through
+      if (isUniqueViolation(error, LIVE_JOB_INDEX)) throw liveJobConflict(modelId, null);
+      throw error;
+    }
     if (!outcome?.modelFound) throw notFound('Model', modelId);
     if (outcome.unknown.length > 0) {
       throw badInput(`unknown trust(s): ${outcome.unknown.join(', ')}`, { field: 'trustIds', unknown: outcome.unknown });
@@ -40,22 +53,29 @@ export class JobsService {
         unapproved: outcome.unapproved,
       });
     }
-    const job = { ...outcome.job!, createdAt: new Date(outcome.job!.createdAt) };
+    if (outcome.liveJob) throw liveJobConflict(modelId, outcome.liveJob);
+    // the statement's snapshot: the new job was QUEUED behind every job queued before it
+    const job = preload(
+      { ...outcome.job!, createdAt: new Date(outcome.job!.createdAt) },
+      {
+        queuePosition: outcome.queuedBefore + 1,
+      },
+    );
     this.pickup.changed();
     return job;
   }
 
-  /** The job, or null when unknown or outside the scope. */
-  async getJob(id: string, scope: ProjectScope): Promise<JobRow | null> {
-    const job = await queryOne<JobRow>(
-      this.em.fork(),
-      sql`select ${JOB_COLUMNS} from job j where j.id = ${id} and ${modelInScope(scope, 'j.model_id')}`,
+  /** The job with its queue position (one snapshot), or null when unknown or outside the scope. */
+  async getJob(id: string, scope: ProjectScope): Promise<PositionedJobRow | null> {
+    const [job] = await this.positioned(
+      sql`select ${JOB_COLUMNS}, j.seq from job j where j.id = ${id} and ${modelInScope(scope, 'j.model_id')}`,
     );
     return job ?? null;
   }
 
-  async listJobsByIds(ids: readonly string[]): Promise<JobRow[]> {
-    return query<JobRow>(this.em.fork(), sql`select ${JOB_COLUMNS} from job j where j.id = any(${ids}::uuid[])`);
+  /** Jobs by id (any scope: the caller checks), each with its queue position. */
+  async listJobsByIds(ids: readonly string[]): Promise<PositionedJobRow[]> {
+    return this.positioned(sql`select ${JOB_COLUMNS}, j.seq from job j where j.id = any(${ids}::uuid[])`);
   }
 
   /** Jobs in scope, oldest first, optionally by status and model (filtered before the page limit). */
@@ -67,14 +87,13 @@ export class JobsService {
       after?: string | null;
     },
     scope: ProjectScope,
-  ): Promise<JobRow[]> {
+  ): Promise<PositionedJobRow[]> {
     const first = filter.first ?? MAX_JOBS_PAGE;
     if (!Number.isInteger(first) || first < 1 || first > MAX_JOBS_PAGE) {
       throw badInput(`first must be between 1 and ${MAX_JOBS_PAGE}`, { field: 'first' });
     }
-    return query<JobRow>(
-      this.em.fork(),
-      sql`select ${JOB_COLUMNS} from job j
+    return this.positioned(
+      sql`select ${JOB_COLUMNS}, j.seq from job j
           where (${filter.status ?? null}::text is null or j.status = ${filter.status ?? null})
             and (${filter.modelId ?? null}::uuid is null or j.model_id = ${filter.modelId ?? null}::uuid)
             and (${filter.after ?? null}::uuid is null or j.seq > (select seq from job where id = ${filter.after ?? null}::uuid))
@@ -83,12 +102,11 @@ export class JobsService {
     );
   }
 
-  /** 1-based queue positions of the QUEUED jobs among `ids` (GraphQL batching). */
-  async queuePositions(ids: readonly string[]): Promise<Array<{ id: string; position: number }>> {
-    return query(
-      this.em.fork(),
-      sql`select j.id, (select count(*)::int from job q where q.status = ${JOB.QUEUED} and q.seq < j.seq) + 1 as position
-          from job j where j.id = any(${ids}::uuid[]) and j.status = ${JOB.QUEUED}`,
+  /** The page's rows with their queue positions, the GraphQL field answered from the same snapshot. */
+  private async positioned(page: RawBuilder<unknown>): Promise<PositionedJobRow[]> {
+    const rows = await query(this.em.fork(), withQueuePositions(page));
+    return rows.map(({ seq: _seq, ...row }: PositionedJobRow & { seq?: string }) =>
+      preload(row, { queuePosition: row.queuePosition }),
     );
   }
 }

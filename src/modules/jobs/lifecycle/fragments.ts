@@ -20,8 +20,11 @@ export const NET = literals(SchedulerStatus);
 /** Model statuses the lifecycle's statements set or test. */
 export const MODEL = literals(ModelStatus);
 
+/** A list of statuses for `in`, as text: `(\'A\', \'B\')`. */
+export const oneOfText = (values: readonly string[]): string => `(${values.map(literal).join(', ')})`;
+
 /** A list of statuses for `in`: `status in ${oneOf([...])}`. */
-export const oneOf = (values: readonly string[]) => sql.raw(`(${values.map(literal).join(', ')})`);
+export const oneOf = (values: readonly string[]) => sql.raw(oneOfText(values));
 
 const PICKUP_PAUSED_TEXT = `coalesce((select (value->>'enabled')::boolean from hub_setting where key = 'deployment_mode'), false)`;
 

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { queryOne, sql } from '../../../database/sql.js';
 import { ModelStatus } from '../../models/model-status.js';
-import type { JobRow } from '../job.sql.js';
-import { MODEL, oneOf } from './fragments.js';
-import { JobState, lifecycleStatement } from './transitions.js';
+import { JOB_COLUMNS, type JobRow } from '../job.sql.js';
+import { JOB, MODEL, oneOf } from './fragments.js';
+import { JobState, lifecycleStatement, LIVE_JOB_STATUSES } from './transitions.js';
 
 export const QUEUE_JOB = lifecycleStatement('queueJob', { job: [[JobState.NEW, JobState.QUEUED]] });
 
@@ -14,13 +14,17 @@ export interface QueueOutcome {
   modelFound: boolean;
   unknown: string[];
   unapproved: string[];
+  /** the model's live job, when it has one (then nothing was written) */
+  liveJob: string | null;
+  /** QUEUED jobs in the statement's snapshot, all queued before the new one */
+  queuedBefore: number;
   job: (Omit<JobRow, 'createdAt'> & { createdAt: string }) | null;
 }
 
 /**
- * A new QUEUED job of the model for the trusts, in one statement: inserted
- * only when the model exists and every trust is known and approved for it
- * (checks and inserts commit together or not at all); the outcome says which.
+ * Queues a job in one statement: the checks (model, trusts known and approved,
+ * no live job of the model) and the writes (job, its trusts, the model back to
+ * PENDING) commit together or not at all; the outcome says which check failed.
  */
 export async function queueJob(em: EntityManager, modelId: string, trustIds: string[]): Promise<QueueOutcome | undefined> {
   return queryOne<QueueOutcome>(
@@ -29,8 +33,12 @@ export async function queueJob(em: EntityManager, modelId: string, trustIds: str
           select t.id, exists (select 1 from trust where id = t.id) as known,
             exists (select 1 from model_approved_trust a where a.model_id = ${modelId} and a.trust_id = t.id) as approved
           from unnest(${trustIds}::uuid[]) as t(id)
+        ), live as (
+          select id from job where model_id = ${modelId} and status in (${sql.join([...LIVE_JOB_STATUSES])}) limit 1
         ), accepted as (
-          select exists (select 1 from model where id = ${modelId}) and bool_and(known and approved) as ok from requested
+          select exists (select 1 from model where id = ${modelId}) and not exists (select 1 from live)
+            and bool_and(known and approved) as ok
+          from requested
         ), created as (
           insert into job (model_id) select ${modelId} from accepted where ok returning *
         ), linked as (
@@ -43,8 +51,8 @@ export async function queueJob(em: EntityManager, modelId: string, trustIds: str
         select exists (select 1 from model where id = ${modelId}) as "modelFound",
           array(select id::text from requested where not known) as unknown,
           array(select id::text from requested where known and not approved) as unapproved,
-          (select json_build_object('id', j.id, 'status', j.status, 'createdAt', j.created_at, 'startedAt', j.started_at,
-             'completedAt', j.completed_at, 'backendJobId', j.backend_job_id, 'attempts', j.attempts,
-             'modelId', j.model_id, 'netId', j.net_id) from created j) as job ${QUEUE_JOB.tag}`,
+          (select id::text from live) as "liveJob",
+          (select count(*)::int from job where status = ${JOB.QUEUED}) as "queuedBefore",
+          (select row_to_json(created_job) from (select ${JOB_COLUMNS} from created j) created_job) as job ${QUEUE_JOB.tag}`,
   );
 }

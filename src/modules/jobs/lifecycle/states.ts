@@ -17,6 +17,25 @@ export enum StartPhase {
   RUNNING = 'RUNNING',
 }
 
+/** How urgent a job is; the claim orders by it first (raised by waiting, see PRIORITY_AGING_MS). */
+export enum JobPriority {
+  LOW = 'LOW',
+  NORMAL = 'NORMAL',
+  HIGH = 'HIGH',
+  URGENT = 'URGENT',
+}
+
+/** Why a job left the queue or its net without COMPLETED (set with DELETED, and only then). */
+export enum EndReason {
+  REMOVED = 'REMOVED',
+  STOPPED = 'STOPPED',
+  UNAPPROVED_TRUST = 'UNAPPROVED_TRUST',
+  START_FAILED = 'START_FAILED',
+  ADMISSION_TIMEOUT = 'ADMISSION_TIMEOUT',
+  TIMED_OUT = 'TIMED_OUT',
+  RUN_FAILED = 'RUN_FAILED',
+}
+
 /** A net's slot in the pool (the `scheduler` row). */
 export enum SchedulerStatus {
   AVAILABLE = 'AVAILABLE',
