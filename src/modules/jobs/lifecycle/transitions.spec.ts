@@ -43,9 +43,8 @@ describe('the lifecycle statements against the transition table', () => {
   it('has one declaration per statement, each with a distinct name and at least one move', () => {
     const names = LIFECYCLE_STATEMENTS.map((s) => s.name);
     expect(new Set(names).size).toBe(names.length);
-    for (const statement of LIFECYCLE_STATEMENTS) {
-      expect([statement.name, (statement.job?.length ?? 0) + (statement.net?.length ?? 0)]).not.toEqual([statement.name, 0]);
-    }
+    const moveless = LIFECYCLE_STATEMENTS.filter((s) => (s.job?.length ?? 0) + (s.net?.length ?? 0) === 0);
+    expect(moveless.map((s) => s.name)).toEqual([]);
   });
 
   it.each(LIFECYCLE_STATEMENTS.map((s) => [s.name, s] as const))('%s moves rows only along the table', (_name, statement) => {
