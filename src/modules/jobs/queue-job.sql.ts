@@ -1,5 +1,6 @@
 import { conflict, type DomainError } from '../../common/errors.js';
 import { sql } from '../../database/sql.js';
+import type { JobPriority } from './job.entity.js';
 import { LIVE_JOB_STATUSES } from './job-state.js';
 import { JOB_COLUMNS, type JobRow } from './job.sql.js';
 
@@ -14,15 +15,25 @@ export interface QueueOutcome {
   liveJob: string | null;
   /** QUEUED jobs in the statement's snapshot, all queued before the new one */
   queuedBefore: number;
-  job: (Omit<JobRow, 'createdAt'> & { createdAt: string }) | null;
+  job: (Omit<JobRow, 'createdAt' | 'notBefore'> & { createdAt: string; notBefore: string | null }) | null;
+}
+
+/** What a researcher asks of a job (`queueTraining(options)`), validated. */
+export interface JobRequest {
+  priority: JobPriority;
+  /** null: it may start at once */
+  notBefore: Date | null;
+  /** seconds, 0: no limit; null: the hub's MAX_RUNTIME_S */
+  maxRuntimeS: number | null;
 }
 
 /**
  * Queues a job in one statement: the checks (model, trusts known and approved,
- * no live job of the model) and the writes (job, its trusts, the model back to
- * PENDING) commit together or not at all.
+ * no live job of the model) and the writes (job with its priority, start time
+ * and run-time limit, its trusts, the model back to PENDING) commit together
+ * or not at all.
  */
-export function queueJobStatement(modelId: string, trustIds: string[]) {
+export function queueJobStatement(modelId: string, trustIds: string[], request: JobRequest) {
   return sql<QueueOutcome>`with requested as (
       select t.id, exists (select 1 from trust where id = t.id) as known,
         exists (select 1 from model_approved_trust a where a.model_id = ${modelId} and a.trust_id = t.id) as approved
@@ -34,7 +45,9 @@ export function queueJobStatement(modelId: string, trustIds: string[]) {
         and bool_and(known and approved) as ok
       from requested
     ), created as (
-      insert into job (model_id) select ${modelId} from accepted where ok returning *
+      insert into job (model_id, priority, not_before, max_runtime_s)
+      select ${modelId}, ${request.priority}, ${request.notBefore?.toISOString() ?? null}::timestamptz, ${request.maxRuntimeS}::int
+      from accepted where ok returning *
     ), linked as (
       insert into job_trust (job_id, trust_id) select created.id, r.id from created, requested r
     ), model_reset as (

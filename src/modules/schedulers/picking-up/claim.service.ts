@@ -5,6 +5,7 @@ import { conflict, notFound } from '../../../common/errors.js';
 import { HUB_INSTANCE_NAME } from '../../../database/database.tokens.js';
 import { query, queryOne, sql } from '../../../database/sql.js';
 import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
+import { NOT_BEFORE_REACHED } from '../../jobs/job-timing.sql.js';
 import type { SchedulerModel } from '../net-state/scheduler.model.js';
 import type { Claim, StartDetails } from '../running/start-details.js';
 import {
@@ -37,7 +38,8 @@ export class ClaimService {
    * drained), are locked with FOR UPDATE SKIP LOCKED, then as many free nets; each pair is set
    * IN_PROGRESS / BUSY with its job and a lease. A net is never committed BUSY
    * without its job. Jobs naming a trust no longer approved are skipped here
-   * (they never block the queue) and retired by `retireInvalidQueuedJobs`.
+   * (they never block the queue) and retired by `retireInvalidQueuedJobs`;
+   * jobs whose start time (`notBefore`) has not come are skipped too.
    * The result carries what the start needs (net, project, cohort query, slots).
    */
   async claimBatch(): Promise<Claim[]> {
@@ -46,7 +48,7 @@ export class ClaimService {
       sql`with candidates as (
             select id, row_number() over (order by seq) as rn
             from (select j.id, j.seq from job j
-                  where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST}
+                  where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST} and ${NOT_BEFORE_REACHED}
                   order by j.seq
                   limit (select count(*) from scheduler where status = 'AVAILABLE' and ${NOT_DRAINED} and not ${PICKUP_PAUSED})
                   for update of j skip locked) c
@@ -161,12 +163,12 @@ export class ClaimService {
     });
   }
 
-  /** The oldest valid QUEUED job, locked; invalid ones in front of it are retired first. */
+  /** The oldest valid QUEUED job whose start time has come, locked; invalid ones in front of it are retired first. */
   private async takeValidQueuedJob(em: EntityManager): Promise<string | undefined> {
     await this.retireInvalidQueuedJobs(em);
     const head = await queryOne<{ id: string }>(
       em,
-      sql`select j.id from job j where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST}
+      sql`select j.id from job j where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST} and ${NOT_BEFORE_REACHED}
           order by j.seq limit 1 for update of j skip locked`,
     );
     return head?.id;

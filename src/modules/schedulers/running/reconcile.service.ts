@@ -8,6 +8,7 @@ import { JobStatus } from '../../jobs/job.entity.js';
 import { ModelStatus } from '../../models/model-status.js';
 import { NetSweeper } from '../net-state/net-sweeper.service.js';
 import { endRuns } from './run-ending.js';
+import { timeOutRuns } from './run-timeout.js';
 
 interface RunningJob {
   jobId: string;
@@ -23,6 +24,8 @@ export interface ReconcileResult {
   completed: number;
   failed: number;
   unreachableNets: number;
+  /** runs past their run-time limit, ended TIMED_OUT (their nets swept: the run aborted, the net freed) */
+  timedOut: number;
   swept: number;
 }
 
@@ -30,7 +33,10 @@ export interface ReconcileResult {
  * Asks each busy net what became of its runs (`/list_jobs`) and applies it:
  * FINISHED completes the job; FAILED or STOPPED errors the model; a run the
  * net no longer lists for RUN_MISSING_GRACE_MS (e.g. the net restarted) is
- * treated as failed. Every write is compare-and-set on the claim.
+ * treated as failed. Then a run past its run-time limit (`maxRuntimeSeconds`,
+ * else MAX_RUNTIME_S) is timed out: its job DELETED (TIMED_OUT), its net swept
+ * — the run aborted there and the net freed — in the same pass. Every write
+ * is compare-and-set on the claim.
  */
 @Injectable()
 export class ReconcileService {
@@ -54,7 +60,7 @@ export class ReconcileService {
           where j.status = 'IN_PROGRESS' and j.start_phase = 'RUNNING'`,
     );
     const byNet = Map.groupBy(running, (r) => r.endpoint);
-    const result: ReconcileResult = { completed: 0, failed: 0, unreachableNets: 0, swept: 0 };
+    const result: ReconcileResult = { completed: 0, failed: 0, unreachableNets: 0, timedOut: 0, swept: 0 };
     await Promise.all(
       [...byNet.values()].map(async (jobs) => {
         let runs: NetRun[];
@@ -70,9 +76,23 @@ export class ReconcileService {
         await this.abortOrphans(jobs, runs);
       }),
     );
+    // after the nets' own word: a run its net reported FINISHED just now completed rather than timed out
+    result.timedOut = await this.timeOut();
     result.swept = await this.sweeper.sweepAll();
     if (result.completed + result.failed > 0) this.pickup.changed();
     return result;
+  }
+
+  /** Ends the runs past their limit; their nets wait for the sweep that follows. */
+  private async timeOut(): Promise<number> {
+    const timedOut = await timeOutRuns(this.em.fork(), this.config.maxRuntimeSeconds, this.config.netLeaseMs);
+    for (const run of timedOut) {
+      this.logger.warn(
+        `job ${run.jobId} ran past its limit of ${run.limitS} s on "${run.netName}": removed (TIMED_OUT), ` +
+          `model ${run.modelId} ERROR; aborting run ${run.backendJobId ?? '(unknown)'} and freeing the net`,
+      );
+    }
+    return timedOut.length;
   }
 
   /**
