@@ -8,7 +8,7 @@ import { JobStatus } from '../../jobs/job.entity.js';
 import { ModelStatus } from '../../models/model-status.js';
 import { NetSweeper } from '../net-state/net-sweeper.service.js';
 import { endRuns } from './run-ending.js';
-import { timeOutRuns } from './run-timeout.js';
+import { endTimedOutRun, lockTimedOutRun, runsPastTheirLimit } from './run-timeout.js';
 
 interface RunningJob {
   jobId: string;
@@ -83,16 +83,34 @@ export class ReconcileService {
     return result;
   }
 
-  /** Ends the runs past their limit; their nets wait for the sweep that follows. */
+  /**
+   * Times out the runs past their limit, each in its own transaction: the job
+   * locked, its run aborted on the net, then the job DELETED (TIMED_OUT) and
+   * its net held for the sweep, which frees it. A net that cannot be reached
+   * still gets the job ended; its net stays held until a later sweep aborts
+   * the run there.
+   */
   private async timeOut(): Promise<number> {
-    const timedOut = await timeOutRuns(this.em.fork(), this.config.maxRuntimeSeconds, this.config.netLeaseMs);
-    for (const run of timedOut) {
-      this.logger.warn(
-        `job ${run.jobId} ran past its limit of ${run.limitS} s on "${run.netName}": removed (TIMED_OUT), ` +
-          `model ${run.modelId} ERROR; aborting run ${run.backendJobId ?? '(unknown)'} and freeing the net`,
-      );
-    }
-    return timedOut.length;
+    const { maxRuntimeSeconds, netLeaseMs } = this.config;
+    const candidates = await runsPastTheirLimit(this.em.fork(), maxRuntimeSeconds);
+    const outcomes = await Promise.all(
+      candidates.map(async ({ jobId }) => {
+        const run = await this.em.fork().transactional(async (em) => {
+          const locked = await lockTimedOutRun(em, jobId, maxRuntimeSeconds);
+          if (!locked) return null;
+          if (locked.backendJobId) await this.sweeper.abortRuns([{ net: locked.net, backendJobId: locked.backendJobId }]);
+          return (await endTimedOutRun(em, locked, netLeaseMs)) ? locked : null;
+        });
+        if (!run) return false;
+        this.logger.warn(
+          `job ${run.jobId} ran past its limit of ${run.limitS} s on "${run.net.name}": run ${run.backendJobId ?? '(unknown)'} ` +
+            `aborted, job removed (TIMED_OUT), model ${run.modelId} ERROR`,
+        );
+        await this.sweeper.sweep(run.schedulerId, run.net);
+        return true;
+      }),
+    );
+    return outcomes.filter(Boolean).length;
   }
 
   /**

@@ -1,46 +1,71 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { query, sql } from '../../../database/sql.js';
+import { query, queryOne, sql } from '../../../database/sql.js';
+import type { NetRef } from '../../../fl-backends/net-client.js';
 import { leaseInterval } from '../net-state/scheduler.sql.js';
-
-export interface TimedOutRun {
-  jobId: string;
-  modelId: string;
-  backendJobId: string | null;
-  netName: string;
-  limitS: number;
-}
 
 /**
  * The run-time limit of a job `j` in seconds: its own (`max_runtime_s`), else
  * the hub's MAX_RUNTIME_S (`defaultS`); 0 means no limit.
  */
-export const runtimeLimit = (defaultS: number) => sql<number>`coalesce(j.max_runtime_s, ${defaultS}::int)`;
+const runtimeLimit = (defaultS: number) => sql<number>`coalesce(j.max_runtime_s, ${defaultS}::int)`;
+
+/** True for a job `j` whose confirmed run has run past its limit (counted from `started_at`). */
+const pastItsLimit = (defaultS: number) =>
+  sql<boolean>`j.status = 'IN_PROGRESS' and j.start_phase = 'RUNNING' and ${runtimeLimit(defaultS)} > 0
+    and j.started_at + ${runtimeLimit(defaultS)} * interval '1 second' <= now()`;
+
+/** The jobs whose runs are past their limit now (not locked: `lockTimedOutRun` takes each). */
+export function runsPastTheirLimit(em: EntityManager, defaultS: number): Promise<Array<{ jobId: string }>> {
+  return query<{ jobId: string }>(em, sql`select j.id as "jobId" from job j where ${pastItsLimit(defaultS)}`);
+}
+
+export interface TimedOutRun {
+  jobId: string;
+  modelId: string;
+  claimToken: string;
+  backendJobId: string | null;
+  schedulerId: string;
+  net: NetRef;
+  limitS: number;
+}
 
 /**
- * Ends every run past its run-time limit (counted from `started_at`), in ONE
- * statement: the job DELETED with `end_reason 'TIMED_OUT'`, its model ERROR
- * (a STOPPED model stays STOPPED), and its net held BUSY for a sweep, which
- * aborts the run on the net (`abort_job`) and only then frees it. Only
- * confirmed runs (`RUNNING`) are timed: a start still in flight is left to
- * the start and its lease.
- *
- * The rows are locked (FOR UPDATE SKIP LOCKED) and re-checked IN_PROGRESS, so
- * with any number of instances a job times out once, and a completion that
- * races the timeout either committed first (the job is COMPLETED and stays
- * so) or finds the job DELETED and changes nothing.
+ * Locks a job whose run is past its limit, in the caller's transaction (FOR
+ * UPDATE SKIP LOCKED: another instance timing it out, or a completion being
+ * written, has it; undefined then, or when it no longer qualifies). While the
+ * lock is held the caller aborts the run on its net: nothing else can end the
+ * job meanwhile, so a run is aborted by one instance, once, and a completion
+ * that races the timeout either committed first (the job is COMPLETED and
+ * stays so) or waits and then finds the job ended.
  */
-export function timeOutRuns(em: EntityManager, defaultS: number, leaseMs: number): Promise<TimedOutRun[]> {
-  return query<TimedOutRun>(
+export function lockTimedOutRun(em: EntityManager, jobId: string, defaultS: number): Promise<TimedOutRun | undefined> {
+  return queryOne<TimedOutRun & { netName: string; endpoint: string }>(
     em,
-    sql`with expired as (
-          select j.id, ${runtimeLimit(defaultS)} as limit_s from job j
-          where j.status = 'IN_PROGRESS' and j.start_phase = 'RUNNING' and ${runtimeLimit(defaultS)} > 0
-            and j.started_at + ${runtimeLimit(defaultS)} * interval '1 second' <= now()
-          for update of j skip locked
-        ), ended as (
-          update job j set status = 'DELETED', end_reason = 'TIMED_OUT', started_at = null, missing_since = null
-          from expired e where j.id = e.id and j.status = 'IN_PROGRESS'
-          returning j.id, j.model_id, j.net_id, j.backend_job_id, e.limit_s
+    sql`select j.id as "jobId", j.model_id as "modelId", j.claim_token as "claimToken", j.backend_job_id as "backendJobId",
+          s.id as "schedulerId", n.name as "netName", n.endpoint, ${runtimeLimit(defaultS)} as "limitS"
+        from job j join net n on n.id = j.net_id join scheduler s on s.job_id = j.id
+        where j.id = ${jobId} and ${pastItsLimit(defaultS)}
+        for update of j skip locked`,
+  ).then((row) => {
+    if (!row) return undefined;
+    const { netName, endpoint, ...run } = row;
+    return { ...run, net: { name: netName, endpoint } };
+  });
+}
+
+/**
+ * The state change of a timeout, in ONE statement (compare-and-set on the
+ * claim): the job DELETED with `end_reason 'TIMED_OUT'`, its model ERROR (a
+ * STOPPED model stays STOPPED), and its net held for a sweep, which frees it
+ * once nothing runs there (the run was aborted under the lock just before).
+ */
+export async function endTimedOutRun(em: EntityManager, run: TimedOutRun, leaseMs: number): Promise<boolean> {
+  const ended = await query(
+    em,
+    sql`with ended as (
+          update job set status = 'DELETED', end_reason = 'TIMED_OUT', started_at = null, missing_since = null
+          where id = ${run.jobId} and claim_token = ${run.claimToken} and status = 'IN_PROGRESS'
+          returning id, model_id
         ), held as (
           update scheduler s set job_id = null, status = 'BUSY', sweep_pending = true, updated_at = now(),
             lease_until = now() + ${leaseInterval(leaseMs)}
@@ -49,8 +74,7 @@ export function timeOutRuns(em: EntityManager, defaultS: number, leaseMs: number
           update model set status = 'ERROR', updated_at = now()
           where id in (select model_id from ended) and status <> 'STOPPED'
         )
-        select e.id as "jobId", e.model_id as "modelId", e.backend_job_id as "backendJobId", n.name as "netName",
-          e.limit_s as "limitS"
-        from ended e join net n on n.id = e.net_id`,
+        select id from ended`,
   );
+  return ended.length > 0;
 }
