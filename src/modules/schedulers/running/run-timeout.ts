@@ -30,9 +30,12 @@ export interface TimedOutRun {
 }
 
 /**
- * Locks a job whose run is past its limit, in the caller's transaction (FOR
- * UPDATE SKIP LOCKED: another instance timing it out, or a completion being
- * written, has it; undefined then, or when it no longer qualifies). While the
+ * Locks a job whose run is past its limit, with its scheduler and model (all
+ * that the timeout writes), in the caller's transaction. SKIP LOCKED: when
+ * another instance timing it out, or a completion or report being written,
+ * holds any of them, this waits for nothing (so it never deadlocks with the
+ * reports, which lock the model first) and answers undefined, as it does
+ * when the job no longer qualifies; the next reconcile looks again. While the
  * lock is held the caller aborts the run on its net: nothing else can end the
  * job meanwhile, so a run is aborted by one instance, once, and a completion
  * that races the timeout either committed first (the job is COMPLETED and
@@ -43,9 +46,9 @@ export function lockTimedOutRun(em: EntityManager, jobId: string, defaultS: numb
     em,
     sql`select j.id as "jobId", j.model_id as "modelId", j.claim_token as "claimToken", j.backend_job_id as "backendJobId",
           s.id as "schedulerId", n.name as "netName", n.endpoint, ${runtimeLimit(defaultS)} as "limitS"
-        from job j join net n on n.id = j.net_id join scheduler s on s.job_id = j.id
+        from job j join net n on n.id = j.net_id join scheduler s on s.job_id = j.id join model m on m.id = j.model_id
         where j.id = ${jobId} and ${pastItsLimit(defaultS)}
-        for update of j skip locked`,
+        for update of j, s, m skip locked`,
   ).then((row) => {
     if (!row) return undefined;
     const { netName, endpoint, ...run } = row;
