@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EventsListener } from '../../src/events/events.listener.js';
+import { collect, wsClient } from '../support/subscriptions.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet } from '../support/fake-net.js';
-import { startTestHub, type TestHub } from '../support/hub.js';
+import { startTestHub, testToken, type TestHub } from '../support/hub.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
 
 const SLOTS = ['site-1', 'site-2'];
@@ -191,3 +193,49 @@ describe('notBefore with automatic pickup: the job starts by itself at its time'
 
   it('queued on another instance (heard through the change notifications)', () => queueAndWait(other, 1_500));
 });
+
+describe('jobUpdated carries the options', () => {
+  let db: TestDatabase;
+  let hub: TestHub;
+  let s: Scenario;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    hub = await startTestHub(db.url, { kitSlots: SLOTS, maxRuntimeSeconds: 30 });
+    await hub.app.listen(0, '127.0.0.1');
+    s = await createScenario(hub, 2);
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    await db?.drop();
+  });
+
+  it('priority, notBefore and maxRuntimeSeconds, on the queueing and on a change of priority', async () => {
+    const client = wsClient((await hub.app.getUrl()).replace('[::1]', '127.0.0.1'), await testToken(['admin']));
+    try {
+      const updates = collect<JobAnswer>(
+        client,
+        'subscription { jobUpdated { id status priority notBefore maxRuntimeSeconds } }',
+      );
+      await until('the subscription listens', () => Promise.resolve(hub.app.get(EventsListener).streaming));
+      const notBefore = new Date(Date.now() + 3_600_000).toISOString();
+      const job = await queue(hub, s, { priority: 'LOW', notBefore });
+      await updates.until((u) => u.id === job.id);
+      await hub.gqlOk('mutation($id: ID!) { setJobPriority(jobId: $id, priority: URGENT) { id } }', { id: job.id });
+      await updates.until((u) => u.id === job.id && u.priority === 'URGENT');
+      expect(updates.errors).toEqual([]);
+      expect(updates.seen.filter((u) => u.id === job.id)).toEqual([
+        { id: job.id, status: 'QUEUED', priority: 'LOW', notBefore, maxRuntimeSeconds: 30 },
+        { id: job.id, status: 'QUEUED', priority: 'URGENT', notBefore, maxRuntimeSeconds: 30 },
+      ]);
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
+async function queue(hub: TestHub, s: Scenario, options: Record<string, unknown>): Promise<JobAnswer> {
+  const modelId = await s.newModel();
+  return (await hub.gqlOk<{ queueTraining: JobAnswer }>(QUEUE, { m: modelId, t: s.trustIds, o: options })).queueTraining;
+}
