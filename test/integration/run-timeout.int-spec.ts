@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ReconcileService } from '../../src/modules/schedulers/running/reconcile.service.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startFakeNet, type FakeNet } from '../support/fake-net.js';
+import { createTestDatabase } from '../support/database.js';
+import { startFakeNet } from '../support/fake-net.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
-import { createScenario, type Scenario } from '../support/scenario.js';
+import { createScenario } from '../support/scenario.js';
 
 const SLOTS = ['site-1', 'site-2'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -145,7 +145,7 @@ describe('a timeout racing a completion, and two instances timing out at once (r
   async function pastTheirLimit(count = 3) {
     // the runs of earlier rounds whose completion won are over on their nets too (no orphan to abort later)
     for (const net of t.nets) net.finishAll();
-    const jobs = [];
+    const jobs: Array<Awaited<ReturnType<typeof t.queue>>> = [];
     for (let i = 0; i < count; i++) jobs.push(await t.queue());
     const started = await t.cycle();
     expect(started).toHaveLength(count);
