@@ -1,7 +1,7 @@
 import { Field, InputType, Int } from '@nestjs/graphql';
 import { badInput } from '../../common/errors.js';
-import { JobPriority } from './job.entity.js';
-import type { JobRequest } from './queue-job.sql.js';
+import { JobPriority } from './lifecycle/states.js';
+import type { JobRequest } from './lifecycle/queue-job.js';
 
 @InputType('QueueOptions')
 export class QueueOptionsInput {

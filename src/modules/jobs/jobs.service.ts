@@ -4,19 +4,14 @@ import type { ProjectScope } from '../../common/auth/scopes.js';
 import { badInput, conflict, notFound } from '../../common/errors.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
 import { assertUuidList } from '../../common/validation.js';
-import { query, queryOne, sql } from '../../database/sql.js';
+import { query, sql } from '../../database/sql.js';
 import { assertJobInScope, assertModelInScope, modelInScope } from '../models/project-scope.sql.js';
-import { type JobPriority, JobStatus } from './job.entity.js';
+import { type JobPriority, JobStatus } from './lifecycle/states.js';
 import { JOB_COLUMNS, type JobRow, type PositionedJobRow, withQueuePositions } from './job.sql.js';
 import type { RawBuilder } from 'kysely';
-import {
-  isUniqueViolation,
-  type JobRequest,
-  LIVE_JOB_INDEX,
-  liveJobConflict,
-  queueJobStatement,
-  type QueueOutcome,
-} from './queue-job.sql.js';
+import { type JobRequest, queueJob, type QueueOutcome } from './lifecycle/queue-job.js';
+import { setQueuedJobPriority } from './lifecycle/set-job-priority.js';
+import { isUniqueViolation, LIVE_JOB_INDEX, liveJobConflict } from './live-job-conflict.js';
 import { preload } from '../../graphql/preloaded-fields.js';
 
 /** The most jobs one `jobs` request returns; page on with `after`. */
@@ -44,7 +39,7 @@ export class JobsService {
     // one statement: checks and inserts commit together or not at all
     let outcome: QueueOutcome | undefined;
     try {
-      outcome = await queryOne(this.em.fork(), queueJobStatement(modelId, trustIds, request));
+      outcome = await queueJob(this.em.fork(), modelId, trustIds, request);
     } catch (error) {
       // two requests for one model at once: the partial unique index lets one insert through
       if (isUniqueViolation(error, LIVE_JOB_INDEX)) throw liveJobConflict(modelId, null);
@@ -80,14 +75,7 @@ export class JobsService {
    */
   async setJobPriority(jobId: string, priority: JobPriority, scope: ProjectScope): Promise<PositionedJobRow> {
     await assertJobInScope(this.em.fork(), scope, jobId);
-    // the select sees the statement's snapshot (the row before the update); `changed` says whether it was still QUEUED
-    const outcome = await queryOne<{ status: JobStatus | null; changed: boolean }>(
-      this.em.fork(),
-      sql`with changed as (
-            update job set priority = ${priority} where id = ${jobId} and status = 'QUEUED' returning id
-          )
-          select (select status from job where id = ${jobId}) as status, exists (select 1 from changed) as changed`,
-    );
+    const outcome = await setQueuedJobPriority(this.em.fork(), jobId, priority);
     if (!outcome?.status) throw notFound('Job', jobId);
     if (!outcome.changed) {
       throw conflict(

@@ -1,16 +1,10 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
-import { queryOne, sql } from '../../../database/sql.js';
-import { leaseInterval } from './scheduler.sql.js';
+import { recoverExpiredLeases, type RecoveryResult } from '../../jobs/lifecycle/recover-expired-leases.js';
 import { confirmGraceMs, RECONNECT_GRACE_MS } from './start-lease.js';
 
-export interface RecoveryResult {
-  requeued: number;
-  retired: number;
-  freed: number;
-  heldForSweep: number;
-}
+export type { RecoveryResult };
 
 /**
  * Lease recovery, by the database clock. A BUSY net whose lease expired
@@ -39,43 +33,12 @@ export class RecoveryService {
   ) {}
 
   async recoverExpiredLeases(): Promise<RecoveryResult> {
-    const result = await queryOne<RecoveryResult>(
-      this.em.fork(),
-      sql`with expired as (
-            select s.id as scheduler_id, s.job_id, j.start_phase
-            from scheduler s left join job j on j.id = s.job_id
-            where s.status = 'BUSY' and s.lease_until < now() and not s.sweep_pending
-              and (s.job_id is null or j.start_phase = 'CLAIMED'
-                   or (j.start_phase = 'SUBMITTING'
-                       and (s.lease_until < now() - ${leaseInterval(confirmGraceMs(this.config.netLeaseMs))}
-                            or (pg_postmaster_start_time() < now() - ${leaseInterval(RECONNECT_GRACE_MS)}
-                                and not exists (select 1 from pg_stat_activity a
-                                                where a.application_name in (j.claimed_by, j.claimed_by || '/events'))))))
-            for update of s skip locked
-          ), recovered as (
-            update job j set
-              status = case when j.attempts >= ${this.config.maxStartAttempts} then 'DELETED' else 'QUEUED' end,
-              net_id = case when j.attempts >= ${this.config.maxStartAttempts} then j.net_id else null end,
-              started_at = null, claim_token = null, start_phase = null
-            from expired e where j.id = e.job_id and j.status = 'IN_PROGRESS'
-            returning j.status, j.model_id
-          ), errored as (
-            update model set status = 'ERROR', updated_at = now()
-            where id in (select model_id from recovered where status = 'DELETED') and status <> 'STOPPED'
-          ), released as (
-            update scheduler s set job_id = null, updated_at = now(),
-              status = case when coalesce(e.start_phase = 'SUBMITTING', false) then 'BUSY' else 'AVAILABLE' end,
-              lease_until = case when coalesce(e.start_phase = 'SUBMITTING', false)
-                then now() + ${leaseInterval(this.config.netLeaseMs)} else null end,
-              sweep_pending = coalesce(e.start_phase = 'SUBMITTING', false)
-            from expired e where s.id = e.scheduler_id
-            returning s.status
-          )
-          select (select count(*)::int from recovered where status = 'QUEUED') as requeued,
-                 (select count(*)::int from recovered where status = 'DELETED') as retired,
-                 (select count(*)::int from released where status = 'AVAILABLE') as freed,
-                 (select count(*)::int from released where status = 'BUSY') as "heldForSweep"`,
-    );
+    const result = await recoverExpiredLeases(this.em.fork(), {
+      maxStartAttempts: this.config.maxStartAttempts,
+      leaseMs: this.config.netLeaseMs,
+      confirmGraceMs: confirmGraceMs(this.config.netLeaseMs),
+      reconnectGraceMs: RECONNECT_GRACE_MS,
+    });
     const counts = result ?? { requeued: 0, retired: 0, freed: 0, heldForSweep: 0 };
     if (counts.requeued + counts.retired + counts.freed + counts.heldForSweep > 0) {
       this.logger.warn(

@@ -6,7 +6,7 @@ import { PickupSignal } from '../../../common/pickup-signal.js';
 import { EventsListener } from '../../../events/events.listener.js';
 import { PickupService, type CycleKind } from './pickup.service.js';
 import { ReconcileService } from '../running/reconcile.service.js';
-import { FREE_SCHEDULER_IDS_SQL, UNDISPATCHED_SQL } from '../net-state/scheduler.sql.js';
+import { FREE_SCHEDULER_IDS_SQL, QUEUED_JOB_IDS_SQL, UNDISPATCHED_SQL } from '../net-state/scheduler.sql.js';
 import { StartTimeWake } from './start-time-wake.js';
 
 /**
@@ -33,7 +33,11 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     em: EntityManager,
   ) {
-    events.followUpWith({ undispatchedSql: UNDISPATCHED_SQL, freeSchedulersSql: FREE_SCHEDULER_IDS_SQL });
+    events.followUpWith({
+      undispatchedSql: UNDISPATCHED_SQL,
+      freeSchedulersSql: FREE_SCHEDULER_IDS_SQL,
+      queuedJobsSql: QUEUED_JOB_IDS_SQL,
+    });
     this.wake = new StartTimeWake(em, () => this.tick('full'), this.logger);
   }
 

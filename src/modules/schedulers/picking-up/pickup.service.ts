@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DispatchView } from '../../../events/dispatch-view.js';
 import type { JobRow } from '../../jobs/job.sql.js';
-import type { Claim } from '../running/start-details.js';
+import type { Claim } from '../../jobs/lifecycle/claim.js';
 import { ClaimService } from './claim.service.js';
 import { RecoveryService } from '../net-state/recovery.service.js';
 import { EndedBeforeSubmit, TrainingService } from '../running/training.service.js';

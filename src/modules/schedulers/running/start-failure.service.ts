@@ -2,14 +2,13 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { PickupSignal } from '../../../common/pickup-signal.js';
-import { query, sql } from '../../../database/sql.js';
 import type { NetRef } from '../../../fl-backends/net-client.js';
-import { JobStatus } from '../../jobs/job.entity.js';
+import type { Claim } from '../../jobs/lifecycle/claim.js';
+import { endRuns } from '../../jobs/lifecycle/end-runs.js';
+import { holdNetForSweep } from '../../jobs/lifecycle/hold-net-for-sweep.js';
+import { JobStatus } from '../../jobs/lifecycle/states.js';
 import { ModelStatus } from '../../models/model-status.js';
-import type { Claim } from './start-details.js';
 import { NetSweeper } from '../net-state/net-sweeper.service.js';
-import { endRuns } from './run-ending.js';
-import { leaseInterval } from '../net-state/scheduler.sql.js';
 
 /**
  * What a start that did not go through leaves behind, in one place: the job
@@ -67,13 +66,7 @@ export class StartFailureService {
 
   /** A net still holding this claim's job, which ended while its start was on the way, is held for a sweep. */
   private async holdNetOfEndedStart(claim: Claim): Promise<void> {
-    await query(
-      this.em.fork(),
-      sql`update scheduler s set job_id = null, sweep_pending = true, updated_at = now(),
-            lease_until = now() + ${leaseInterval(this.config.netLeaseMs)}
-          from job j
-          where s.id = ${claim.schedulerId} and s.job_id = ${claim.job.id} and j.id = s.job_id
-            and j.claim_token = ${claim.claimToken} and j.status <> 'IN_PROGRESS'`,
-    );
+    const { schedulerId, claimToken } = claim;
+    await holdNetForSweep(this.em.fork(), { schedulerId, jobId: claim.job.id, claimToken }, this.config.netLeaseMs);
   }
 }

@@ -1,7 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { query, queryOne, sql } from '../../../database/sql.js';
 import type { NetRef } from '../../../fl-backends/net-client.js';
-import { leaseInterval } from '../net-state/scheduler.sql.js';
+import { JOB, MODEL, NET, PHASE, leaseInterval } from './fragments.js';
+import { JobState, lifecycleStatement, NetState } from './transitions.js';
+
+export const TIME_OUT_RUN = lifecycleStatement('timeOutRun', {
+  job: [[JobState.RUNNING, JobState.DELETED]],
+  net: [[NetState.HELD, NetState.SWEEP]],
+});
 
 /**
  * The run-time limit of a job `j` in seconds: its own (`max_runtime_s`), else
@@ -11,7 +17,7 @@ const runtimeLimit = (defaultS: number) => sql<number>`coalesce(j.max_runtime_s,
 
 /** True for a job `j` whose confirmed run has run past its limit (counted from `started_at`). */
 const pastItsLimit = (defaultS: number) =>
-  sql<boolean>`j.status = 'IN_PROGRESS' and j.start_phase = 'RUNNING' and ${runtimeLimit(defaultS)} > 0
+  sql<boolean>`j.status = ${JOB.IN_PROGRESS} and j.start_phase = ${PHASE.RUNNING} and ${runtimeLimit(defaultS)} > 0
     and j.started_at + ${runtimeLimit(defaultS)} * interval '1 second' <= now()`;
 
 /** The jobs whose runs are past their limit now (not locked: `lockTimedOutRun` takes each). */
@@ -66,18 +72,18 @@ export async function endTimedOutRun(em: EntityManager, run: TimedOutRun, leaseM
   const ended = await query(
     em,
     sql`with ended as (
-          update job set status = 'DELETED', end_reason = 'TIMED_OUT', started_at = null, missing_since = null
-          where id = ${run.jobId} and claim_token = ${run.claimToken} and status = 'IN_PROGRESS'
+          update job set status = ${JOB.DELETED}, end_reason = 'TIMED_OUT', started_at = null, missing_since = null
+          where id = ${run.jobId} and claim_token = ${run.claimToken} and status = ${JOB.IN_PROGRESS}
           returning id, model_id
         ), held as (
-          update scheduler s set job_id = null, status = 'BUSY', sweep_pending = true, updated_at = now(),
+          update scheduler s set job_id = null, status = ${NET.BUSY}, sweep_pending = true, updated_at = now(),
             lease_until = now() + ${leaseInterval(leaseMs)}
           where s.job_id in (select id from ended)
         ), errored as (
-          update model set status = 'ERROR', updated_at = now()
-          where id in (select model_id from ended) and status <> 'STOPPED'
+          update model set status = ${MODEL.ERROR}, updated_at = now()
+          where id in (select model_id from ended) and status <> ${MODEL.STOPPED}
         )
-        select id from ended`,
+        select id from ended ${TIME_OUT_RUN.tag}`,
   );
   return ended.length > 0;
 }
