@@ -4,6 +4,7 @@ import { assignPairs, toClaim, type ClaimRow } from './claim-pairs.js';
 import type { Claim } from './claim.js';
 import { JOB, NET, NOT_DRAINED, PICKUP_PAUSED, UNAPPROVED_TRUST } from './fragments.js';
 import { JobState, lifecycleStatement, NetState } from './transitions.js';
+import { NOT_BEFORE_REACHED } from '../job-timing.sql.js';
 
 export const CLAIM_NEXT_JOBS = lifecycleStatement('claimNextJobs', {
   job: [[JobState.QUEUED, JobState.CLAIMED]],
@@ -22,7 +23,7 @@ export async function claimNextJobs(em: EntityManager, claim: { instanceName: st
     sql`with candidates as (
           select id, row_number() over (order by seq) as rn
           from (select j.id, j.seq from job j
-                where j.status = ${JOB.QUEUED} and not ${UNAPPROVED_TRUST}
+                where j.status = ${JOB.QUEUED} and not ${UNAPPROVED_TRUST} and ${NOT_BEFORE_REACHED}
                 order by j.seq
                 limit (select count(*) from scheduler where status = ${NET.AVAILABLE} and ${NOT_DRAINED} and not ${PICKUP_PAUSED})
                 for update of j skip locked) c

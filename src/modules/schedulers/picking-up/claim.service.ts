@@ -9,6 +9,7 @@ import { claimFreeNet } from '../../jobs/lifecycle/claim-free-net.js';
 import { claimJobForNet } from '../../jobs/lifecycle/claim-job-for-net.js';
 import { claimNextJobs } from '../../jobs/lifecycle/claim-next-jobs.js';
 import { JOB, UNAPPROVED_TRUST } from '../../jobs/lifecycle/fragments.js';
+import { NOT_BEFORE_REACHED } from '../../jobs/job-timing.sql.js';
 import { freeNet } from '../../jobs/lifecycle/free-net.js';
 import { requeueClaimedJob } from '../../jobs/lifecycle/requeue-claimed-job.js';
 import { retireInvalidQueuedJobs } from '../../jobs/lifecycle/retire-invalid-queued-jobs.js';
@@ -111,7 +112,7 @@ export class ClaimService {
     await this.retireInvalidQueuedJobs(em);
     const head = await queryOne<{ id: string }>(
       em,
-      sql`select j.id from job j where j.status = ${JOB.QUEUED} and not ${UNAPPROVED_TRUST}
+      sql`select j.id from job j where j.status = ${JOB.QUEUED} and not ${UNAPPROVED_TRUST} and ${NOT_BEFORE_REACHED}
           order by j.seq limit 1 for update of j skip locked`,
     );
     return head?.id;
