@@ -42,14 +42,19 @@ const OFFLINE_BLOCKS = (() => {
 /**
  * True when every kit slot of job `j` is online on net `n` as the hub last
  * knew it, or when `n`'s backend starts with offline clients anyway (Flower).
- * A client the net never reported, or a trust without a slot, is not online.
+ * A client the net never reported is not online. A net the hub has no view
+ * of yet (no client recorded: never asked) does not block: the start's own
+ * `check_client_status` decides there. A trust without a kit slot does not
+ * block here either: the start refuses it (it can never train).
  * For the admission's claim; the text form is for plain SQL.
  */
-export const JOB_CLIENTS_ONLINE_SQL = `(not ${OFFLINE_BLOCKS} or not exists (
-  select 1 from job_trust jt
-  left join kit_slot k on k.assigned_trust_id = jt.trust_id
-  left join net_client c on c.net_id = n.id and c.client_name = k.slot_name
-  where jt.job_id = j.id and c.online is not true))`;
+export const JOB_CLIENTS_ONLINE_SQL = `(not ${OFFLINE_BLOCKS}
+  or not exists (select 1 from net_client c0 where c0.net_id = n.id)
+  or not exists (
+    select 1 from job_trust jt
+    join kit_slot k on k.assigned_trust_id = jt.trust_id
+    left join net_client c on c.net_id = n.id and c.client_name = k.slot_name
+    where jt.job_id = j.id and c.online is not true))`;
 
 export const JOB_CLIENTS_ONLINE = sql.raw(JOB_CLIENTS_ONLINE_SQL);
 

@@ -1,5 +1,6 @@
 import { columns, type RowFor, type RowOf } from '../../../database/columns.js';
 import { sql } from '../../../database/sql.js';
+import { JOB_MAY_START_TEXT, PICKUP_PAUSED_TEXT } from '../../jobs/admission.sql.js';
 import { SchedulerEntity } from './scheduler.entity.js';
 import type { SchedulerModel } from './scheduler.model.js';
 
@@ -8,14 +9,17 @@ export const SCHEDULER_COLUMNS = columns(SchedulerEntity, 's', ['id', 'status', 
 
 export type SchedulerRow = RowFor<SchedulerModel, RowOf<typeof SCHEDULER_COLUMNS>>;
 
-const PICKUP_PAUSED_TEXT = `coalesce((select (value->>'enabled')::boolean from hub_setting where key = 'deployment_mode'), false)`;
 
 /** True while the deployment mode (pickup paused) is on. */
 export const PICKUP_PAUSED = sql.raw(PICKUP_PAUSED_TEXT);
 
-const NOT_DRAINED_TEXT = `not exists (select 1 from net dn where dn.id = scheduler.net_id and dn.drained)`;
+const NOT_DRAINED_TEXT = `not exists (select 1 from net dn where dn.id = scheduler.net_id and (dn.drained or dn.failed_calls > 0))`;
 
-/** True for an (unaliased) `scheduler` whose net is not drained: it may take a new job. */
+/**
+ * True for an (unaliased) `scheduler` whose net may take a new job: not
+ * drained, and no failed call waiting for its probe (the admission's
+ * NET_TAKES_JOBS, for an unaliased scheduler).
+ */
 export const NOT_DRAINED = sql.raw(NOT_DRAINED_TEXT);
 
 /** The ids of the schedulers a job could be claimed for now (free, and their net not drained). */
@@ -30,14 +34,15 @@ export const UNAPPROVED_TRUST = sql.raw(UNAPPROVED_TRUST_TEXT);
 /**
  * One statement's text, `$1` a number of milliseconds: true when a free (not drained) net
  * and the oldest valid queued job have both waited at least that long (and
- * pickup is not paused) — nobody has been dispatching them. A requeued job
- * counts from its creation: it is looked at at once.
+ * pickup is not paused) — nobody has been dispatching them. A job counts from
+ * its creation, or from the end of its backoff.
  */
 export const UNDISPATCHED_SQL = `select not ${PICKUP_PAUSED_TEXT}
   and exists (select 1 from scheduler where status = 'AVAILABLE' and ${NOT_DRAINED_TEXT}
               and updated_at <= now() - $1 * interval '1 millisecond')
-  and exists (select 1 from (select j.created_at from job j where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST_TEXT}
+  and exists (select 1 from (select coalesce(j.retry_at, j.created_at) as since from job j
+                             where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST_TEXT} and ${JOB_MAY_START_TEXT}
                              order by j.seq limit 1) oldest
-              where oldest.created_at <= now() - $1 * interval '1 millisecond') as undispatched`;
+              where oldest.since <= now() - $1 * interval '1 millisecond') as undispatched`;
 
 export const leaseInterval = (ms: number) => sql`(${ms} * interval '1 millisecond')`;

@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { conflict, notFound } from '../../../common/errors.js';
 import { HUB_INSTANCE_NAME } from '../../../database/database.tokens.js';
 import { query, queryOne, sql } from '../../../database/sql.js';
+import { admissionPredicates, FREE_NET_TEXT, JOB_MAY_START_TEXT } from '../../jobs/admission.sql.js';
 import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
 import type { SchedulerModel } from '../net-state/scheduler.model.js';
 import type { Claim, StartDetails } from '../running/start-details.js';
@@ -15,6 +16,9 @@ import {
   type SchedulerRow,
   UNAPPROVED_TRUST,
 } from '../net-state/scheduler.sql.js';
+
+/** How many queued jobs the claim considers per free net (jobs whose clients fit no net left over are passed by). */
+const CANDIDATES_PER_NET = 4;
 
 /**
  * Claims nets and jobs. Every claim is a transaction that locks rows with
@@ -32,33 +36,54 @@ export class ClaimService {
   ) {}
 
   /**
-   * The cycle's claim, in ONE statement (so one round trip and one commit):
-   * the oldest valid QUEUED jobs, as many as there are free nets (not
-   * drained), are locked with FOR UPDATE SKIP LOCKED, then as many free nets; each pair is set
-   * IN_PROGRESS / BUSY with its job and a lease. A net is never committed BUSY
-   * without its job. Jobs naming a trust no longer approved are skipped here
-   * (they never block the queue) and retired by `retireInvalidQueuedJobs`.
-   * The result carries what the start needs (net, project, cohort query, slots).
+   * The cycle's claim, in ONE statement (so one round trip and one commit).
+   * The free nets that take jobs (not drained, no failed call waiting for its
+   * probe) are locked with FOR UPDATE SKIP LOCKED, then the oldest QUEUED jobs
+   * that may start now (`admissionPredicates`: their backoff over, and a free
+   * net where their clients are online). Each job in queue order takes the
+   * first free net (longest free first) where its clients are online and no
+   * earlier job went (`walk`): a job whose clients are offline on one net
+   * goes to another, and a net no job can use now is not used up. Each pair
+   * is set IN_PROGRESS / BUSY with its job and a lease; a net is never
+   * committed BUSY without its job. Jobs naming a trust no longer approved
+   * are skipped here (they never block the queue) and retired by
+   * `retireInvalidQueuedJobs`. The result carries what the start needs
+   * (net, project, cohort query, slots).
    */
   async claimBatch(): Promise<Claim[]> {
+    const { clientsReady, runnableNow } = admissionPredicates(this.config);
     const rows = await query<ClaimRow>(
       this.em.fork(),
-      sql`with candidates as (
+      sql`with recursive free as (
+            select id, net_id, row_number() over (order by updated_at, id) as ord
+            from (select s.id, s.net_id, s.updated_at from scheduler s join net n on n.id = s.net_id
+                  where ${sql.raw(FREE_NET_TEXT)}
+                  order by s.updated_at, s.id
+                  for update of s skip locked) f
+          ), candidates as (
             select id, row_number() over (order by seq) as rn
             from (select j.id, j.seq from job j
-                  where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST}
+                  where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST} and ${sql.raw(runnableNow)}
                   order by j.seq
-                  limit (select count(*) from scheduler where status = 'AVAILABLE' and ${NOT_DRAINED} and not ${PICKUP_PAUSED})
+                  -- a few more jobs than nets: a job that fits no net left over does not waste it
+                  limit (select ${CANDIDATES_PER_NET} * count(*) from free)
                   for update of j skip locked) c
-          ), free as (
-            select id, net_id, row_number() over (order by updated_at, id) as rn
-            from (select id, net_id, updated_at from scheduler
-                  where status = 'AVAILABLE' and ${NOT_DRAINED} and not ${PICKUP_PAUSED}
-                  order by updated_at, id
-                  limit (select count(*) from candidates)
-                  for update skip locked) f
+          ), fits as (
+            select c.rn, f.id as scheduler_id, f.net_id, f.ord
+            from candidates c join job j on j.id = c.id cross join free f join net n on n.id = f.net_id
+            where ${sql.raw(clientsReady)}
+          ), walk (rn, taken, job_id, scheduler_id, net_id) as (
+            select 0::bigint, array[]::uuid[], null::uuid, null::uuid, null::uuid
+            union all
+            select c.rn, case when e.scheduler_id is null then w.taken else w.taken || e.scheduler_id end,
+              c.id, e.scheduler_id, e.net_id
+            from walk w join candidates c on c.rn = w.rn + 1
+            left join lateral (select ft.scheduler_id, ft.net_id from fits ft
+                               where ft.rn = c.rn and ft.scheduler_id <> all (w.taken)
+                               order by ft.ord limit 1) e on true
+            where cardinality(w.taken) < (select count(*) from free)
           ), pair as (
-            select c.id as job_id, f.id as scheduler_id, f.net_id from candidates c join free f using (rn)
+            select job_id, scheduler_id, net_id from walk where scheduler_id is not null
           ), ${this.assignPairs()}`,
     );
     return rows.map(toClaim);
@@ -69,7 +94,7 @@ export class ClaimService {
     const retired = await query<{ id: string }>(
       em,
       sql`with retired as (
-            update job set status = 'DELETED'
+            update job set status = 'DELETED', end_reason = 'UNAPPROVED_TRUST'
             where id in (select j.id from job j where j.status = 'QUEUED' and ${UNAPPROVED_TRUST} for update of j skip locked)
             returning id, model_id
           ), errored as (
@@ -118,7 +143,7 @@ export class ClaimService {
       if (scheduler.status !== 'BUSY' || scheduler.jobId !== null || scheduler.sweepPending) {
         throw conflict('the scheduler is not claimed (call claimAvailableNet first) or already holds a job', { schedulerId });
       }
-      const jobId = await this.takeValidQueuedJob(em);
+      const jobId = await this.takeValidQueuedJob(em, scheduler.netId);
       if (jobId === undefined) return null;
       const [row] = await query<ClaimRow>(
         em,
@@ -161,12 +186,14 @@ export class ClaimService {
     });
   }
 
-  /** The oldest valid QUEUED job, locked; invalid ones in front of it are retired first. */
-  private async takeValidQueuedJob(em: EntityManager): Promise<string | undefined> {
+  /** The oldest valid QUEUED job that may start on net `netId` now, locked; invalid ones in front of it are retired first. */
+  private async takeValidQueuedJob(em: EntityManager, netId: string): Promise<string | undefined> {
     await this.retireInvalidQueuedJobs(em);
+    const { clientsReady } = admissionPredicates(this.config);
     const head = await queryOne<{ id: string }>(
       em,
-      sql`select j.id from job j where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST}
+      sql`select j.id from job j join net n on n.id = ${netId}
+          where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST} and ${sql.raw(JOB_MAY_START_TEXT)} and ${sql.raw(clientsReady)}
           order by j.seq limit 1 for update of j skip locked`,
     );
     return head?.id;
@@ -176,6 +203,7 @@ export class ClaimService {
   private assignPairs() {
     return sql`claimed as (
         update job j set status = 'IN_PROGRESS', net_id = p.net_id, started_at = clock_timestamp(), attempts = j.attempts + 1,
+          retry_at = null,
           claim_token = gen_random_uuid(), start_phase = 'CLAIMED', missing_since = null, backend_job_id = null,
           claimed_by = ${this.instanceName}
         from pair p where j.id = p.job_id

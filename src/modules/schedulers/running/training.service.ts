@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { badInput, conflict, DomainError, notFound } from '../../../common/errors.js';
 import { query, queryOne, sql } from '../../../database/sql.js';
 import { checkClients, policyFor, type BackendPolicy } from '../../../fl-backends/backend-policy.js';
-import { NetCallError, NetClient, type ClientStatus, type NetRef } from '../../../fl-backends/net-client.js';
+import { NetClient, type ClientStatus, type NetRef } from '../../../fl-backends/net-client.js';
 import { MetricsService } from '../../../observability/metrics.service.js';
 import { currentRequestId } from '../../../observability/request-context.js';
 import { JobStatus } from '../../jobs/job.entity.js';
@@ -16,6 +16,8 @@ import { leaseInterval } from '../net-state/scheduler.sql.js';
 import type { Claim, StartDetails } from './start-details.js';
 import { StartFailureService } from './start-failure.service.js';
 import { confirmDeadline } from '../net-state/start-lease.js';
+import { retryOnDatabaseError } from './database-retry.js';
+import { failureReason } from './start-outcome.js';
 
 /**
  * A start that stopped before submit_job because a completion report ended
@@ -130,6 +132,8 @@ export class TrainingService {
       const { sweepNet, ...startedJob } = started;
       if (sweepNet) await this.failures.sweepAfterStart(claim, net);
       this.metrics.dispatches.inc({ backend: details.flBackend });
+      this.metrics.startAttempts.inc({ outcome: 'STARTED' });
+      this.logger.log(`start attempt: job ${job.id} on net "${net.name}": STARTED (run ${backendJobId})`);
       this.metrics.pickupLatency.observe((Date.now() - new Date(job.createdAt).getTime()) / 1000);
       return startedJob;
     } catch (error) {
@@ -269,6 +273,15 @@ export class TrainingService {
             from taken_back t where s.id = nullif(${schedulerId}, '')::uuid
           ), confirmed as (
             update scheduler set lease_until = null, updated_at = now() where job_id in (select id from started)
+          ), attempt as (
+            -- one attempt per claim: a retried confirmation records nothing twice; a late one corrects
+            -- what lease recovery recorded for this claim
+            insert into start_attempt (job_id, net_id, claim_token, outcome, detail)
+            select id, net_id, ${claimToken}::uuid, 'STARTED', 'run ' || ${backendJobId}::text
+            from (select id, net_id from started union all select id, net_id from taken_back
+                  union all select id, net_id from ended_early) c
+            on conflict (claim_token) where claim_token is not null
+              do update set outcome = 'STARTED', detail = excluded.detail, at = excluded.at
           ), model_started as (
             update model set status = 'INITIATED', updated_at = now()
             where id in (select model_id from started union all select model_id from taken_back
@@ -282,29 +295,3 @@ export class TrainingService {
 
 /** A confirmed start; `sweepNet` when its job had already ended and its net now waits for the start's sweep. */
 type ConfirmedStart = JobRow & { sweepNet: boolean };
-
-/** A short label for why a start failed (metrics). */
-function failureReason(error: unknown): string {
-  if (error instanceof NetCallError) return `net:${error.call}`;
-  if (error instanceof DomainError) return typeof error.details?.reason === 'string' ? error.details.reason : error.code;
-  return 'internal';
-}
-
-/** Backoff between retries of a start's writes: quick at first, then once a second. */
-const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1000];
-/**
- * Retries a write whose loss would cost a run while the database is away (a
- * dropped connection, a restart, a fail-over) — until `deadline` (ms epoch),
- * then the error stands. Domain errors (a lost compare-and-set) are not retried.
- */
-async function retryOnDatabaseError<T>(deadline: number, write: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await write();
-    } catch (error) {
-      const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)];
-      if (error instanceof DomainError || Date.now() + delay > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
