@@ -1,7 +1,7 @@
 import type { RawBuilder } from 'kysely';
 import type { AppConfig } from '../../config/app-config.js';
 import { sql } from '../../database/sql.js';
-import { JOB_CLIENTS_ONLINE_SQL } from '../nets/net-client.sql.js';
+import { jobClientsOnlineSql } from '../nets/net-client.sql.js';
 
 /**
  * When a QUEUED job may be claimed, as SQL: ONE definition, used by the claim
@@ -32,14 +32,27 @@ export const JOB_MAY_START_TEXT = [
  * not look at them either: it takes the job, and the start's own
  * `check_client_status` removes it (FLIP's fail-fast behaviour).
  */
-export function admissionPredicates(config: Pick<AppConfig, 'admissionMaxWaitMs'>) {
-  /** True when job `j` may run on net `n` as far as its clients go (the hub's last view of them). */
-  const clientsReady = config.admissionMaxWaitMs === 0 ? 'true' : JOB_CLIENTS_ONLINE_SQL;
+export function admissionPredicates(
+  config: Pick<AppConfig, 'admissionMaxWaitMs' | 'clientStatusIntervalMs' | 'admissionBackoffMs'>,
+) {
+  /**
+   * True when job `j` may run on net `n` as far as its clients go (the hub's
+   * recent view of them: three background refreshes, or — with the refresh
+   * off — the starts' own answers within one backoff).
+   */
+  const freshMs = config.clientStatusIntervalMs > 0 ? 3 * config.clientStatusIntervalMs : config.admissionBackoffMs;
+  const clientsReady = config.admissionMaxWaitMs === 0 ? 'true' : jobClientsOnlineSql(freshMs);
   /** The free schedulers `s` with their nets `n`, for a `from` clause (more conditions may follow with `and`). */
   const freeNets = `scheduler s join net n on n.id = s.net_id where ${FREE_NET_TEXT}`;
   /** True when some free net takes job `j` now: the claim's condition on a job. */
   const runnableNow = `(${JOB_MAY_START_TEXT} and exists (select 1 from ${freeNets} and ${clientsReady}))`;
   return { clientsReady, freeNets, runnableNow };
+}
+
+/** `base · 2^n` ms, at most `max` ms, as an interval (n: the waits so far, a column). */
+export function backoffInterval(config: Pick<AppConfig, 'admissionBackoffMs' | 'admissionBackoffMaxMs'>, waits: string) {
+  return sql`(least(${config.admissionBackoffMs}::float8 * power(2::float8, least(${sql.raw(waits)}, 40)),
+                    ${config.admissionBackoffMaxMs}::float8) * interval '1 millisecond')`;
 }
 
 export interface PendingRow {

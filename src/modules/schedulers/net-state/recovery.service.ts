@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { queryOne, sql } from '../../../database/sql.js';
+import { backoffInterval } from '../../jobs/admission.sql.js';
 import { leaseInterval } from './scheduler.sql.js';
 import { confirmGraceMs, RECONNECT_GRACE_MS } from './start-lease.js';
 
@@ -15,8 +16,10 @@ export interface RecoveryResult {
 /**
  * Lease recovery, by the database clock. A BUSY net whose lease expired
  * without a confirmed start is recovered under this rule:
- *  - its job goes back to the QUEUED (same place in the queue) — or, after
- *    MAX_START_ATTEMPTS claims, is removed (DELETED) and its model set to ERROR;
+ *  - the unconfirmed start counts as a failed one (an attempt NET_ERROR,
+ *    recorded once per claim): its job goes back to the queue (same place,
+ *    with a backoff) — or, after MAX_START_ATTEMPTS failed starts, is removed
+ *    (DELETED, START_FAILED) and its model set to ERROR;
  *  - the net becomes AVAILABLE, unless the start had reached `submit_job`
  *    (a run may exist on the net): then it is held for a sweep that aborts
  *    orphan runs before the net is handed out again;
@@ -42,7 +45,7 @@ export class RecoveryService {
     const result = await queryOne<RecoveryResult>(
       this.em.fork(),
       sql`with expired as (
-            select s.id as scheduler_id, s.job_id, j.start_phase
+            select s.id as scheduler_id, s.job_id, j.start_phase, j.claim_token, j.net_id
             from scheduler s left join job j on j.id = s.job_id
             where s.status = 'BUSY' and s.lease_until < now() and not s.sweep_pending
               and (s.job_id is null or j.start_phase = 'CLAIMED'
@@ -53,12 +56,24 @@ export class RecoveryService {
                                                 where a.application_name in (j.claimed_by, j.claimed_by || '/events'))))))
             for update of s skip locked
           ), recovered as (
+            -- an unconfirmed start counts as a failed one (NET_ERROR); the job goes back with a backoff
             update job j set
-              status = case when j.attempts >= ${this.config.maxStartAttempts} then 'DELETED' else 'QUEUED' end,
-              net_id = case when j.attempts >= ${this.config.maxStartAttempts} then j.net_id else null end,
+              status = case when j.failed_starts + 1 >= ${this.config.maxStartAttempts} then 'DELETED' else 'QUEUED' end,
+              end_reason = case when j.failed_starts + 1 >= ${this.config.maxStartAttempts} then 'START_FAILED' end,
+              net_id = case when j.failed_starts + 1 >= ${this.config.maxStartAttempts} then j.net_id else null end,
+              failed_starts = j.failed_starts + 1,
+              retry_at = case when j.failed_starts + 1 < ${this.config.maxStartAttempts}
+                then now() + ${backoffInterval(this.config, 'j.backoffs')} end,
+              backoffs = j.backoffs + 1,
               started_at = null, claim_token = null, start_phase = null
             from expired e where j.id = e.job_id and j.status = 'IN_PROGRESS'
-            returning j.status, j.model_id
+            returning j.id, j.status, j.model_id, e.claim_token, e.net_id
+          ), attempt as (
+            insert into start_attempt (job_id, net_id, claim_token, outcome, detail)
+            select id, net_id, claim_token, 'NET_ERROR',
+              'the start was not confirmed within its lease (NET_LEASE_MS): its hub instance stopped or lost the database'
+            from recovered
+            on conflict (claim_token) where claim_token is not null do nothing
           ), errored as (
             update model set status = 'ERROR', updated_at = now()
             where id in (select model_id from recovered where status = 'DELETED') and status <> 'STOPPED'

@@ -1,8 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { DispatchView } from '../../../events/dispatch-view.js';
 import type { JobRow } from '../../jobs/job.sql.js';
 import type { Claim } from '../running/start-details.js';
 import { ClaimService } from './claim.service.js';
+import { AdmissionService } from '../net-state/admission.service.js';
 import { RecoveryService } from '../net-state/recovery.service.js';
 import { EndedBeforeSubmit, TrainingService } from '../running/training.service.js';
 
@@ -17,6 +19,9 @@ export interface PickupCycleResult {
  * job or a freed net needs, within milliseconds.
  */
 export type CycleKind = 'full' | 'fast';
+
+/** A wake-up comes this long after the wait's end, so that the database's clock has surely passed it. */
+const WAKE_SLACK_MS = 20;
 
 /** A guard against a cycle that keeps claiming because every start fails fast. */
 const MAX_ROUNDS_PER_CYCLE = 20;
@@ -40,12 +45,16 @@ export class PickupService {
   private stopped = false;
   /** starts of triggered cycles still talking to their nets */
   private readonly starting = new Set<Promise<void>>();
+  /** the wake-up at the next backoff's end (automatic pickup only) */
+  private wake: { at: number; timer: NodeJS.Timeout } | null = null;
 
   constructor(
     private readonly claims: ClaimService,
     private readonly recovery: RecoveryService,
+    private readonly admission: AdmissionService,
     private readonly training: TrainingService,
     private readonly view: DispatchView,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Runs a full cycle now; if one is running, waits for it and then runs a fresh one. */
@@ -68,6 +77,8 @@ export class PickupService {
   stop(): void {
     this.stopped = true;
     this.rerun = null;
+    if (this.wake) clearTimeout(this.wake.timer);
+    this.wake = null;
   }
 
   /** Resolves when no cycle and no start is running on this instance (used at shutdown). */
@@ -78,7 +89,11 @@ export class PickupService {
   }
 
   private startCycle(kind: CycleKind, awaitStarts: boolean): Promise<PickupCycleResult> {
-    const cycle = (awaitStarts ? this.cycle(kind) : this.claimAndLaunch(kind)).finally(() => {
+    const run = (awaitStarts ? this.cycle(kind) : this.claimAndLaunch(kind)).then((result) => {
+      if (kind === 'full') void this.armWake();
+      return result;
+    });
+    const cycle = run.finally(() => {
       this.current = null;
       const rerun = this.rerun;
       this.rerun = null;
@@ -92,7 +107,30 @@ export class PickupService {
     if (kind === 'full') {
       await this.recovery.recoverExpiredLeases();
       await this.claims.retireInvalidQueuedJobs();
+      await this.admission.expireWaitingJobs();
+      await this.admission.probeDueNets();
     }
+  }
+
+  /**
+   * With automatic pickup on, a full cycle wakes at the next wait's end (a
+   * job's backoff, a net's probe, a waiting job's removal), read from the
+   * database: on every instance, whichever recorded the wait. Asked after
+   * every full cycle and after a cycle with failed starts.
+   */
+  private async armWake(): Promise<void> {
+    if (this.stopped || this.config.pickupIntervalMs <= 0) return;
+    const next = await this.admission.nextWakeAt().catch(() => null);
+    if (!next || this.stopped) return;
+    const at = Math.max(next.getTime(), Date.now()) + WAKE_SLACK_MS;
+    if (this.wake && this.wake.at <= at && this.wake.at > Date.now()) return;
+    if (this.wake) clearTimeout(this.wake.timer);
+    const timer = setTimeout(() => {
+      this.wake = null;
+      this.trigger('full');
+    }, at - Date.now());
+    timer.unref();
+    this.wake = { at, timer };
   }
 
   /**
@@ -111,6 +149,7 @@ export class PickupService {
             const started = outcomes.filter((o) => o.outcome === 'started').length;
             const failed = outcomes.filter((o) => o.outcome === 'failed').length;
             this.logger.log(`pickup cycle: ${started} started, ${failed} failed`);
+            if (failed > 0) void this.armWake();
           },
           (error: unknown) => this.logger.error(`starting claimed jobs failed: ${String(error)}`),
         )
@@ -138,6 +177,7 @@ export class PickupService {
     if (result.started.length + result.failed.length > 0) {
       this.logger.log(`pickup cycle: ${result.started.length} started, ${result.failed.length} failed`);
     }
+    if (result.failed.length > 0) void this.armWake();
     return result;
   }
 

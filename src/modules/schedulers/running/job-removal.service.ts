@@ -6,7 +6,7 @@ import { notFound } from '../../../common/errors.js';
 import { PickupSignal } from '../../../common/pickup-signal.js';
 import { query, queryOne, sql } from '../../../database/sql.js';
 import { REMOVABLE_JOB_STATUSES } from '../../jobs/job-state.js';
-import { JobStatus } from '../../jobs/job.entity.js';
+import { EndReason, JobStatus } from '../../jobs/job.entity.js';
 import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
 import type { ModelStatus } from '../../models/model-status.js';
 import { assertJobInScope, assertModelInScope } from '../../models/project-scope.sql.js';
@@ -77,6 +77,7 @@ export class JobRemovalService {
     em: EntityManager,
     target: { jobId: string } | { modelId: string },
     modelStatus: ModelStatus | null,
+    endReason: EndReason.REMOVED | EndReason.STOPPED = EndReason.REMOVED,
   ): Promise<{ removed: JobRow[]; afterCommit: () => Promise<void> }> {
     const jobId = 'jobId' in target ? target.jobId : null;
     const modelId = 'modelId' in target ? target.modelId : null;
@@ -99,6 +100,7 @@ export class JobRemovalService {
           JobStatus.DELETED,
           modelStatus,
           mayRunOnNet ? { leaseMs: this.config.netLeaseMs } : undefined,
+          endReason,
         )),
       );
     }
@@ -106,7 +108,7 @@ export class JobRemovalService {
       ...(await query<JobRow>(
         em,
         sql`with removed as (
-              update job set status = 'DELETED', started_at = null
+              update job set status = 'DELETED', started_at = null, end_reason = ${endReason}
               where status = any(${REMOVABLE_WITHOUT_RUN}::text[])
                 and (${jobId}::uuid is null or id = ${jobId}::uuid) and (${modelId}::uuid is null or model_id = ${modelId}::uuid)
               returning *

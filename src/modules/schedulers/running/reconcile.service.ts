@@ -4,7 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { PickupSignal } from '../../../common/pickup-signal.js';
 import { query, sql } from '../../../database/sql.js';
 import { NetClient, type NetRun } from '../../../fl-backends/net-client.js';
-import { JobStatus } from '../../jobs/job.entity.js';
+import { EndReason, JobStatus } from '../../jobs/job.entity.js';
 import { ModelStatus } from '../../models/model-status.js';
 import { NetSweeper } from '../net-state/net-sweeper.service.js';
 import { endRuns } from './run-ending.js';
@@ -28,7 +28,8 @@ export interface ReconcileResult {
 
 /**
  * Asks each busy net what became of its runs (`/list_jobs`) and applies it:
- * FINISHED completes the job; FAILED or STOPPED errors the model; a run the
+ * FINISHED completes the job; FAILED or STOPPED removes it (DELETED, endReason
+ * RUN_FAILED) and errors the model; a run the
  * net no longer lists for RUN_MISSING_GRACE_MS (e.g. the net restarted) is
  * treated as failed. Every write is compare-and-set on the claim.
  */
@@ -114,7 +115,7 @@ export class ReconcileService {
       case 'FAILED':
       case 'STOPPED': {
         this.logger.warn(`run ${job.backendJobId} of job ${job.jobId} ended ${status} on "${job.netName}"`);
-        const ended = await endRuns(em, target, JobStatus.COMPLETED, ModelStatus.ERROR);
+        const ended = await endRuns(em, target, JobStatus.DELETED, ModelStatus.ERROR, undefined, EndReason.RUN_FAILED);
         result.failed += ended.length;
         return;
       }
@@ -133,7 +134,7 @@ export class ReconcileService {
         }
         if ((job.missingForMs ?? 0) >= this.config.runMissingGraceMs) {
           this.logger.warn(`run ${job.backendJobId} of job ${job.jobId} is gone from "${job.netName}"; treating it as failed`);
-          const ended = await endRuns(em, target, JobStatus.COMPLETED, ModelStatus.ERROR);
+          const ended = await endRuns(em, target, JobStatus.DELETED, ModelStatus.ERROR, undefined, EndReason.RUN_FAILED);
           result.failed += ended.length;
         }
         return;

@@ -4,7 +4,7 @@ import type { NetScope, ProjectScope } from '../../../common/auth/scopes.js';
 import { conflict, notFound } from '../../../common/errors.js';
 import { PickupSignal } from '../../../common/pickup-signal.js';
 import { query, queryOne, sql } from '../../../database/sql.js';
-import { JobStatus } from '../../jobs/job.entity.js';
+import { EndReason, JobStatus } from '../../jobs/job.entity.js';
 import { decideReportedStatus, ModelStatus } from '../../models/model-status.js';
 import type { TrainingModel } from '../../models/models.model.js';
 import type { JobRow } from '../../jobs/job.sql.js';
@@ -87,7 +87,7 @@ export class RunControlService {
     await assertModelInScope(this.em.fork(), scope, modelId);
     const { model, afterCommit } = await this.em.fork().transactional(async (em) => {
       await this.lockModel(em, modelId);
-      const { afterCommit: abortRuns } = await this.removal.removeInTransaction(em, { modelId }, null);
+      const { afterCommit: abortRuns } = await this.removal.removeInTransaction(em, { modelId }, null, EndReason.STOPPED);
       const stopped = await queryOne<ModelRow>(
         em,
         sql`update model m set status = 'STOPPED', updated_at = now() where id = ${modelId} returning ${MODEL_COLUMNS}`,

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { query, sql } from '../../../database/sql.js';
 import type { JobRow } from '../../jobs/job.sql.js';
 import { JOB_COLUMNS } from '../../jobs/job.sql.js';
-import type { JobStatus } from '../../jobs/job.entity.js';
+import type { EndReason, JobStatus } from '../../jobs/job.entity.js';
 import type { ModelStatus } from '../../models/model-status.js';
 
 export interface EndRunTarget {
@@ -35,13 +35,15 @@ export async function endRuns(
   modelStatus: ModelStatus | null,
   /** set when a run may still be alive on the net: the net is held for a sweep (orphan abort) instead of freed */
   sweep?: { leaseMs: number },
+  /** why a DELETED job ended (none for COMPLETED) */
+  endReason: EndReason | null = null,
 ): Promise<JobRow[]> {
   const holdForSweep = sweep !== undefined;
   const leaseMs = sweep?.leaseMs ?? 0;
   return query<JobRow>(
     em,
     sql`with ended as (
-          update job set status = ${jobStatus},
+          update job set status = ${jobStatus}, end_reason = case when ${jobStatus} = 'DELETED' then ${endReason}::text end,
             completed_at = case when ${jobStatus} = 'COMPLETED' then clock_timestamp() else completed_at end,
             started_at = case when ${jobStatus} = 'DELETED' then null else started_at end,
             missing_since = null

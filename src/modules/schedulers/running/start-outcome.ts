@@ -4,6 +4,7 @@ import { DomainError } from '../../../common/errors.js';
 import { queryOne, sql } from '../../../database/sql.js';
 import { NetCallError } from '../../../fl-backends/net-client.js';
 import { StartOutcome } from '../../jobs/start-attempt.entity.js';
+import { backoffInterval } from '../../jobs/admission.sql.js';
 import { leaseInterval } from '../net-state/scheduler.sql.js';
 
 /** How a start that did not go through is recorded. */
@@ -39,12 +40,6 @@ export function classifyStartError(error: unknown): FailedStart {
     return { outcome: StartOutcome.REJECTED, detail, netFailed: false };
   }
   return { outcome: StartOutcome.NET_ERROR, detail, netFailed: false };
-}
-
-/** `base · 2^n` ms, at most `max` ms, as an interval (n: the waits so far, a column). */
-export function backoffInterval(config: Pick<AppConfig, 'admissionBackoffMs' | 'admissionBackoffMaxMs'>, waits: string) {
-  return sql`(least(${config.admissionBackoffMs}::float8 * power(2::float8, least(${sql.raw(waits)}, 40)),
-                    ${config.admissionBackoffMaxMs}::float8) * interval '1 millisecond')`;
 }
 
 export interface RecordedFailure {
