@@ -10,6 +10,8 @@ export interface JobChanged {
   completedAt: string | null;
   backendJobId: string | null;
   attempts: number;
+  /** why it ended without COMPLETED (absent from events of older triggers) */
+  endReason?: string | null;
 }
 
 export interface SchedulerChanged {

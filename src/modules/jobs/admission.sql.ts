@@ -33,15 +33,19 @@ export const JOB_MAY_START_TEXT = [
  * `check_client_status` removes it (FLIP's fail-fast behaviour).
  */
 export function admissionPredicates(
-  config: Pick<AppConfig, 'admissionMaxWaitMs' | 'clientStatusIntervalMs' | 'admissionBackoffMs'>,
+  config: Pick<AppConfig, 'admissionMaxWaitMs' | 'clientStatusIntervalMs'>,
 ) {
   /**
-   * True when job `j` may run on net `n` as far as its clients go (the hub's
-   * recent view of them: three background refreshes, or — with the refresh
-   * off — the starts' own answers within one backoff).
+   * True when job `j` may run on net `n` as far as its clients go: the hub's
+   * recent view of them (within three background refreshes). With the
+   * refresh off (CLIENT_STATUS_INTERVAL_MS=0) nothing would tell the hub that
+   * clients came back, so the claim does not look at them: each start's own
+   * `check_client_status` decides, after each backoff.
    */
-  const freshMs = config.clientStatusIntervalMs > 0 ? 3 * config.clientStatusIntervalMs : config.admissionBackoffMs;
-  const clientsReady = config.admissionMaxWaitMs === 0 ? 'true' : jobClientsOnlineSql(freshMs);
+  const clientsReady =
+    config.admissionMaxWaitMs === 0 || config.clientStatusIntervalMs === 0
+      ? 'true'
+      : jobClientsOnlineSql(3 * config.clientStatusIntervalMs);
   /** The free schedulers `s` with their nets `n`, for a `from` clause (more conditions may follow with `and`). */
   const freeNets = `scheduler s join net n on n.id = s.net_id where ${FREE_NET_TEXT}`;
   /** True when some free net takes job `j` now: the claim's condition on a job. */
@@ -62,7 +66,7 @@ export interface PendingRow {
   notBefore: Date | null;
 }
 
-const utc = (expression: string) => `to_char(${expression} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+const utc = (expression: string) => `to_char((${expression}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 
 /**
  * Why each QUEUED job among `ids` is not running (null for the others), what

@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { JobStatus } from './job.entity.js';
+import { EndReason, JobStatus } from './job.entity.js';
+import './job-admission.model.js'; // registers EndReason
 
 registerEnumType(JobStatus, { name: 'JobStatus' });
 
@@ -25,6 +26,9 @@ export class JobModel {
 
   @Field(() => Int, { description: 'how many times the job was claimed for a start' })
   attempts!: number;
+
+  @Field(() => EndReason, { nullable: true, description: 'null unless the job is DELETED' })
+  endReason!: EndReason | null;
 
   modelId!: string;
   netId!: string | null;

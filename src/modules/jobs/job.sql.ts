@@ -15,6 +15,7 @@ export const JOB_COLUMNS = columns(JobEntity, 'j', [
   'attempts',
   'model',
   'net',
+  'endReason',
 ]);
 
 export type JobRow = RowFor<JobModel, RowOf<typeof JOB_COLUMNS>>;
