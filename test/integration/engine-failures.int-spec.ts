@@ -7,7 +7,7 @@ import { createScenario, type Scenario } from '../support/scenario.js';
 const SLOTS = Array.from({ length: 40 }, (_, i) => `site-${i + 1}`);
 const TIMEOUT_MS = 300;
 
-/** One net per hub so that every start goes to the net under test. */
+/** One net per hub so that every start goes to the net under test; in FLIP mode (MAX_START_ATTEMPTS=1, ADMISSION_MAX_WAIT_MS=0). */
 describe.each(['nvflare', 'flower'] as const)('a failing start (%s)', (backend) => {
   let db: TestDatabase;
   let hub: TestHub;
@@ -22,6 +22,9 @@ describe.each(['nvflare', 'flower'] as const)('a failing start (%s)', (backend) 
       flBackend: backend,
       kitSlots: SLOTS,
       netCallTimeoutMs: TIMEOUT_MS,
+      // FLIP's fail-fast mode: every failed start removes its job (the retries: admission.int-spec.ts)
+      maxStartAttempts: 1,
+      admissionMaxWaitMs: 0,
     });
     s = await createScenario(hub, 2);
   });

@@ -34,6 +34,9 @@ describe.each(['nvflare', 'flower'] as const)('completions racing the start, fai
       kitSlots: SLOTS,
       netLeaseMs: LEASE_MS,
       runMissingGraceMs: 60_000,
+      // FLIP's fail-fast mode: a failed start removes its job, and its net takes the next job at once
+      maxStartAttempts: 1,
+      admissionMaxWaitMs: 0,
     });
     s = await createScenario(hub, 2);
   });
@@ -139,11 +142,11 @@ describe.each(['nvflare', 'flower'] as const)('completions racing the start, fai
   });
 
   it.each([
-    ['FINISHED', 'INITIATED'],
-    ['FAILED', 'ERROR'],
+    ['FINISHED', 'INITIATED', 'COMPLETED'],
+    ['FAILED', 'ERROR', 'DELETED'],
   ] as const)(
     'reconcile while the submit_job answer is on the way and the run is already %s: the start counts, the next reconcile ends the job (model %s)',
-    async (runStatus, modelStatus) => {
+    async (runStatus, modelStatus, jobStatus) => {
       const before = { aborts: abortCalls(), ...(await counted()) };
       const started = await startHeldAtSubmit();
       net.setRunStatus(started.runId, runStatus);
@@ -155,7 +158,7 @@ describe.each(['nvflare', 'flower'] as const)('completions racing the start, fai
       expect(runPickupCycle).toEqual({ started: [{ id: started.jobId, status: 'IN_PROGRESS' }], failed: [] });
       await hub.app.get(ReconcileService).reconcile();
       expect(await jobOf(started.jobId, started.modelId)).toEqual({
-        job: { status: 'COMPLETED', backendJobId: started.runId },
+        job: { status: jobStatus, backendJobId: started.runId },
         model: { status: modelStatus },
       });
       expect(abortCalls()).toBe(before.aborts);

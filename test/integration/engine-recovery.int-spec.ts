@@ -31,6 +31,9 @@ describe('recovery, reconcile, stop and status reports', () => {
       runMissingGraceMs: 0,
       netCallTimeoutMs: 2000,
       maxStartAttempts: 2,
+      // a recovered job may be claimed again at once (its backoff is the admission tests' subject)
+      admissionBackoffMs: 1,
+      admissionBackoffMaxMs: 1,
     });
     s = await createScenario(hub, 2);
   });
@@ -57,8 +60,8 @@ describe('recovery, reconcile, stop and status reports', () => {
     ).rows[0];
   const jobRow = async (id: string) =>
     (
-      await db.pool.query<{ status: string; net_id: string | null; attempts: number }>(
-        'select status, net_id, attempts from job where id = $1',
+      await db.pool.query<{ status: string; net_id: string | null; attempts: number; end_reason: string | null }>(
+        'select status, net_id, attempts, end_reason from job where id = $1',
         [id],
       )
     ).rows[0];
@@ -242,8 +245,8 @@ describe('recovery, reconcile, stop and status reports', () => {
 
   it.each([
     ['FINISHED', 'COMPLETED', 'INITIATED'],
-    ['FAILED', 'COMPLETED', 'ERROR'],
-    ['STOPPED', 'COMPLETED', 'ERROR'],
+    ['FAILED', 'DELETED', 'ERROR'],
+    ['STOPPED', 'DELETED', 'ERROR'],
   ] as const)('reconcile: a run %s on the net → job %s, model %s, net free', async (runStatus, jobStatus, model) => {
     const modelId = await s.newModel();
     const { jobId, backendJobId } = await start(modelId);
@@ -252,6 +255,7 @@ describe('recovery, reconcile, stop and status reports', () => {
     net.setRunStatus(backendJobId, runStatus);
     await hub.app.get(ReconcileService).reconcile();
     expect((await jobRow(jobId)).status).toBe(jobStatus);
+    expect((await jobRow(jobId)).end_reason).toBe(jobStatus === 'DELETED' ? 'RUN_FAILED' : null);
     expect(await modelStatus(modelId)).toBe(model);
     expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null });
   });
@@ -262,7 +266,7 @@ describe('recovery, reconcile, stop and status reports', () => {
     net.forgetRuns();
     await hub.app.get(ReconcileService).reconcile();
     await hub.app.get(ReconcileService).reconcile();
-    expect((await jobRow(jobId)).status).toBe('COMPLETED');
+    expect(await jobRow(jobId)).toMatchObject({ status: 'DELETED', end_reason: 'RUN_FAILED' });
     expect(await modelStatus(modelId)).toBe('ERROR');
     expect(await scheduler()).toMatchObject({ status: 'AVAILABLE' });
   });

@@ -453,6 +453,9 @@ describe('b, c. one hub process through net faults and killed database sessions 
       netLeaseMs: LEASE_MS,
       runMissingGraceMs: 500,
       netCallTimeoutMs: 400,
+      // FLIP's fail-fast mode: each failed start removes its job (retries and waits: admission-faults.int-spec.ts)
+      maxStartAttempts: 1,
+      env: { ADMISSION_MAX_WAIT_MS: '0' },
     });
     await pool.query(`update net set fl_backend = 'flower' where name = 'net-2'`);
     s = await createScenario(adapter(hub), 2);

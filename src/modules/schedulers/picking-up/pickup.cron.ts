@@ -56,6 +56,7 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.pickup.stopWaking();
     this.unsubscribe?.();
     await this.events.resign(); // another instance dispatches from now on
     for (const name of ['pickup', 'reconcile']) {

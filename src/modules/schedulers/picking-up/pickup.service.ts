@@ -47,6 +47,7 @@ export class PickupService {
   private readonly starting = new Set<Promise<void>>();
   /** the wake-up at the next backoff's end (automatic pickup only) */
   private wake: { at: number; timer: NodeJS.Timeout } | null = null;
+  private wakeOff = false;
 
   constructor(
     private readonly claims: ClaimService,
@@ -77,6 +78,12 @@ export class PickupService {
   stop(): void {
     this.stopped = true;
     this.rerun = null;
+    this.stopWaking();
+  }
+
+  /** Shutdown, first of all: no wake-up at a backoff's end starts a cycle any more. */
+  stopWaking(): void {
+    this.wakeOff = true;
     if (this.wake) clearTimeout(this.wake.timer);
     this.wake = null;
   }
@@ -119,9 +126,9 @@ export class PickupService {
    * every full cycle and after a cycle with failed starts.
    */
   private async armWake(): Promise<void> {
-    if (this.stopped || this.config.pickupIntervalMs <= 0) return;
+    if (this.wakeOff || this.config.pickupIntervalMs <= 0) return;
     const next = await this.admission.nextWakeAt().catch(() => null);
-    if (!next || this.stopped) return;
+    if (!next || this.wakeOff) return;
     const at = Math.max(next.getTime(), Date.now()) + WAKE_SLACK_MS;
     if (this.wake && this.wake.at <= at && this.wake.at > Date.now()) return;
     if (this.wake) clearTimeout(this.wake.timer);
