@@ -41,7 +41,7 @@ const ADMISSION: Partial<AppConfig> = {
   admissionBackoffMaxMs: 800,
   maxStartAttempts: 3,
   admissionMaxWaitMs: 60_000,
-  netCallTimeoutMs: 500,
+  netCallTimeoutMs: 2000,
 };
 
 describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead of dying', (backend) => {
@@ -201,7 +201,11 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
       expect(started.startAttempts.map((a) => a.outcome)).toEqual(['STARTED']);
       return;
     }
-    const offline = await until('back in the queue', () => job(waiting, auto!), (j) => j.startAttempts.length > 0);
+    const offline = await until(
+      'back in the queue',
+      () => job(waiting, auto!),
+      (j) => j.startAttempts.length > 0 && j.status === 'QUEUED',
+    );
     expect(offline).toMatchObject({ status: 'QUEUED', pendingReason: 'CLIENTS_OFFLINE', endReason: null });
     expect(offline.startAttempts[0]).toMatchObject({ outcome: 'CLIENTS_OFFLINE', detail: 'clients offline: site-1' });
     expect(offline.pendingDetail).toContain('site-1');
