@@ -61,8 +61,16 @@ describe('admission over several nets (nvflare, client status refreshed in the b
       admissionBackoffMaxMs: 400,
     });
     s = await createScenario(hub, 2); // site-1, site-2
-    await until('the hub knows net-a has site-1 offline', () => clientOnline('net-a', 'site-1'), (o) => o === false);
-    await until('the hub knows net-b has site-1 online', () => clientOnline('net-b', 'site-1'), (o) => o === true);
+    await until(
+      'the hub knows net-a has site-1 offline',
+      () => clientOnline('net-a', 'site-1'),
+      (o) => o === false,
+    );
+    await until(
+      'the hub knows net-b has site-1 online',
+      () => clientOnline('net-b', 'site-1'),
+      (o) => o === true,
+    );
   });
 
   afterAll(async () => {
@@ -91,7 +99,11 @@ describe('admission over several nets (nvflare, client status refreshed in the b
 
   it('offline on every free net: the job stays QUEUED (CLIENTS_OFFLINE naming the slots and nets), no net is used up, no attempt is spent', async () => {
     netB.setClients(SLOTS.slice(1), ['site-1']);
-    await until('net-b: site-1 offline', () => clientOnline('net-b', 'site-1'), (o) => o === false);
+    await until(
+      'net-b: site-1 offline',
+      () => clientOnline('net-b', 'site-1'),
+      (o) => o === false,
+    );
     const waiting = await s.queue(await s.newModel());
     const { runPickupCycle } = await hub.gqlOk('mutation { runPickupCycle { started { id } failed { id } } }');
     expect(runPickupCycle).toEqual({ started: [], failed: [] });
@@ -108,7 +120,11 @@ describe('admission over several nets (nvflare, client status refreshed in the b
 
     // its clients come back on net-b: the next cycle starts it there
     netB.setClients(SLOTS);
-    await until('net-b: site-1 back', () => clientOnline('net-b', 'site-1'), (o) => o === true);
+    await until(
+      'net-b: site-1 back',
+      () => clientOnline('net-b', 'site-1'),
+      (o) => o === true,
+    );
     const started = await until(
       'started on a net where its clients are online',
       async () => (await hub.gqlOk('mutation { runPickupCycle { started { id net { name } } } }')).runPickupCycle.started,

@@ -53,9 +53,11 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
 
   const job = async (id: string, on: TestHub = hub) => (await on.gqlOk<{ job: JobView }>(JOB, { id })).job;
   const netRow = async () =>
-    (await db.pool.query<{ failed_calls: number; status: string }>(
-      `select n.failed_calls, s.status from net n join scheduler s on s.net_id = n.id where n.name = 'net-1'`,
-    )).rows[0];
+    (
+      await db.pool.query<{ failed_calls: number; status: string }>(
+        `select n.failed_calls, s.status from net n join scheduler s on s.net_id = n.id where n.name = 'net-1'`,
+      )
+    ).rows[0];
 
   const modelOf = async (jobId: string) =>
     (await db.pool.query<{ model_id: string }>('select model_id from job where id = $1', [jobId])).rows[0].model_id;
@@ -141,7 +143,11 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
     auto = await startTestHub(db.url, { ...ADMISSION, pickupIntervalMs: 60_000 }); // only the wake-ups drive it
     const id = await s.queue(await s.newModel());
     net.fail('submit_job', { status: 500 });
-    const ended = await until('removed after 3 failed starts', () => job(id), (j) => j.status === 'DELETED');
+    const ended = await until(
+      'removed after 3 failed starts',
+      () => job(id),
+      (j) => j.status === 'DELETED',
+    );
     expect(ended).toMatchObject({ endReason: 'START_FAILED', model: { status: 'ERROR' }, pendingReason: null });
     expect(ended.startAttempts.map((a) => a.outcome)).toEqual(['NET_ERROR', 'NET_ERROR', 'NET_ERROR']);
     const modelId = await modelOf(id);
@@ -196,7 +202,11 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
     const waiting = await s.queue(await s.newModel());
     if (backend === 'flower') {
       // Flower starts with DISCONNECTED clients (logged)
-      const started = await until('started', () => job(waiting, auto!), (j) => j.startAttempts.length > 0);
+      const started = await until(
+        'started',
+        () => job(waiting, auto!),
+        (j) => j.startAttempts.length > 0,
+      );
       expect(started.status).toBe('IN_PROGRESS');
       expect(started.startAttempts.map((a) => a.outcome)).toEqual(['STARTED']);
       return;
@@ -214,7 +224,11 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
     // another model's job, with online clients only, takes the net while the first waits
     const other = await s.newModel('other', [s.trustIds[1]]);
     const otherJob = await s.queue(other, [s.trustIds[1]]);
-    await until('the other job runs', () => job(otherJob, auto!), (j) => j.status === 'IN_PROGRESS');
+    await until(
+      'the other job runs',
+      () => job(otherJob, auto!),
+      (j) => j.status === 'IN_PROGRESS',
+    );
     net.finishAll();
     await auto.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { status } }', { m: other });
 
@@ -235,10 +249,18 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
     net.setClients(SLOTS.slice(1), [SLOTS[0]]);
     const id = await s.queue(await s.newModel());
     if (backend === 'flower') {
-      await until('Flower starts it', () => job(id, auto!), (j) => j.status === 'IN_PROGRESS');
+      await until(
+        'Flower starts it',
+        () => job(id, auto!),
+        (j) => j.status === 'IN_PROGRESS',
+      );
       return;
     }
-    const ended = await until('removed', () => job(id, auto!), (j) => j.status === 'DELETED');
+    const ended = await until(
+      'removed',
+      () => job(id, auto!),
+      (j) => j.status === 'DELETED',
+    );
     expect(ended).toMatchObject({ endReason: 'ADMISSION_TIMEOUT', model: { status: 'ERROR' } });
     expect(ended.startAttempts.length).toBeGreaterThan(0);
     expect(ended.startAttempts.every((a) => a.outcome === 'CLIENTS_OFFLINE')).toBe(true);

@@ -32,9 +32,7 @@ export const JOB_MAY_START_TEXT = [
  * not look at them either: it takes the job, and the start's own
  * `check_client_status` removes it (FLIP's fail-fast behaviour).
  */
-export function admissionPredicates(
-  config: Pick<AppConfig, 'admissionMaxWaitMs' | 'clientStatusIntervalMs'>,
-) {
+export function admissionPredicates(config: Pick<AppConfig, 'admissionMaxWaitMs' | 'clientStatusIntervalMs'>) {
   /**
    * True when job `j` may run on net `n` as far as its clients go: the hub's
    * recent view of them (within three background refreshes). With the

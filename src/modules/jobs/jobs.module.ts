@@ -5,5 +5,8 @@ import { JobLoaders } from './job.loaders.js';
 import { JobsResolver } from './jobs.resolver.js';
 import { JobsService } from './jobs.service.js';
 
-@Module({ providers: [JobsService, JobsResolver, JobLoaders, JobAdmissionLoaders, JobAdmissionResolver, StartAttemptResolver], exports: [JobsService, JobLoaders] })
+@Module({
+  providers: [JobsService, JobsResolver, JobLoaders, JobAdmissionLoaders, JobAdmissionResolver, StartAttemptResolver],
+  exports: [JobsService, JobLoaders],
+})
 export class JobsModule {}

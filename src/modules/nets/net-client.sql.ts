@@ -61,7 +61,8 @@ const OFFLINE_BLOCKS = (() => {
  * train). For the admission's claim; the text form is for plain SQL.
  */
 export function jobClientsOnlineSql(freshMs: number | null): string {
-  const fresh = (column: string) => (freshMs === null ? 'true' : `${column} > now() - ${Math.round(freshMs)} * interval '1 millisecond'`);
+  const fresh = (column: string) =>
+    freshMs === null ? 'true' : `${column} > now() - ${Math.round(freshMs)} * interval '1 millisecond'`;
   return `(not ${OFFLINE_BLOCKS}
   or not exists (select 1 from net_client c0 where c0.net_id = n.id and ${fresh('c0.checked_at')})
   or not exists (

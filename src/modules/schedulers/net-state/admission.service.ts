@@ -122,4 +122,3 @@ export class AdmissionService {
     return row?.at ? new Date(row.at) : null;
   }
 }
-

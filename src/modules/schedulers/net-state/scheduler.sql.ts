@@ -9,7 +9,6 @@ export const SCHEDULER_COLUMNS = columns(SchedulerEntity, 's', ['id', 'status', 
 
 export type SchedulerRow = RowFor<SchedulerModel, RowOf<typeof SCHEDULER_COLUMNS>>;
 
-
 /** True while the deployment mode (pickup paused) is on. */
 export const PICKUP_PAUSED = sql.raw(PICKUP_PAUSED_TEXT);
 

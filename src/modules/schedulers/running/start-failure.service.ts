@@ -36,7 +36,12 @@ export class StartFailureService {
    * the net freed in this cycle; only a net the sweep cannot reach stays
    * held, for a later sweep.
    */
-  async failStart(claim: Claim, error: unknown, submitted: boolean, net: NetRef | undefined): Promise<RecordedFailure | undefined> {
+  async failStart(
+    claim: Claim,
+    error: unknown,
+    submitted: boolean,
+    net: NetRef | undefined,
+  ): Promise<RecordedFailure | undefined> {
     const failure = classifyStartError(error);
     try {
       const recorded = await recordFailedStart(
@@ -75,7 +80,9 @@ export class StartFailureService {
       this.logger.warn(`start attempt: ${where}: ${failure.outcome} (${failure.detail}); removed (${recorded.endReason})`);
     } else {
       const at = recorded.retryAt ? new Date(recorded.retryAt).toISOString() : 'now';
-      this.logger.warn(`start attempt: ${where}: ${failure.outcome} (${failure.detail}); back in the queue, tried again at ${at}`);
+      this.logger.warn(
+        `start attempt: ${where}: ${failure.outcome} (${failure.detail}); back in the queue, tried again at ${at}`,
+      );
     }
     if (failure.netFailed && this.config.maxStartAttempts > 1) this.metrics.netBackoffs.inc({ event: 'held' });
   }
