@@ -64,7 +64,7 @@ export async function measureQueueView(cluster: BenchCluster, options: QueueView
       wholeQueueMs: { variables: {}, rows: bed.queued },
     });
     type Key = keyof ReturnType<typeof queries>;
-    const samples = beds.map(() => ({ firstPageMs: [], lastPageMs: [], wholeQueueMs: [] }));
+    const samples: Array<Record<Key, number[]>> = beds.map(() => ({ firstPageMs: [], lastPageMs: [], wholeQueueMs: [] }));
     // rounds alternate between the queue lengths, so noise and warm-up hit each alike; the first two are not kept
     for (let round = 0; round < options.repeats + 2; round++) {
       for (const [i, bed] of beds.entries()) {

@@ -21,11 +21,11 @@ describe('console sign-in', () => {
   });
 
   it('offers job controls to researchers and admins, deployment mode to admins only', () => {
-    expect(permissionsOf(['viewer'])).toEqual({ controlJobs: false, deploymentMode: false });
-    expect(permissionsOf(['net'])).toEqual({ controlJobs: false, deploymentMode: false });
-    expect(permissionsOf([])).toEqual({ controlJobs: false, deploymentMode: false });
-    expect(permissionsOf(['researcher'])).toEqual({ controlJobs: true, deploymentMode: false });
-    expect(permissionsOf(['viewer', 'admin'])).toEqual({ controlJobs: true, deploymentMode: true });
+    expect(permissionsOf(['viewer'])).toEqual({ controlJobs: false, deploymentMode: false, manageNets: false });
+    expect(permissionsOf(['net'])).toEqual({ controlJobs: false, deploymentMode: false, manageNets: false });
+    expect(permissionsOf([])).toEqual({ controlJobs: false, deploymentMode: false, manageNets: false });
+    expect(permissionsOf(['researcher'])).toEqual({ controlJobs: true, deploymentMode: false, manageNets: false });
+    expect(permissionsOf(['viewer', 'admin'])).toEqual({ controlJobs: true, deploymentMode: true, manageNets: true });
   });
 
   it('takes the token from the URL fragment', () => {

@@ -6,6 +6,8 @@ export interface Permissions {
   controlJobs: boolean;
   /** setDeploymentMode (admin) */
   deploymentMode: boolean;
+  /** drainNet / resumeNet (admin) */
+  manageNets: boolean;
 }
 
 export interface Identity {
@@ -47,7 +49,7 @@ export function decodeToken(token: string): Identity | null {
 
 export function permissionsOf(roles: readonly Role[]): Permissions {
   const admin = roles.includes('admin');
-  return { controlJobs: admin || roles.includes('researcher'), deploymentMode: admin };
+  return { controlJobs: admin || roles.includes('researcher'), deploymentMode: admin, manageNets: admin };
 }
 
 /** `#token=<jwt>` (also among other fragment parameters); null when absent */

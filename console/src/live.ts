@@ -11,6 +11,7 @@ import {
   fromSnapshot,
   queueLength,
   withDeployment,
+  withDrained,
   withTrusts,
   type ConsoleState,
 } from './state/store.js';
@@ -118,6 +119,11 @@ export class LiveConsole {
     } catch (error) {
       if (error instanceof GqlError && error.code === 'UNAUTHENTICATED') this.onSignedOut(error.message);
     }
+  }
+
+  setDrained(netId: string, drained: boolean): void {
+    this.state = withDrained(this.state, netId, drained);
+    this.notify();
   }
 
   setDeployment(deployment: DeploymentData): void {

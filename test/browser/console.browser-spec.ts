@@ -144,6 +144,22 @@ describe('the console in a real browser', () => {
     await expect(page.locator('[data-action="deployment"]').count()).resolves.toBe(1);
     await expect(page.locator('[data-latency]').textContent()).resolves.toMatch(/over 2 started jobs in view: p50 \d/);
 
+    // drain asks first and shows the net drained; a resume made elsewhere (GraphQL) reaches the page live
+    const free = page.locator(`tr[data-net="${netOfFollowed}"]`);
+    await free.locator('[data-action="drain"]').click();
+    await page.locator('[role="dialog"]').waitFor(WAIT);
+    await page.locator('[data-confirm]').click();
+    await page.locator(`tr[data-net="${netOfFollowed}"][data-drained="yes"]`).waitFor(WAIT);
+    await expect(free.locator('[data-col="drained"]').textContent()).resolves.toBe('drained');
+    const { nets } = await hub.gqlOk<{ nets: Array<{ id: string; name: string; drained: boolean }> }>(
+      '{ nets { id name drained } }',
+    );
+    const drained = nets.find((n) => n.name === netOfFollowed);
+    expect(drained?.drained).toBe(true);
+    await hub.gqlOk('mutation($id: ID!) { resumeNet(netId: $id) { drained } }', { id: drained?.id });
+    await page.locator(`tr[data-net="${netOfFollowed}"][data-drained="no"]`).waitFor(WAIT);
+    await expect(free.locator('[data-action="drain"]').count()).resolves.toBe(1);
+
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'console.png'), fullPage: true });
 
@@ -182,6 +198,9 @@ describe('the console in a real browser', () => {
     await row(page, jobs.running).and(page.locator('[data-status="IN_PROGRESS"]')).waitFor(WAIT);
     await row(page, jobs.followed).and(page.locator('[data-status="COMPLETED"]')).waitFor(WAIT);
     await expect(page.locator('[data-roles]').getAttribute('data-roles')).resolves.toBe('viewer');
+    // each trust's client as the nets reported it (the starts asked net-1 and sim-net-1 for them)
+    await page.locator('[data-table="trusts"] [data-client-net][data-online="yes"]').first().waitFor(WAIT);
+
     await expect(page.locator('[data-action]').count()).resolves.toBe(0);
     await expect(page.locator('button.danger').count()).resolves.toBe(0);
     await expect(page.locator('main button').count()).resolves.toBe(0);

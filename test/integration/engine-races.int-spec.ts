@@ -27,6 +27,9 @@ describe.each(['nvflare', 'flower'] as const)('completions racing the start, fai
 
   beforeAll(async () => {
     db = await createTestDatabase();
+    // a deadlock among the hub's sessions would be broken after 1 s and retried unseen; here it holds them, and a test fails
+    const { rows } = await db.pool.query<{ name: string }>('select current_database() as name');
+    await db.pool.query(`alter database "${rows[0].name}" set deadlock_timeout = '10min'`);
     net = await startFakeNet({ backend, clients: SLOTS });
     hub = await startTestHub(db.url, {
       netEndpoints: [{ name: 'net-1', endpoint: net.url }],
@@ -124,6 +127,56 @@ describe.each(['nvflare', 'flower'] as const)('completions racing the start, fai
     await expectNetLeftToTheStart(started.jobId);
     expect(abortCalls()).toBe(before.aborts);
     await expectStartedAfterCompletion(started, before, 'INITIATED');
+  });
+
+  /** Sessions of this test's database waiting for a lock. */
+  const untilLockWaiters = async (count: number) => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const { rows } = await db.pool.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      if (rows[0].n >= count) return;
+      if (Date.now() > deadline) throw new Error(`fewer than ${count} sessions waited for a lock within 20 s`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  it('a completion that arrives while the submit_job answer is being recorded waits for it: one lock order, no deadlock', async () => {
+    const before = { aborts: abortCalls(), ...(await counted()) };
+    const started = await startHeldAtSubmit();
+    net.setRunStatus(started.runId, 'FINISHED');
+    // hold the job row, so that the start's confirmation and the completion both queue behind it, in that order
+    const blocker = await db.pool.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('select 1 from job where id = $1 for update', [started.jobId]);
+      net.releaseHeld('submit_job');
+      await untilLockWaiters(1);
+      const completion = hub.gql('mutation($m: ID!) { completeTraining(modelId: $m) { id status } }', { m: started.modelId });
+      await untilLockWaiters(2);
+      await blocker.query('commit');
+      const answer = await Promise.race([
+        completion,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('completeTraining still waits for a lock after 20 s: a deadlock')), 20_000).unref(),
+        ),
+      ]);
+      expect(answer.errors).toBeUndefined();
+      expect(answer.data).toEqual({ completeTraining: { id: started.jobId, status: 'COMPLETED' } });
+    } finally {
+      blocker.release();
+    }
+    const { runPickupCycle } = await started.cycle;
+    expect(runPickupCycle.started.map((job) => job.id)).toEqual([started.jobId]);
+    expect(runPickupCycle.failed).toEqual([]);
+    expect(await jobOf(started.jobId, started.modelId)).toEqual({
+      job: { status: 'COMPLETED', backendJobId: started.runId },
+      model: { status: 'INITIATED' },
+    });
+    expect(abortCalls()).toBe(before.aborts);
+    expect(await counted()).toEqual({ dispatches: before.dispatches + 1, failures: before.failures });
+    expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null, sweep_pending: false });
   });
 
   it('updateModelStatus RESULTS_UPLOADED before the submit_job answer: same, the model keeps the reported status', async () => {

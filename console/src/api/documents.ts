@@ -9,9 +9,12 @@ export const JOB_FIELDS = `
   model { id name status project { id name } }
   trusts { id name slotName }`;
 
-export const NET_FIELDS = `id name endpoint flBackend simulated scheduler { id status job { id } }`;
+export const NET_FIELDS = `id name endpoint flBackend simulated drained scheduler { id status job { id } }`;
 
-export const SCHEDULER_FIELDS = `id status net { id } job { id }`;
+/** a drain or resume is announced as a change of the net's scheduler, so `drained` comes with it */
+export const SCHEDULER_FIELDS = `id status net { id drained } job { id }`;
+
+export const TRUST_FIELDS = `id name slotName clients { net { id name } online lastSeen }`;
 
 export const DEPLOYMENT_FIELDS = `enabled since busyNets`;
 
@@ -19,14 +22,14 @@ export const DEPLOYMENT_FIELDS = `enabled since busyNets`;
 export const SNAPSHOT = `query ConsoleSnapshot {
   nets { ${NET_FIELDS} }
   jobs { ${JOB_FIELDS} }
-  trusts { id name slotName }
+  trusts { ${TRUST_FIELDS} }
   deploymentStatus { ${DEPLOYMENT_FIELDS} }
 }`;
 
 /** `nets` answers NOT_FOUND when no net is registered; the rest of the picture still loads. */
 export const SNAPSHOT_WITHOUT_NETS = `query ConsoleSnapshotWithoutNets {
   jobs { ${JOB_FIELDS} }
-  trusts { id name slotName }
+  trusts { ${TRUST_FIELDS} }
   deploymentStatus { ${DEPLOYMENT_FIELDS} }
 }`;
 
@@ -34,7 +37,7 @@ export const SNAPSHOT_WITHOUT_NETS = `query ConsoleSnapshotWithoutNets {
 export const QUEUE_POSITIONS = `query ConsoleQueue { jobs(status: QUEUED) { id queuePosition } }`;
 
 export const TRUSTS_AND_DEPLOYMENT = `query ConsoleSlowParts {
-  trusts { id name slotName }
+  trusts { ${TRUST_FIELDS} }
   deploymentStatus { ${DEPLOYMENT_FIELDS} }
 }`;
 
@@ -45,6 +48,10 @@ export const SCHEDULER_UPDATED = `subscription ConsoleSchedulers { schedulerUpda
 export const STOP_TRAINING = `mutation ConsoleStop($modelId: ID!) { stopTraining(modelId: $modelId) { id status } }`;
 
 export const REMOVE_JOB = `mutation ConsoleRemove($id: ID!) { removeJob(id: $id) { ${JOB_FIELDS} } }`;
+
+export const DRAIN_NET = `mutation ConsoleDrain($netId: ID!) { drainNet(netId: $netId) { id drained } }`;
+
+export const RESUME_NET = `mutation ConsoleResume($netId: ID!) { resumeNet(netId: $netId) { id drained } }`;
 
 export const SET_DEPLOYMENT_MODE = `mutation ConsoleDeployment($enabled: Boolean!) {
   setDeploymentMode(enabled: $enabled) { ${DEPLOYMENT_FIELDS} }
@@ -70,7 +77,7 @@ export interface JobData {
 export interface SchedulerData {
   id: string;
   status: 'AVAILABLE' | 'BUSY';
-  net: { id: string };
+  net: { id: string; drained: boolean };
   job: { id: string } | null;
 }
 
@@ -80,13 +87,23 @@ export interface NetData {
   endpoint: string;
   flBackend: 'NVFLARE' | 'FLOWER';
   simulated: boolean;
+  /** takes no new job; its running job finishes */
+  drained: boolean;
   scheduler: { id: string; status: 'AVAILABLE' | 'BUSY'; job: { id: string } | null };
+}
+
+export interface TrustClientData {
+  net: { id: string; name: string };
+  online: boolean;
+  lastSeen: string | null;
 }
 
 export interface TrustData {
   id: string;
   name: string;
   slotName: string | null;
+  /** its kit slot's FL client as each net last reported it */
+  clients: TrustClientData[];
 }
 
 export interface DeploymentData {

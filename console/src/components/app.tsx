@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { GqlError } from '../api/client.js';
 import * as docs from '../api/documents.js';
-import type { DeploymentData, JobData } from '../api/documents.js';
+import type { DeploymentData, JobData, NetData } from '../api/documents.js';
 import { decodeToken, permissionsOf } from '../auth.js';
 import { clock } from '../format.js';
 import { LiveConsole } from '../live.js';
@@ -9,7 +9,7 @@ import { queue, recentEnds, running } from '../state/store.js';
 import { LatencyChart, PoolCharts } from './charts.js';
 import { ENDED_COLUMNS, QUEUE_COLUMNS, RUNNING_COLUMNS, type RowContext } from './job-columns.js';
 import { JobTable } from './job-table.js';
-import { ConfirmDialog, NetsPanel, TrustsPanel, type PendingAction } from './panels.js';
+import { ConfirmDialog, NetsPanel, TrustsPanel, type NetActions, type PendingAction } from './panels.js';
 
 const useNow = (everyMs: number): number => {
   const [now, setNow] = useState(Date.now());
@@ -65,6 +65,26 @@ export function App(props: { token: string; onSignOut(reason?: string): void }) 
         confirm: 'Remove the job',
         run: () => act(`Could not remove ${job.model.name}`, () => live.request(docs.REMOVE_JOB, { id: job.id })),
       }),
+  };
+  const setDrained = (net: NetData, drained: boolean) =>
+    act(`Could not ${drained ? 'drain' : 'resume'} ${net.name}`, async () => {
+      const answer = await live.request<Record<string, { id: string; drained: boolean }>>(
+        drained ? docs.DRAIN_NET : docs.RESUME_NET,
+        { netId: net.id },
+      );
+      const changed = answer[drained ? 'drainNet' : 'resumeNet'];
+      if (changed) live.setDrained(changed.id, changed.drained);
+    });
+  const netActions: NetActions = {
+    allowed: permissions.manageNets,
+    drain: (net) =>
+      setPending({
+        title: `Drain ${net.name}?`,
+        body: `${net.name} finishes the run it has, then takes no new job until it is resumed.`,
+        confirm: 'Drain the net',
+        run: () => setDrained(net, true),
+      }),
+    resume: (net) => void setDrained(net, false),
   };
   const setDeploymentMode = (enabled: boolean) => {
     const run = () =>
@@ -130,7 +150,7 @@ export function App(props: { token: string; onSignOut(reason?: string): void }) 
       <main>
         <section>
           <h2>Nets</h2>
-          <NetsPanel nets={state.nets} noNets={state.noNets} jobs={state.jobs} now={now} />
+          <NetsPanel nets={state.nets} noNets={state.noNets} jobs={state.jobs} now={now} actions={netActions} />
         </section>
         <section>
           <PoolCharts samples={live.history.all()} netCount={state.nets.length} />

@@ -1,8 +1,21 @@
 import type { JobData, NetData, TrustData } from '../api/documents.js';
-import { since, STATUS_WORDS } from '../format.js';
+import { clock, since, STATUS_WORDS } from '../format.js';
 
-/** Nets with their state and current job. Version 2: a `drained` column and drain/resume actions go here. */
-export function NetsPanel(props: { nets: NetData[]; noNets: boolean; jobs: ReadonlyMap<string, JobData>; now: number }) {
+/** What the nets panel may offer: drain and resume for a token that may manage nets, else nothing. */
+export interface NetActions {
+  allowed: boolean;
+  drain(net: NetData): void;
+  resume(net: NetData): void;
+}
+
+/** Nets with their state, current job and whether they take new jobs; drain/resume for an admin. */
+export function NetsPanel(props: {
+  nets: NetData[];
+  noNets: boolean;
+  jobs: ReadonlyMap<string, JobData>;
+  now: number;
+  actions: NetActions;
+}) {
   if (props.noNets) {
     return (
       <p class="empty" data-empty="nets">
@@ -19,6 +32,8 @@ export function NetsPanel(props: { nets: NetData[]; noNets: boolean; jobs: Reado
           <th>State</th>
           <th>Current job</th>
           <th>Running for</th>
+          <th>New jobs</th>
+          {props.actions.allowed && <th />}
         </tr>
       </thead>
       <tbody>
@@ -26,7 +41,7 @@ export function NetsPanel(props: { nets: NetData[]; noNets: boolean; jobs: Reado
           const jobId = net.scheduler.job?.id;
           const job = jobId ? props.jobs.get(jobId) : undefined;
           return (
-            <tr key={net.id} data-net={net.name} data-state={net.scheduler.status}>
+            <tr key={net.id} data-net={net.name} data-state={net.scheduler.status} data-drained={net.drained ? 'yes' : 'no'}>
               <td data-col="name" title={net.endpoint}>
                 {net.name}
                 {net.simulated && (
@@ -41,6 +56,28 @@ export function NetsPanel(props: { nets: NetData[]; noNets: boolean; jobs: Reado
               </td>
               <td data-col="job">{job ? `${job.model.name} (${job.model.project.name})` : jobId ? 'starting…' : '—'}</td>
               <td>{job ? since(job.startedAt, props.now) : '—'}</td>
+              <td data-col="drained">
+                {net.drained ? (
+                  <span class="badge drained" title="drainNet: it finishes its run and takes no new job">
+                    drained
+                  </span>
+                ) : (
+                  'taken'
+                )}
+              </td>
+              {props.actions.allowed && (
+                <td>
+                  {net.drained ? (
+                    <button type="button" data-action="resume" onClick={() => props.actions.resume(net)}>
+                      Resume
+                    </button>
+                  ) : (
+                    <button type="button" class="danger" data-action="drain" onClick={() => props.actions.drain(net)}>
+                      Drain
+                    </button>
+                  )}
+                </td>
+              )}
             </tr>
           );
         })}
@@ -49,7 +86,7 @@ export function NetsPanel(props: { nets: NetData[]; noNets: boolean; jobs: Reado
   );
 }
 
-/** Trusts and their kit slots. Version 2: clients per net (online, last seen), holds and limits go here. */
+/** Trusts, their kit slots, and their FL client as each net last reported it. */
 export function TrustsPanel(props: { trusts: TrustData[] }) {
   if (props.trusts.length === 0) return <p class="empty">No trust yet (createTrust).</p>;
   return (
@@ -58,13 +95,31 @@ export function TrustsPanel(props: { trusts: TrustData[] }) {
         <tr>
           <th>Trust</th>
           <th>Kit slot (FL client)</th>
+          <th>Client per net</th>
         </tr>
       </thead>
       <tbody>
         {props.trusts.map((trust) => (
-          <tr key={trust.id}>
+          <tr key={trust.id} data-trust={trust.name}>
             <td>{trust.name}</td>
             <td>{trust.slotName ?? 'none free'}</td>
+            <td data-col="clients">
+              {trust.clients.length === 0
+                ? trust.slotName
+                  ? 'not reported yet'
+                  : '—'
+                : trust.clients.map((client) => (
+                    <span
+                      key={client.net.id}
+                      class={`badge client-${client.online ? 'online' : 'offline'}`}
+                      data-client-net={client.net.name}
+                      data-online={client.online ? 'yes' : 'no'}
+                      title={client.lastSeen ? `last seen ${clock(client.lastSeen)}` : 'never seen'}
+                    >
+                      {client.net.name}: {client.online ? 'online' : 'offline'}
+                    </span>
+                  ))}
+            </td>
           </tr>
         ))}
       </tbody>

@@ -5,6 +5,7 @@ import {
   applyJob,
   applyQueuePositions,
   applyScheduler,
+  withDrained,
   busyNets,
   fromSnapshot,
   queue,
@@ -38,6 +39,7 @@ const net = (id: string, name: string): NetData => ({
   endpoint: `http://${name}`,
   flBackend: 'NVFLARE',
   simulated: false,
+  drained: false,
   scheduler: { id: `s-${id}`, status: 'AVAILABLE', job: null },
 });
 
@@ -81,11 +83,20 @@ describe('the console state', () => {
 
   it('patches a net from a scheduler event and ignores an unknown net', () => {
     let state = fromSnapshot(snapshot([]));
-    state = applyScheduler(state, { id: 's-n1', status: 'BUSY', net: { id: 'n1' }, job: { id: 'a' } });
+    state = applyScheduler(state, { id: 's-n1', status: 'BUSY', net: { id: 'n1', drained: false }, job: { id: 'a' } });
     expect(busyNets(state)).toBe(1);
     expect(state.nets[0]?.scheduler).toEqual({ id: 's-n1', status: 'BUSY', job: { id: 'a' } });
-    const same = applyScheduler(state, { id: 's-x', status: 'BUSY', net: { id: 'nope' }, job: null });
+    const same = applyScheduler(state, { id: 's-x', status: 'BUSY', net: { id: 'nope', drained: false }, job: null });
     expect(same).toBe(state);
+  });
+
+  it("follows a drain and a resume, from a scheduler event or from the action's answer", () => {
+    let state = fromSnapshot(snapshot([]));
+    state = applyScheduler(state, { id: 's-n1', status: 'BUSY', net: { id: 'n1', drained: true }, job: { id: 'a' } });
+    expect(state.nets.find((n) => n.id === 'n1')?.drained).toBe(true);
+    state = withDrained(state, 'n1', false);
+    expect(state.nets.find((n) => n.id === 'n1')?.drained).toBe(false);
+    expect(withDrained(state, 'nope', true).nets).toEqual(state.nets);
   });
 
   it('takes new queue positions for queued jobs only', () => {

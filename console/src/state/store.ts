@@ -48,7 +48,9 @@ export function applyJob(state: ConsoleState, job: JobData): ConsoleState {
 export function applyScheduler(state: ConsoleState, scheduler: SchedulerData): ConsoleState {
   if (!state.nets.some((net) => net.id === scheduler.net.id)) return state;
   const nets = state.nets.map((net) =>
-    net.id === scheduler.net.id ? { ...net, scheduler: { id: scheduler.id, status: scheduler.status, job: scheduler.job } } : net,
+    net.id === scheduler.net.id
+      ? { ...net, drained: scheduler.net.drained, scheduler: { id: scheduler.id, status: scheduler.status, job: scheduler.job } }
+      : net,
   );
   return { ...state, nets };
 }
@@ -64,6 +66,11 @@ export function applyQueuePositions(
     if (job.status === 'QUEUED' && byId.has(id)) jobs.set(id, { ...job, queuePosition: byId.get(id) ?? null });
   }
   return { ...state, jobs };
+}
+
+/** a drainNet / resumeNet answer */
+export function withDrained(state: ConsoleState, netId: string, drained: boolean): ConsoleState {
+  return { ...state, nets: state.nets.map((net) => (net.id === netId ? { ...net, drained } : net)) };
 }
 
 export const withDeployment = (state: ConsoleState, deployment: DeploymentData): ConsoleState => ({ ...state, deployment });

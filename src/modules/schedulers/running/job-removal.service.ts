@@ -11,6 +11,7 @@ import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
 import type { ModelStatus } from '../../models/model-status.js';
 import { assertJobInScope, assertModelInScope } from '../../models/project-scope.sql.js';
 import { NetSweeper } from '../net-state/net-sweeper.service.js';
+import { lockModelForRunChange } from './model-lock.js';
 import { endRuns } from './run-ending.js';
 
 /** Removable jobs that hold no net (the IN_PROGRESS ones go through endRuns above). */
@@ -59,7 +60,7 @@ export class JobRemovalService {
   async removeJobsForModel(modelId: string, scope: ProjectScope): Promise<number> {
     await assertModelInScope(this.em.fork(), scope, modelId);
     const { count, afterCommit } = await this.em.fork().transactional(async (em) => {
-      const model = await queryOne(em, sql`select id from model where id = ${modelId} for update`);
+      const model = await lockModelForRunChange(em, modelId);
       if (!model) throw notFound('Model', modelId);
       const { removed, afterCommit } = await this.removeInTransaction(em, { modelId }, null);
       return { count: removed.length, afterCommit };

@@ -13,6 +13,7 @@ import { endRuns } from './run-ending.js';
 import { MODEL_COLUMNS, type ModelRow } from '../../models/model.sql.js';
 import { assertModelInScope } from '../../models/project-scope.sql.js';
 import { lockReportedRun } from './reported-run.js';
+import { lockModelForRunChange } from './model-lock.js';
 
 export interface DeploymentMode {
   enabled: boolean;
@@ -120,8 +121,9 @@ export class RunControlService {
     return this.getDeploymentMode();
   }
 
+  /** The model, locked after its live jobs (the one lock order: see lockModelForRunChange). */
   private async lockModel(em: EntityManager, modelId: string): Promise<TrainingModel> {
-    const model = await queryOne<ModelRow>(em, sql`select ${MODEL_COLUMNS} from model m where m.id = ${modelId} for update`);
+    const model = await lockModelForRunChange(em, modelId);
     if (!model) throw notFound('Model', modelId);
     return model;
   }
