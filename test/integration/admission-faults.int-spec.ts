@@ -104,6 +104,7 @@ describe('admission faults (hub processes)', () => {
       net = await startFakeNet({ clients: SLOTS });
       const hub = await startHubProcess({
         ...hubOptions('admission-pg', cluster.urlFor('fl_admission'), net),
+        logLevel: 'info',
         env: { ADMISSION_BACKOFF_MS: '4000', ADMISSION_BACKOFF_MAX_MS: '4000' },
       });
       const s = await createScenario(adapter(hub), 2);
@@ -117,7 +118,12 @@ describe('admission faults (hub processes)', () => {
       cluster = await startEmbeddedPostgres({ dataDir, port, ephemeral: true });
       expect(hub.alive()).toBe(true);
 
-      await until('started after the restart', async () => (await attempts(pool, jobId)).at(-1)?.outcome === 'STARTED', 40_000);
+      try {
+        await until('started after the restart', async () => (await attempts(pool, jobId)).at(-1)?.outcome === 'STARTED', 40_000);
+      } catch (error) {
+        const state = await pool.query('select status, retry_at, failed_starts from job; select * from net; select * from scheduler');
+        throw new Error(`${String(error)}\n${JSON.stringify(state)}\n${hub.output().slice(-4000)}`);
+      }
       expect((await attempts(pool, jobId)).map((a) => a.outcome)).toEqual(['NET_ERROR', 'STARTED']);
       // one run: the failed submit made none, the retry one
       expect(net.submitCount(modelId)).toBe(1);

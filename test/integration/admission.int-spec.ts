@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { AppConfig } from '../../src/config/app-config.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet } from '../support/fake-net.js';
-import { startTestHub, type TestHub } from '../support/hub.js';
+import { startTestHub, testToken, type TestHub } from '../support/hub.js';
+import { collect, wsClient } from '../support/subscriptions.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
 
 const SLOTS = Array.from({ length: 40 }, (_, i) => `site-${i + 1}`);
@@ -307,5 +308,36 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
     await hub.app.get((await import('../../src/modules/schedulers/running/reconcile.service.js')).ReconcileService).reconcile();
     expect(await job(failed)).toMatchObject({ status: 'DELETED', endReason: 'RUN_FAILED', model: { status: 'ERROR' } });
     expect(await netRow()).toMatchObject({ status: 'AVAILABLE' });
+  });
+
+  it('jobUpdated carries the admission fields: back in the queue with its reason, removed with its endReason', async () => {
+    const live = await startTestHub(db.url, { ...ADMISSION, admissionBackoffMs: 5000, admissionBackoffMaxMs: 5000 });
+    await live.app.listen(0, '127.0.0.1');
+    const client = wsClient(await live.app.getUrl(), await testToken(['viewer']));
+    try {
+      const modelId = await s.newModel();
+      const updates = collect<{
+        status: string;
+        pendingReason: string | null;
+        endReason: string | null;
+        startAttempts: unknown[];
+      }>(
+        client,
+        'subscription($m: ID) { jobUpdated(modelId: $m) { status pendingReason endReason startAttempts { outcome } } }',
+        { m: modelId },
+      );
+      await sleep(200); // the subscription is registered before the changes it must see
+      const id = await s.queue(modelId);
+      net.fail('upload_app', { status: 503, times: 1 });
+      await live.gqlOk(CYCLE);
+      await updates.until((u) => u.status === 'QUEUED' && u.pendingReason === 'RETRY_BACKOFF');
+      await live.gqlOk('mutation($id: ID!) { removeJob(id: $id) { id } }', { id });
+      await updates.until((u) => u.status === 'DELETED' && u.endReason === 'REMOVED');
+      expect(updates.errors).toEqual([]);
+      expect(updates.seen.find((u) => u.pendingReason === 'RETRY_BACKOFF')?.startAttempts).toEqual([{ outcome: 'NET_ERROR' }]);
+    } finally {
+      await client.dispose();
+      await live.close();
+    }
   });
 });

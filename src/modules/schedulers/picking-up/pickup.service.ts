@@ -22,6 +22,8 @@ export type CycleKind = 'full' | 'fast';
 
 /** A wake-up comes this long after the wait's end, so that the database's clock has surely passed it. */
 const WAKE_SLACK_MS = 20;
+/** When the next wait's end cannot be read (the database is away), a full cycle is tried again this soon. */
+const WAKE_RETRY_MS = 1000;
 
 /** A guard against a cycle that keeps claiming because every start fails fast. */
 const MAX_ROUNDS_PER_CYCLE = 20;
@@ -96,10 +98,16 @@ export class PickupService {
   }
 
   private startCycle(kind: CycleKind, awaitStarts: boolean): Promise<PickupCycleResult> {
-    const run = (awaitStarts ? this.cycle(kind) : this.claimAndLaunch(kind)).then((result) => {
-      if (kind === 'full') void this.armWake();
-      return result;
-    });
+    const run = (awaitStarts ? this.cycle(kind) : this.claimAndLaunch(kind)).then(
+      (result) => {
+        if (kind === 'full') void this.armWake();
+        return result;
+      },
+      (error: unknown) => {
+        if (kind === 'full') void this.armWake(); // the database may be away: try again soon
+        throw error;
+      },
+    );
     const cycle = run.finally(() => {
       this.current = null;
       const rerun = this.rerun;
@@ -127,7 +135,8 @@ export class PickupService {
    */
   private async armWake(): Promise<void> {
     if (this.wakeOff || this.config.pickupIntervalMs <= 0) return;
-    const next = await this.admission.nextWakeAt().catch(() => null);
+    // the database away: look again a little later, so that no wait is forgotten
+    const next = await this.admission.nextWakeAt().catch(() => new Date(Date.now() + WAKE_RETRY_MS));
     if (!next || this.wakeOff) return;
     const at = Math.max(next.getTime(), Date.now()) + WAKE_SLACK_MS;
     if (this.wake && this.wake.at <= at && this.wake.at > Date.now()) return;
