@@ -121,8 +121,10 @@ describe('admission faults (hub processes)', () => {
       try {
         await until('started after the restart', async () => (await attempts(pool, jobId)).at(-1)?.outcome === 'STARTED', 40_000);
       } catch (error) {
-        const state = await pool.query('select status, retry_at, failed_starts from job; select * from net; select * from scheduler');
-        throw new Error(`${String(error)}\n${JSON.stringify(state)}\n${hub.output().slice(-4000)}`);
+        const state = await pool.query(
+          'select j.status, j.retry_at, n.failed_calls, n.retry_at as net_retry_at, s.status as net_status from job j, net n join scheduler s on s.net_id = n.id',
+        );
+        throw new Error(`${String(error)}\n${JSON.stringify(state.rows)}\n${hub.output().slice(-4000)}`, { cause: error });
       }
       expect((await attempts(pool, jobId)).map((a) => a.outcome)).toEqual(['NET_ERROR', 'STARTED']);
       // one run: the failed submit made none, the retry one

@@ -113,7 +113,8 @@ export class AdmissionService {
       this.em.fork(),
       sql`select least(
             (select min(retry_at) from job where status = 'QUEUED' and retry_at > now()),
-            (select min(retry_at) from net where failed_calls > 0 and retry_at > now()),
+            -- a probe that is overdue (its cycle failed, the database was away) is due now: the probe pushes it on
+            (select min(greatest(retry_at, now())) from net where failed_calls > 0),
             (select min(offline_since) + ${this.config.admissionMaxWaitMs} * interval '1 millisecond'
              from job where status = 'QUEUED' and offline_since is not null and ${this.config.admissionMaxWaitMs}::bigint > 0
                and offline_since + ${this.config.admissionMaxWaitMs} * interval '1 millisecond' > now())

@@ -20,8 +20,8 @@ export interface PickupCycleResult {
  */
 export type CycleKind = 'full' | 'fast';
 
-/** A wake-up comes this long after the wait's end, so that the database's clock has surely passed it. */
-const WAKE_SLACK_MS = 20;
+/** A wake-up comes this long after the wait's end (the database's clock has surely passed it), and never sooner. */
+const WAKE_SLACK_MS = 50;
 /** When the next wait's end cannot be read (the database is away), a full cycle is tried again this soon. */
 const WAKE_RETRY_MS = 1000;
 
@@ -138,6 +138,7 @@ export class PickupService {
     // the database away: look again a little later, so that no wait is forgotten
     const next = await this.admission.nextWakeAt().catch(() => new Date(Date.now() + WAKE_RETRY_MS));
     if (!next || this.wakeOff) return;
+    // never sooner than WAKE_SLACK_MS: a wait that stays due (a cycle that keeps failing) cannot spin
     const at = Math.max(next.getTime(), Date.now()) + WAKE_SLACK_MS;
     if (this.wake && this.wake.at <= at && this.wake.at > Date.now()) return;
     if (this.wake) clearTimeout(this.wake.timer);
