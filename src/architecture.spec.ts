@@ -18,6 +18,9 @@ const LAYERS: readonly string[][] = [
   ['events'],
   ['modules/trusts'],
   ['modules/models'],
+  // the lifecycle's states and their SQL: below every module that reads a job's status
+  ['modules/jobs/lifecycle/states.ts'],
+  ['modules/jobs/lifecycle/fragments.ts'],
   ['modules/nets'],
   ['modules/jobs'],
   ['modules/schedulers/net-state'],

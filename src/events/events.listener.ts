@@ -5,26 +5,16 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DATABASE_URL, HUB_INSTANCE_NAME } from '../database/database.tokens.js';
 import { IDLE_TIMEOUT_EXEMPTION } from '../database/mikro-orm.options.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { DispatchLead, type DispatchRules } from './dispatch-lead.js';
 import { DispatchView } from './dispatch-view.js';
 import { EVENTS_CHANNEL, parseHubEvent, type HubEvent } from './hub-events.js';
 
+export { DISPATCH_LEADER_LOCK, type DispatchRules } from './dispatch-lead.js';
+
 const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 5_000;
-/** How often a follower looks, when the follower delay is 0 (it then only tries to take the lead). */
-const WATCH_WITHOUT_DELAY_MS = 1_000;
 /** A statement on the events connection that takes longer means the connection is stuck. */
 const EVENTS_QUERY_TIMEOUT_MS = 10_000;
-/** What the dispatch asks the database, in the scheduling rules' own SQL. */
-export interface DispatchRules {
-  /** true when a free net and a valid queued job have both waited longer than `$1` ms; null: a follower only watches the lead */
-  undispatchedSql: string | null;
-  /** the ids of the schedulers a claim could take now (the leader's snapshot of free nets) */
-  freeSchedulersSql: string;
-}
-
-/** Session advisory lock held, on its events connection, by the instance that dispatches changes at once. */
-export const DISPATCH_LEADER_LOCK = 7_291_002;
-
 /**
  * The dedicated connection over which this instance hears of the changes
  * made on any instance (LISTEN on `fl_events`, fed by the database triggers)
@@ -54,8 +44,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private closing = false;
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private watchTimer: NodeJS.Timeout | null = null;
-  private leading = false;
+  private readonly lead: DispatchLead;
   private resigned = false;
   /** LISTEN is on, on the current connection */
   private listening = false;
@@ -65,13 +54,8 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   private streamSync: Promise<void> = Promise.resolve();
   /** changes heard while the view's snapshot is being taken: applied after it, in order */
   private heldBack: HubEvent[] | null = null;
-  /** the connection a follower's look is running on */
-  private lookingOn: pg.Client | null = null;
-  /** the scheduling rules' questions (see `followUpWith`) */
-  private rules: DispatchRules = {
-    undispatchedSql: null,
-    freeSchedulersSql: `select id from scheduler where status = 'AVAILABLE'`,
-  };
+  /** the scheduling rules' questions (see `followUpWith`); until they are given, nothing is known to wait */
+  private rules: DispatchRules | null = null;
 
   constructor(
     @Inject(DATABASE_URL) private readonly databaseUrl: string,
@@ -81,7 +65,20 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     private readonly view: DispatchView,
     metrics: MetricsService,
   ) {
-    metrics.reportDispatchLeader(() => this.leading);
+    this.lead = new DispatchLead({
+      logger: this.logger,
+      instanceName,
+      followerDelayMs: config.pickupFollowerDelayMs,
+      current: () => this.client,
+      competes: () => this.competes,
+      rules: () => this.rules,
+      onLead: async () => {
+        await this.syncStream(); // the leader hears every change
+        this.pickup.request(); // and dispatches what waits now
+      },
+      onUndispatched: () => this.pickup.request(),
+    });
+    metrics.reportDispatchLeader(() => this.lead.held);
   }
 
   /** The scheduling rules' questions, asked here in their words (the events layer knows no module). */
@@ -106,7 +103,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
 
   /** This instance dispatches every change at once (it holds the dispatch lock). */
   get leader(): boolean {
-    return this.leading;
+    return this.lead.held;
   }
 
   /**
@@ -131,11 +128,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   /** Shutdown: leave the lead to another instance now, not when the connection closes. */
   async resign(): Promise<void> {
     this.resigned = true;
-    this.stopWatching();
-    if (!this.leading || !this.client) return;
-    this.leading = false;
-    // every hold of the lock on this session (pg_try_advisory_lock stacks), and nothing else is locked there
-    await this.client.query('select pg_advisory_unlock_all()').catch(() => undefined);
+    await this.lead.resign(this.client);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -145,7 +138,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.stopWatching();
+    this.lead.stopWatching();
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
@@ -158,7 +151,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
 
   private wantsStream(): boolean {
     // with no follower delay every competing instance dispatches every change itself
-    return this.leading || this.streamUsers > 0 || (this.competes && this.config.pickupFollowerDelayMs === 0);
+    return this.lead.held || this.streamUsers > 0 || (this.competes && this.config.pickupFollowerDelayMs === 0);
   }
 
   private async connect(): Promise<void> {
@@ -180,13 +173,13 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
       // this session is meant to idle while it listens: a server-wide idle-session timeout would cut it (and the lead) again and again
       await client.query(IDLE_TIMEOUT_EXEMPTION);
       this.client = client;
-      if (this.competes) await this.look(client, false);
+      if (this.competes) await this.lead.look(client, false);
       await this.syncStream();
       if (this.client !== client) return;
       this.pickup.setNotificationsLive(true);
       if (this.reconnectDelay > RECONNECT_MIN_MS) this.logger.log('the events connection is back');
       this.reconnectDelay = RECONNECT_MIN_MS;
-      this.watch();
+      this.lead.watch();
       // changes made while we were away are picked up by this cycle
       this.pickup.request();
     } catch (error) {
@@ -200,7 +193,7 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     if (this.closing) return;
     if (client !== this.latest) return; // an old connection ending late
     this.client = null;
-    this.leading = false; // the lock went with the session
+    this.lead.lost(); // the lock went with the session
     this.listening = false;
     this.heldBack = null;
     this.view.lost();
@@ -237,10 +230,12 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
       try {
         await client.query(`listen ${EVENTS_CHANNEL}`);
         // after LISTEN, so that no change falls between the snapshot and the stream
-        const { rows } = await client.query<{ free: string[]; queued: string[] }>(
-          `select array(${this.rules.freeSchedulersSql}) as free,
-                  array(select id from job where status = 'QUEUED') as queued`,
-        );
+        const rules = this.rules;
+        const { rows } = rules
+          ? await client.query<{ free: string[]; queued: string[] }>(
+              `select array(${rules.freeSchedulersSql}) as free, array(${rules.queuedJobsSql}) as queued`,
+            )
+          : { rows: [{ free: [], queued: [] }] };
         snapshot = rows[0];
       } catch (error) {
         // half a stream is no stream: start over on a new connection
@@ -266,60 +261,9 @@ export class EventsListener implements OnApplicationBootstrap, OnApplicationShut
     const event = parseHubEvent(payload);
     if (!event) return;
     if (this.heldBack) this.heldBack.push(event);
-    else if (this.listening && this.view.apply(event) && (this.leading || this.config.pickupFollowerDelayMs === 0)) {
+    else if (this.listening && this.view.apply(event) && (this.lead.held || this.config.pickupFollowerDelayMs === 0)) {
       this.pickup.request();
     }
     for (const listener of this.listeners) listener(event);
-  }
-
-  /** A follower looks every PICKUP_FOLLOWER_DELAY_MS (see the class comment). */
-  private watch(): void {
-    if (this.watchTimer || !this.competes) return;
-    const delay = this.config.pickupFollowerDelayMs;
-    this.watchTimer = setInterval(
-      () => {
-        const client = this.client;
-        if (!client || this.leading || this.lookingOn === client) return;
-        void this.look(client, delay > 0);
-      },
-      delay > 0 ? delay : WATCH_WITHOUT_DELAY_MS,
-    );
-    this.watchTimer.unref();
-  }
-
-  private stopWatching(): void {
-    if (this.watchTimer) clearInterval(this.watchTimer);
-    this.watchTimer = null;
-  }
-
-  /** One statement: take the lead if it is free; and, if asked, is a free net and a queued job left undispatched? */
-  private async look(client: pg.Client, claimIfUndispatched: boolean): Promise<void> {
-    this.lookingOn = client;
-    try {
-      const ask = claimIfUndispatched ? this.rules.undispatchedSql : null;
-      const { rows } = await client.query<{ locked: boolean; undispatched: boolean }>(
-        `select pg_try_advisory_lock(${DISPATCH_LEADER_LOCK}) as locked, ${ask ? `(${ask})` : 'false'} as undispatched`,
-        ask ? [this.config.pickupFollowerDelayMs] : [],
-      );
-      const { locked } = rows[0];
-      if (locked) {
-        if (client !== this.client || !this.competes) {
-          // lost meanwhile, or shutting down: do not keep a lead nobody exercises
-          await client.query('select pg_advisory_unlock_all()').catch(() => undefined);
-          return;
-        }
-        this.leading = true;
-        this.logger.log(`${this.instanceName} dispatches changes at once (it holds the dispatch lead)`);
-        await this.syncStream(); // the leader hears every change
-        this.pickup.request(); // and dispatches what waits now
-      } else if (rows[0].undispatched && client === this.client) {
-        this.pickup.request();
-      }
-    } catch {
-      // the connection failed or hangs (query timeout): a new one is made, and this is tried again on it
-      if (client === this.client) await client.end().catch(() => undefined);
-    } finally {
-      if (this.lookingOn === client) this.lookingOn = null;
-    }
   }
 }

@@ -5,6 +5,7 @@ import { HUB_INSTANCE_NAME } from '../database/database.tokens.js';
 import { query, sql } from '../database/sql.js';
 import { EventsListener } from '../events/events.listener.js';
 import { NetClient } from '../fl-backends/net-client.js';
+import { NET } from '../modules/jobs/lifecycle/fragments.js';
 
 const NET_PROBE_TIMEOUT_MS = 2_000;
 
@@ -47,7 +48,7 @@ export class HealthController {
     try {
       const [row] = await query<{ total: number; busy: number }>(
         this.em.fork(),
-        sql`select count(*)::int as total, count(*) filter (where status = 'BUSY')::int as busy from scheduler`,
+        sql`select count(*)::int as total, count(*) filter (where status = ${NET.BUSY})::int as busy from scheduler`,
       );
       return indicator.up({ nets: row.total, busyNets: row.busy });
     } catch (error) {

@@ -2,6 +2,7 @@ import type { RawBuilder } from 'kysely';
 import type { AppConfig } from '../../config/app-config.js';
 import { sql } from '../../database/sql.js';
 import { jobClientsOnlineSql } from '../nets/net-client.sql.js';
+import { FRAGMENT_TEXT } from './lifecycle/fragments.js';
 
 /**
  * When a QUEUED job may be claimed, as SQL: ONE definition, used by the claim
@@ -11,7 +12,7 @@ import { jobClientsOnlineSql } from '../nets/net-client.sql.js';
  */
 
 /** True while the deployment mode (pickup paused) is on. */
-export const PICKUP_PAUSED_TEXT = `coalesce((select (value->>'enabled')::boolean from hub_setting where key = 'deployment_mode'), false)`;
+export const PICKUP_PAUSED_TEXT = FRAGMENT_TEXT.PICKUP_PAUSED;
 
 /** True for a net `n` that may take a new job: not drained, and no failed call waiting for its probe. */
 export const NET_TAKES_JOBS_TEXT = `(not n.drained and n.failed_calls = 0)`;

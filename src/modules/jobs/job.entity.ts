@@ -4,57 +4,37 @@ import { ModelEntity } from '../models/model.entity.js';
 import { NetEntity } from '../nets/net.entity.js';
 import { TrustEntity } from '../trusts/trust.entity.js';
 import { JobTrustEntity } from './job-trust.entity.js';
+import { literal, oneOfText } from './lifecycle/fragments.js';
+import { EndReason, JobPriority, JobStatus, StartPhase } from './lifecycle/states.js';
+import { LIVE_JOB_STATUSES } from './lifecycle/transitions.js';
 
-export enum JobStatus {
-  QUEUED = 'QUEUED',
-  IN_PROGRESS = 'IN_PROGRESS',
-  COMPLETED = 'COMPLETED',
-  DELETED = 'DELETED',
-}
+export { EndReason, JobPriority, JobStatus, StartPhase };
 
-/** How urgent a job is; the claim orders by it first (raised by waiting, see PRIORITY_AGING_MS). */
-export enum JobPriority {
-  LOW = 'LOW',
-  NORMAL = 'NORMAL',
-  HIGH = 'HIGH',
-  URGENT = 'URGENT',
-}
-
-/** Why a job left the queue or its net without COMPLETED (set with DELETED, and only then). */
-export enum EndReason {
-  REMOVED = 'REMOVED',
-  STOPPED = 'STOPPED',
-  UNAPPROVED_TRUST = 'UNAPPROVED_TRUST',
-  START_FAILED = 'START_FAILED',
-  ADMISSION_TIMEOUT = 'ADMISSION_TIMEOUT',
-  TIMED_OUT = 'TIMED_OUT',
-  RUN_FAILED = 'RUN_FAILED',
-}
-
-/** How far the start of a claimed job got; decides what lease recovery does. */
-export enum StartPhase {
-  CLAIMED = 'CLAIMED',
-  SUBMITTING = 'SUBMITTING',
-  RUNNING = 'RUNNING',
-}
+const [QUEUED, IN_PROGRESS, COMPLETED, DELETED] = [
+  JobStatus.QUEUED,
+  JobStatus.IN_PROGRESS,
+  JobStatus.COMPLETED,
+  JobStatus.DELETED,
+].map(literal);
+const LIVE = oneOfText(LIVE_JOB_STATUSES);
 
 @Entity({ tableName: 'job' })
 @Check({
   name: 'job_in_progress_check',
-  expression: `status <> 'IN_PROGRESS' or (net_id is not null and started_at is not null and claim_token is not null and start_phase is not null)`,
+  expression: `status <> ${IN_PROGRESS} or (net_id is not null and started_at is not null and claim_token is not null and start_phase is not null)`,
 })
 @Check({
   name: 'job_queued_check',
-  expression: `status <> 'QUEUED' or (net_id is null and started_at is null and completed_at is null)`,
+  expression: `status <> ${QUEUED} or (net_id is null and started_at is null and completed_at is null)`,
 })
-@Check({ name: 'job_completed_check', expression: `status <> 'COMPLETED' or completed_at is not null` })
-@Check({ name: 'job_end_reason_deleted_check', expression: `end_reason is null or status = 'DELETED'` })
+@Check({ name: 'job_completed_check', expression: `status <> ${COMPLETED} or completed_at is not null` })
+@Check({ name: 'job_end_reason_deleted_check', expression: `end_reason is null or status = ${DELETED}` })
 @Unique({ name: 'job_id_net_unique', properties: ['id', 'net'] })
-@Unique({ name: 'job_one_in_progress_per_net', properties: ['net'], where: `status = 'IN_PROGRESS'` })
+@Unique({ name: 'job_one_in_progress_per_net', properties: ['net'], where: `status = ${IN_PROGRESS}` })
 /** one live job per model: completions, stops and status reports are keyed by model */
-@Unique({ name: 'job_one_live_per_model', properties: ['model'], where: `status in ('QUEUED', 'IN_PROGRESS')` })
-@Index({ name: 'job_queue_idx', properties: ['seq'], where: `status = 'QUEUED'` })
-@Index({ name: 'job_retry_at_idx', properties: ['retryAt'], where: `status = 'QUEUED' and retry_at is not null` })
+@Unique({ name: 'job_one_live_per_model', properties: ['model'], where: `status in ${LIVE}` })
+@Index({ name: 'job_queue_idx', properties: ['seq'], where: `status = ${QUEUED}` })
+@Index({ name: 'job_retry_at_idx', properties: ['retryAt'], where: `status = ${QUEUED} and retry_at is not null` })
 @Index({ name: 'job_status_seq_idx', properties: ['status', 'seq'] })
 @Index({ name: 'job_model_idx', properties: ['model', 'seq'] })
 export class JobEntity {

@@ -4,12 +4,13 @@ import type { ProjectScope } from '../../common/auth/scopes.js';
 import { badInput, notFound } from '../../common/errors.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
 import { assertUuidList } from '../../common/validation.js';
-import { query, queryOne, sql } from '../../database/sql.js';
+import { query, sql } from '../../database/sql.js';
 import { assertModelInScope, modelInScope } from '../models/project-scope.sql.js';
-import type { JobStatus } from './job.entity.js';
+import type { JobStatus } from './lifecycle/states.js';
 import { JOB_COLUMNS, type JobRow, type PositionedJobRow, withQueuePositions } from './job.sql.js';
 import type { RawBuilder } from 'kysely';
-import { isUniqueViolation, LIVE_JOB_INDEX, liveJobConflict, queueJobStatement, type QueueOutcome } from './queue-job.sql.js';
+import { queueJob, type QueueOutcome } from './lifecycle/queue-job.js';
+import { isUniqueViolation, LIVE_JOB_INDEX, liveJobConflict } from './live-job-conflict.js';
 import { preload } from '../../graphql/preloaded-fields.js';
 
 /** The most jobs one `jobs` request returns; page on with `after`. */
@@ -36,7 +37,7 @@ export class JobsService {
     // one statement: checks and inserts commit together or not at all
     let outcome: QueueOutcome | undefined;
     try {
-      outcome = await queryOne(this.em.fork(), queueJobStatement(modelId, trustIds));
+      outcome = await queueJob(this.em.fork(), modelId, trustIds);
     } catch (error) {
       // two requests for one model at once: the partial unique index lets one insert through
       if (isUniqueViolation(error, LIVE_JOB_INDEX)) throw liveJobConflict(modelId, null);

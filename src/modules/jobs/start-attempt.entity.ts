@@ -2,17 +2,9 @@ import type { Opt, Rel } from '@mikro-orm/core';
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { NetEntity } from '../nets/net.entity.js';
 import { JobEntity } from './job.entity.js';
+import { StartOutcome } from './lifecycle/states.js';
 
-/** What one try to start a job came to. */
-export enum StartOutcome {
-  STARTED = 'STARTED',
-  /** a trust's client was offline on the net (NVFLARE): the job waits; not a failed start */
-  CLIENTS_OFFLINE = 'CLIENTS_OFFLINE',
-  /** the net failed a call before the run existed (5xx, timeout, refused, malformed answer): retried */
-  NET_ERROR = 'NET_ERROR',
-  /** the net refused the job (a 4xx answer), or the job cannot start at all: not retried */
-  REJECTED = 'REJECTED',
-}
+export { StartOutcome };
 
 /**
  * One try to start a job, written in the same statement as the state change

@@ -4,6 +4,7 @@ import type { ProjectScope } from '../../common/auth/scopes.js';
 import { badInput, notFound } from '../../common/errors.js';
 import { assertQueryText, assertUuidList, normalizeName } from '../../common/validation.js';
 import { query, queryOne, sql } from '../../database/sql.js';
+import { latestCohortQuery } from './cohort-query.sql.js';
 import { TrustEntity } from '../trusts/trust.entity.js';
 import { CohortQueryEntity } from './cohort-query.entity.js';
 import { ModelEntity } from './model.entity.js';
@@ -98,8 +99,8 @@ export class ModelsService {
     const row = await queryOne<{ projectId: string; cohortQuery: CohortQueryModel | null }>(
       this.em.fork(),
       sql`select m.project_id as "projectId",
-            (select json_build_object('id', c.id, 'name', c.name, 'query', c.query, 'createdAt', c.created_at)
-             from cohort_query c where c.project_id = m.project_id order by c.seq desc limit 1) as "cohortQuery"
+            (select json_build_object('id', lc.id, 'name', lc.name, 'query', lc.query, 'createdAt', lc.created_at)
+             from ${latestCohortQuery('m.project_id', 'lc')}) as "cohortQuery"
           from model m where m.id = ${modelId}`,
     );
     if (!row) throw notFound('Model', modelId);

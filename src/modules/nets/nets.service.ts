@@ -7,6 +7,7 @@ import { normalizeName } from '../../common/validation.js';
 import { columns, type RowFor, type RowOf } from '../../database/columns.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import type { FlBackend } from '../../fl-backends/fl-backend.enum.js';
+import { JOB } from '../jobs/lifecycle/fragments.js';
 import { modelInScope } from '../models/project-scope.sql.js';
 import { clientsOfSlots, type SlotClientRow } from './net-client.sql.js';
 import { NetEntity } from './net.entity.js';
@@ -45,7 +46,7 @@ export class NetsService {
     const net = await queryOne<NetRow>(
       this.em.fork(),
       sql`select ${NET_COLUMNS} from job j join net n on n.id = j.net_id
-          where j.model_id = ${modelId} and j.status = 'IN_PROGRESS' and ${modelInScope(scope, 'j.model_id')}
+          where j.model_id = ${modelId} and j.status = ${JOB.IN_PROGRESS} and ${modelInScope(scope, 'j.model_id')}
           order by j.started_at desc, j.seq desc limit 1`,
     );
     if (!net) throw notFound(`a net running model ${modelId}`);

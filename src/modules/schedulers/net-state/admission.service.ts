@@ -4,8 +4,8 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { query, queryOne, sql } from '../../../database/sql.js';
 import { NetClient } from '../../../fl-backends/net-client.js';
 import { MetricsService } from '../../../observability/metrics.service.js';
-import { admissionPredicates, backoffInterval, JOB_MAY_START_TEXT } from '../../jobs/admission.sql.js';
-import { UNAPPROVED_TRUST } from './scheduler.sql.js';
+import { backoffInterval } from '../../jobs/admission.sql.js';
+import { expireWaitingJobs } from '../../jobs/lifecycle/expire-waiting-jobs.js';
 
 /**
  * The admission's waits, kept in the database so that any instance acts on
@@ -33,30 +33,7 @@ export class AdmissionService {
    */
   async expireWaitingJobs(): Promise<number> {
     if (this.config.admissionMaxWaitMs === 0) return 0; // nothing waits for clients: the start removes the job
-    const { clientsReady, freeNets } = admissionPredicates(this.config);
-    const offlineEverywhere = sql.raw(`(${JOB_MAY_START_TEXT} and exists (select 1 from ${freeNets})
-      and not exists (select 1 from ${freeNets} and ${clientsReady}))`);
-    const waitingInBackoff = sql.raw(`(j.retry_at > now() and (select sa.outcome from start_attempt sa where sa.job_id = j.id
-      order by sa.seq desc limit 1) = 'CLIENTS_OFFLINE')`);
-    const removed = await query<{ id: string }>(
-      this.em.fork(),
-      sql`with waiting as (
-            select j.id, j.offline_since from job j
-            where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST} and (${offlineEverywhere} or ${waitingInBackoff})
-            for update of j skip locked
-          ), started_waiting as (
-            update job set offline_since = now() where id in (select id from waiting where offline_since is null)
-          ), removed as (
-            update job set status = 'DELETED', end_reason = 'ADMISSION_TIMEOUT'
-            where id in (select id from waiting
-                         where offline_since + ${this.config.admissionMaxWaitMs} * interval '1 millisecond' <= now())
-            returning id, model_id
-          ), errored as (
-            update model m set status = 'ERROR', updated_at = now()
-            where m.id in (select model_id from removed) and m.status <> 'STOPPED'
-          )
-          select id from removed`,
-    );
+    const removed = await expireWaitingJobs(this.em.fork(), this.config);
     if (removed.length > 0) {
       this.metrics.jobEnds.inc({ reason: 'ADMISSION_TIMEOUT' }, removed.length);
       this.logger.warn(

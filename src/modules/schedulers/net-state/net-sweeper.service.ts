@@ -2,9 +2,9 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { PickupSignal } from '../../../common/pickup-signal.js';
-import { query, queryOne, sql } from '../../../database/sql.js';
+import { query, sql } from '../../../database/sql.js';
 import { NetClient, type NetRef } from '../../../fl-backends/net-client.js';
-import { leaseInterval } from './scheduler.sql.js';
+import { freeSweptNet, renewSweepHold, takeSweepHold } from '../../jobs/lifecycle/sweep-hold.js';
 
 /** A run on a net that the hub wants gone (its job was stopped or removed). */
 export interface RunToAbort {
@@ -62,14 +62,7 @@ export class NetSweeper {
    * a sweep never aborts the run of a start made after the net was freed.
    */
   async sweep(schedulerId: string, net: NetRef): Promise<boolean> {
-    const hold = await queryOne<{ token: string; owned: string[] }>(
-      this.em.fork(),
-      sql`update scheduler s set lease_until = clock_timestamp() + ${leaseInterval(this.config.netLeaseMs)}, updated_at = now()
-          where s.id = ${schedulerId} and s.sweep_pending and s.job_id is null
-          returning s.lease_until::text as token,
-            array(select backend_job_id from job j where j.net_id = s.net_id and j.status = 'IN_PROGRESS'
-                  and j.backend_job_id is not null) as owned`,
-    );
+    const hold = await takeSweepHold(this.em.fork(), schedulerId, this.config.netLeaseMs);
     if (!hold) return false;
     try {
       const owned = new Set(hold.owned);
@@ -83,23 +76,14 @@ export class NetSweeper {
       }
     } catch (error) {
       this.logger.warn(`sweep of "${net.name}" failed, the net stays held: ${String(error)}`);
-      await query(
-        this.em.fork(),
-        sql`update scheduler set lease_until = now() + ${leaseInterval(this.config.netLeaseMs)}, updated_at = now()
-            where id = ${schedulerId} and sweep_pending and job_id is null and lease_until = ${hold.token}::timestamptz`,
-      );
+      await renewSweepHold(this.em.fork(), schedulerId, hold.token, this.config.netLeaseMs);
       return false;
     }
-    const freed = await query(
-      this.em.fork(),
-      sql`update scheduler set status = 'AVAILABLE', lease_until = null, sweep_pending = false, updated_at = now()
-          where id = ${schedulerId} and sweep_pending and job_id is null and lease_until = ${hold.token}::timestamptz
-          returning id`,
-    );
-    if (freed.length > 0) {
+    const freed = await freeSweptNet(this.em.fork(), schedulerId, hold.token);
+    if (freed) {
       this.logger.log(`net "${net.name}" swept and free`);
       this.pickup.changed();
     }
-    return freed.length > 0;
+    return freed;
   }
 }

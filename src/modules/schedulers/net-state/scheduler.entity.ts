@@ -1,23 +1,24 @@
 import { Check, Entity, Enum, Index, ManyToOne, OneToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { Opt, Rel } from '@mikro-orm/core';
 import { JobEntity } from '../../jobs/job.entity.js';
+import { literal } from '../../jobs/lifecycle/fragments.js';
+import { SchedulerStatus } from '../../jobs/lifecycle/states.js';
 import { NetEntity } from '../../nets/net.entity.js';
 
-export enum SchedulerStatus {
-  AVAILABLE = 'AVAILABLE',
-  BUSY = 'BUSY',
-}
+export { SchedulerStatus };
+
+const [AVAILABLE, BUSY] = [SchedulerStatus.AVAILABLE, SchedulerStatus.BUSY].map(literal);
 
 @Entity({ tableName: 'scheduler' })
 @Check({
   name: 'scheduler_available_is_free',
-  expression: `status <> 'AVAILABLE' or (job_id is null and lease_until is null and not sweep_pending)`,
+  expression: `status <> ${AVAILABLE} or (job_id is null and lease_until is null and not sweep_pending)`,
 })
 @Check({
   name: 'scheduler_busy_is_held',
-  expression: `status <> 'BUSY' or job_id is not null or lease_until is not null`,
+  expression: `status <> ${BUSY} or job_id is not null or lease_until is not null`,
 })
-@Index({ name: 'scheduler_lease_idx', properties: ['leaseUntil'], where: `status = 'BUSY'` })
+@Index({ name: 'scheduler_lease_idx', properties: ['leaseUntil'], where: `status = ${BUSY}` })
 export class SchedulerEntity {
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;

@@ -1,6 +1,7 @@
 import { columns, type RowFor, type RowOf } from '../../../database/columns.js';
-import { sql } from '../../../database/sql.js';
-import { JOB_MAY_START_TEXT, PICKUP_PAUSED_TEXT } from '../../jobs/admission.sql.js';
+import { FRAGMENT_TEXT, literal } from '../../jobs/lifecycle/fragments.js';
+import { JobStatus, SchedulerStatus } from '../../jobs/lifecycle/states.js';
+import { JOB_MAY_START_TEXT } from '../../jobs/admission.sql.js';
 import { SchedulerEntity } from './scheduler.entity.js';
 import type { SchedulerModel } from './scheduler.model.js';
 
@@ -9,26 +10,15 @@ export const SCHEDULER_COLUMNS = columns(SchedulerEntity, 's', ['id', 'status', 
 
 export type SchedulerRow = RowFor<SchedulerModel, RowOf<typeof SCHEDULER_COLUMNS>>;
 
-/** True while the deployment mode (pickup paused) is on. */
-export const PICKUP_PAUSED = sql.raw(PICKUP_PAUSED_TEXT);
-
-const NOT_DRAINED_TEXT = `not exists (select 1 from net dn where dn.id = scheduler.net_id and (dn.drained or dn.failed_calls > 0))`;
-
-/**
- * True for an (unaliased) `scheduler` whose net may take a new job: not
- * drained, and no failed call waiting for its probe (the admission's
- * NET_TAKES_JOBS, for an unaliased scheduler).
- */
-export const NOT_DRAINED = sql.raw(NOT_DRAINED_TEXT);
+const { PICKUP_PAUSED, NOT_DRAINED, UNAPPROVED_TRUST } = FRAGMENT_TEXT;
+const AVAILABLE = literal(SchedulerStatus.AVAILABLE);
+const QUEUED = literal(JobStatus.QUEUED);
 
 /** The ids of the schedulers a job could be claimed for now (free, and their net not drained). */
-export const FREE_SCHEDULER_IDS_SQL = `select id from scheduler where status = 'AVAILABLE' and ${NOT_DRAINED_TEXT}`;
+export const FREE_SCHEDULER_IDS_SQL = `select id from scheduler where status = ${AVAILABLE} and ${NOT_DRAINED}`;
 
-const UNAPPROVED_TRUST_TEXT = `exists (select 1 from job_trust jt where jt.job_id = j.id and not exists (
-  select 1 from model_approved_trust a where a.model_id = j.model_id and a.trust_id = jt.trust_id))`;
-
-/** True for a job `j` naming a trust that is not (or no longer) approved for its model. */
-export const UNAPPROVED_TRUST = sql.raw(UNAPPROVED_TRUST_TEXT);
+/** The ids of the queued jobs (the dispatch's snapshot of what waits). */
+export const QUEUED_JOB_IDS_SQL = `select id from job where status = ${QUEUED}`;
 
 /**
  * One statement's text, `$1` a number of milliseconds: true when a free (not drained) net
@@ -36,12 +26,10 @@ export const UNAPPROVED_TRUST = sql.raw(UNAPPROVED_TRUST_TEXT);
  * pickup is not paused) — nobody has been dispatching them. A job counts from
  * its creation, or from the end of its backoff.
  */
-export const UNDISPATCHED_SQL = `select not ${PICKUP_PAUSED_TEXT}
-  and exists (select 1 from scheduler where status = 'AVAILABLE' and ${NOT_DRAINED_TEXT}
+export const UNDISPATCHED_SQL = `select not ${PICKUP_PAUSED}
+  and exists (select 1 from scheduler where status = ${AVAILABLE} and ${NOT_DRAINED}
               and updated_at <= now() - $1 * interval '1 millisecond')
   and exists (select 1 from (select coalesce(j.retry_at, j.created_at) as since from job j
-                             where j.status = 'QUEUED' and not ${UNAPPROVED_TRUST_TEXT} and ${JOB_MAY_START_TEXT}
+                             where j.status = ${QUEUED} and not ${UNAPPROVED_TRUST} and ${JOB_MAY_START_TEXT}
                              order by j.seq limit 1) oldest
               where oldest.since <= now() - $1 * interval '1 millisecond') as undispatched`;
-
-export const leaseInterval = (ms: number) => sql`(${ms} * interval '1 millisecond')`;

@@ -5,7 +5,7 @@ import { PickupSignal } from '../../../common/pickup-signal.js';
 import { EventsListener } from '../../../events/events.listener.js';
 import { PickupService, type CycleKind } from './pickup.service.js';
 import { ReconcileService } from '../running/reconcile.service.js';
-import { FREE_SCHEDULER_IDS_SQL, UNDISPATCHED_SQL } from '../net-state/scheduler.sql.js';
+import { FREE_SCHEDULER_IDS_SQL, QUEUED_JOB_IDS_SQL, UNDISPATCHED_SQL } from '../net-state/scheduler.sql.js';
 
 /**
  * Drives the pickup cycle: every PICKUP_INTERVAL_MS (the safety net), and at
@@ -28,7 +28,11 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly events: EventsListener,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    events.followUpWith({ undispatchedSql: UNDISPATCHED_SQL, freeSchedulersSql: FREE_SCHEDULER_IDS_SQL });
+    events.followUpWith({
+      undispatchedSql: UNDISPATCHED_SQL,
+      freeSchedulersSql: FREE_SCHEDULER_IDS_SQL,
+      queuedJobsSql: QUEUED_JOB_IDS_SQL,
+    });
   }
 
   onApplicationBootstrap(): void {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { DispatchView } from '../../../events/dispatch-view.js';
 import type { JobRow } from '../../jobs/job.sql.js';
-import type { Claim } from '../running/start-details.js';
+import type { Claim } from '../../jobs/lifecycle/claim.js';
 import { ClaimService } from './claim.service.js';
 import { AdmissionService } from '../net-state/admission.service.js';
 import { RecoveryService } from '../net-state/recovery.service.js';

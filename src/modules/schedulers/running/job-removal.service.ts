@@ -5,21 +5,19 @@ import type { ProjectScope } from '../../../common/auth/scopes.js';
 import { notFound } from '../../../common/errors.js';
 import { PickupSignal } from '../../../common/pickup-signal.js';
 import { query, queryOne, sql } from '../../../database/sql.js';
-import { REMOVABLE_JOB_STATUSES } from '../../jobs/job-state.js';
-import { EndReason, JobStatus } from '../../jobs/job.entity.js';
+import { endRuns } from '../../jobs/lifecycle/end-runs.js';
+import { JOB } from '../../jobs/lifecycle/fragments.js';
+import { removeJobsWithoutRun } from '../../jobs/lifecycle/remove-jobs-without-run.js';
+import { EndReason, JobStatus, StartPhase } from '../../jobs/lifecycle/states.js';
 import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
 import type { ModelStatus } from '../../models/model-status.js';
 import { assertJobInScope, assertModelInScope } from '../../models/project-scope.sql.js';
 import { NetSweeper } from '../net-state/net-sweeper.service.js';
 import { lockModelForRunChange } from './model-lock.js';
-import { endRuns } from './run-ending.js';
-
-/** Removable jobs that hold no net (the IN_PROGRESS ones go through endRuns above). */
-const REMOVABLE_WITHOUT_RUN = REMOVABLE_JOB_STATUSES.filter((s) => s !== JobStatus.IN_PROGRESS);
 
 interface LiveRun {
   jobId: string;
-  phase: 'CLAIMED' | 'SUBMITTING' | 'RUNNING';
+  phase: StartPhase;
   backendJobId: string | null;
   schedulerId: string | null;
   netName: string;
@@ -87,13 +85,13 @@ export class JobRemovalService {
       sql`select j.id as "jobId", j.start_phase as phase, j.backend_job_id as "backendJobId",
             s.id as "schedulerId", n.name as "netName", n.endpoint
           from job j join net n on n.id = j.net_id left join scheduler s on s.job_id = j.id
-          where j.status = 'IN_PROGRESS'
+          where j.status = ${JOB.IN_PROGRESS}
             and (${jobId}::uuid is null or j.id = ${jobId}::uuid) and (${modelId}::uuid is null or j.model_id = ${modelId}::uuid)
           for update of j`,
     );
     const removed: JobRow[] = [];
     for (const run of live) {
-      const mayRunOnNet = run.phase !== 'CLAIMED';
+      const mayRunOnNet = run.phase !== StartPhase.CLAIMED;
       removed.push(
         ...(await endRuns(
           em,
@@ -105,20 +103,9 @@ export class JobRemovalService {
         )),
       );
     }
-    removed.push(
-      ...(await query<JobRow>(
-        em,
-        sql`with removed as (
-              update job set status = 'DELETED', started_at = null, end_reason = ${endReason}
-              where status = any(${REMOVABLE_WITHOUT_RUN}::text[])
-                and (${jobId}::uuid is null or id = ${jobId}::uuid) and (${modelId}::uuid is null or model_id = ${modelId}::uuid)
-              returning *
-            )
-            select ${JOB_COLUMNS} from removed j`,
-      )),
-    );
+    removed.push(...(await removeJobsWithoutRun(em, { jobId, modelId }, endReason)));
     const afterCommit = async (): Promise<void> => {
-      const withRuns = live.filter((r) => r.phase !== 'CLAIMED');
+      const withRuns = live.filter((r) => r.phase !== StartPhase.CLAIMED);
       await this.sweeper.abortRuns(
         withRuns
           .filter((r) => r.backendJobId !== null)

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { query, queryOne, sql } from '../../../database/sql.js';
-import { LIVE_JOB_STATUSES } from '../../jobs/job-state.js';
+import { LIVE_JOB_STATUSES } from '../../jobs/lifecycle/transitions.js';
 import { MODEL_COLUMNS, type ModelRow } from '../../models/model.sql.js';
 
 /**

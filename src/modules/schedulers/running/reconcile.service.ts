@@ -4,10 +4,12 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { PickupSignal } from '../../../common/pickup-signal.js';
 import { query, sql } from '../../../database/sql.js';
 import { NetClient, type NetRun } from '../../../fl-backends/net-client.js';
-import { EndReason, JobStatus } from '../../jobs/job.entity.js';
+import { endRuns } from '../../jobs/lifecycle/end-runs.js';
+import { JOB, PHASE } from '../../jobs/lifecycle/fragments.js';
+import { clearRunMissing, markRunMissing } from '../../jobs/lifecycle/run-missing.js';
+import { EndReason, JobStatus } from '../../jobs/lifecycle/states.js';
 import { ModelStatus } from '../../models/model-status.js';
 import { NetSweeper } from '../net-state/net-sweeper.service.js';
-import { endRuns } from './run-ending.js';
 
 interface RunningJob {
   jobId: string;
@@ -52,7 +54,7 @@ export class ReconcileService {
             n.name as "netName", n.endpoint,
             (extract(epoch from now() - j.missing_since) * 1000)::float8 as "missingForMs"
           from job j join net n on n.id = j.net_id
-          where j.status = 'IN_PROGRESS' and j.start_phase = 'RUNNING'`,
+          where j.status = ${JOB.IN_PROGRESS} and j.start_phase = ${PHASE.RUNNING}`,
     );
     const byNet = Map.groupBy(running, (r) => r.endpoint);
     const result: ReconcileResult = { completed: 0, failed: 0, unreachableNets: 0, swept: 0 };
@@ -93,7 +95,7 @@ export class ReconcileService {
       this.em.fork(),
       sql`select 1 from scheduler s join job j on j.id = s.job_id
           where s.net_id = ${jobs[0].netId} and j.claim_token = any(${jobs.map((j) => j.claimToken)}::uuid[])
-            and j.status = 'IN_PROGRESS' and j.start_phase = 'RUNNING'`,
+            and j.status = ${JOB.IN_PROGRESS} and j.start_phase = ${PHASE.RUNNING}`,
     );
     if (still.length === 0) return;
     const net = { name: jobs[0].netName, endpoint: jobs[0].endpoint };
@@ -122,15 +124,12 @@ export class ReconcileService {
       case 'PENDING':
       case 'RUNNING':
         if (job.missingForMs !== null) {
-          await query(em, sql`update job set missing_since = null where id = ${job.jobId} and claim_token = ${job.claimToken}`);
+          await clearRunMissing(em, target);
         }
         return;
       case undefined:
         if (job.missingForMs === null) {
-          await query(
-            em,
-            sql`update job set missing_since = now() where id = ${job.jobId} and claim_token = ${job.claimToken} and status = 'IN_PROGRESS'`,
-          );
+          await markRunMissing(em, target);
         }
         if ((job.missingForMs ?? 0) >= this.config.runMissingGraceMs) {
           this.logger.warn(`run ${job.backendJobId} of job ${job.jobId} is gone from "${job.netName}"; treating it as failed`);

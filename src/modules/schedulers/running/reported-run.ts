@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { NetScope } from '../../../common/auth/scopes.js';
 import { DomainError } from '../../../common/errors.js';
 import { query, sql } from '../../../database/sql.js';
-import type { EndRunTarget } from './run-ending.js';
+import type { EndRunTarget } from '../../jobs/lifecycle/end-runs.js';
+import { JOB } from '../../jobs/lifecycle/fragments.js';
 
 /**
  * For a run report (`completeTraining`, `updateModelStatus`) inside the
@@ -17,7 +18,7 @@ export async function lockReportedRun(em: EntityManager, modelId: string, report
   const runs = await query<{ jobId: string; netName: string }>(
     em,
     sql`select j.id as "jobId", n.name as "netName" from job j join net n on n.id = j.net_id
-        where j.model_id = ${modelId} and j.status = 'IN_PROGRESS'
+        where j.model_id = ${modelId} and j.status = ${JOB.IN_PROGRESS}
         for update of j`,
   );
   const own = runs.find((run) => reporter.net !== null && run.netName === reporter.net);

@@ -2,13 +2,13 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { PickupSignal } from '../../../common/pickup-signal.js';
-import { query, sql } from '../../../database/sql.js';
 import type { NetRef } from '../../../fl-backends/net-client.js';
 import { MetricsService } from '../../../observability/metrics.service.js';
-import type { Claim } from './start-details.js';
+import type { Claim } from '../../jobs/lifecycle/claim.js';
+import { holdNetForSweep } from '../../jobs/lifecycle/hold-net-for-sweep.js';
 import { NetSweeper } from '../net-state/net-sweeper.service.js';
-import { classifyStartError, recordFailedStart, type FailedStart, type RecordedFailure } from './start-outcome.js';
-import { leaseInterval } from '../net-state/scheduler.sql.js';
+import { recordFailedStart, type FailedStart, type RecordedFailure } from '../../jobs/lifecycle/record-failed-start.js';
+import { classifyStartError } from './start-outcome.js';
 
 /**
  * What a start that did not go through leaves behind, in one place: the job
@@ -96,13 +96,7 @@ export class StartFailureService {
 
   /** A net still holding this claim's job, which ended while its start was on the way, is held for a sweep. */
   private async holdNetOfEndedStart(claim: Claim): Promise<void> {
-    await query(
-      this.em.fork(),
-      sql`update scheduler s set job_id = null, sweep_pending = true, updated_at = now(),
-            lease_until = now() + ${leaseInterval(this.config.netLeaseMs)}
-          from job j
-          where s.id = ${claim.schedulerId} and s.job_id = ${claim.job.id} and j.id = s.job_id
-            and j.claim_token = ${claim.claimToken} and j.status <> 'IN_PROGRESS'`,
-    );
+    const { schedulerId, claimToken } = claim;
+    await holdNetForSweep(this.em.fork(), { schedulerId, jobId: claim.job.id, claimToken }, this.config.netLeaseMs);
   }
 }

@@ -1,19 +1,9 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AppConfig } from '../../../config/app-config.js';
 import { DomainError } from '../../../common/errors.js';
-import { queryOne, sql } from '../../../database/sql.js';
 import { NetCallError } from '../../../fl-backends/net-client.js';
-import { StartOutcome } from '../../jobs/start-attempt.entity.js';
-import { backoffInterval } from '../../jobs/admission.sql.js';
-import { leaseInterval } from '../net-state/scheduler.sql.js';
+import type { FailedStart } from '../../jobs/lifecycle/record-failed-start.js';
+import { StartOutcome } from '../../jobs/lifecycle/states.js';
 
-/** How a start that did not go through is recorded. */
-export interface FailedStart {
-  outcome: StartOutcome.CLIENTS_OFFLINE | StartOutcome.NET_ERROR | StartOutcome.REJECTED;
-  detail: string;
-  /** the net itself failed a call: it takes no job until a probe answers */
-  netFailed: boolean;
-}
+export type { FailedStart };
 
 /**
  * What a start's error means for the job:
@@ -40,84 +30,6 @@ export function classifyStartError(error: unknown): FailedStart {
     return { outcome: StartOutcome.REJECTED, detail, netFailed: false };
   }
   return { outcome: StartOutcome.NET_ERROR, detail, netFailed: false };
-}
-
-export interface RecordedFailure {
-  status: 'QUEUED' | 'DELETED';
-  endReason: string | null;
-  retryAt: Date | null;
-}
-
-/**
- * A failed start, in ONE statement (compare-and-set on the claim: a job no
- * longer on this claim is left alone and nothing is recorded):
- *  - the attempt is recorded (at most one per claim);
- *  - the job goes back to the queue at its old place (its `seq`) with a
- *    backoff (`ADMISSION_BACKOFF_MS`, doubling up to `ADMISSION_BACKOFF_MAX_MS`),
- *    or is removed (DELETED, model ERROR): REJECTED at once, NET_ERROR after
- *    MAX_START_ATTEMPTS failed starts (START_FAILED), CLIENTS_OFFLINE after
- *    ADMISSION_MAX_WAIT_MS of waiting for its clients (ADMISSION_TIMEOUT);
- *  - its net is freed, or held for a sweep when `submit_job` was sent;
- *  - a net that failed the call is held back until a probe (its own backoff),
- *    unless MAX_START_ATTEMPTS=1 (fail-fast: nothing is retried, nothing held back).
- */
-export async function recordFailedStart(
-  em: EntityManager,
-  config: AppConfig,
-  claim: { jobId: string; claimToken: string; netId: string | null },
-  failure: FailedStart,
-  submitted: boolean,
-): Promise<RecordedFailure | undefined> {
-  const { outcome, detail } = failure;
-  const counts = outcome === StartOutcome.NET_ERROR || outcome === StartOutcome.REJECTED ? 1 : 0;
-  const holdNet = failure.netFailed && config.maxStartAttempts > 1;
-  return queryOne<RecordedFailure>(
-    em,
-    sql`with target as (
-          select j.id, j.failed_starts + ${counts}::int as failed_starts, coalesce(j.offline_since, now()) as offline_since
-          from job j
-          where j.id = ${claim.jobId} and j.claim_token = ${claim.claimToken} and j.status = 'IN_PROGRESS'
-          for update
-        ), decided as (
-          select t.*, case
-              when ${outcome}::text = 'REJECTED' then 'START_FAILED'
-              when ${outcome}::text = 'NET_ERROR' and t.failed_starts >= ${config.maxStartAttempts}::int then 'START_FAILED'
-              when ${outcome}::text = 'CLIENTS_OFFLINE'
-                and t.offline_since + ${config.admissionMaxWaitMs} * interval '1 millisecond' <= now() then 'ADMISSION_TIMEOUT'
-            end as end_reason
-          from target t
-        ), ended as (
-          update job j set
-            status = case when d.end_reason is null then 'QUEUED' else 'DELETED' end,
-            end_reason = d.end_reason,
-            net_id = case when d.end_reason is null then null else j.net_id end,
-            started_at = null, claim_token = null, start_phase = null, missing_since = null,
-            failed_starts = d.failed_starts,
-            offline_since = case when ${outcome}::text = 'CLIENTS_OFFLINE' then d.offline_since else j.offline_since end,
-            retry_at = case when d.end_reason is null then now() + ${backoffInterval(config, 'j.backoffs')} end,
-            backoffs = j.backoffs + case when d.end_reason is null then 1 else 0 end
-          from decided d where j.id = d.id
-          returning j.id, j.status, j.end_reason, j.model_id, j.retry_at
-        ), freed as (
-          update scheduler set job_id = null, updated_at = now(),
-            status = case when ${submitted} then 'BUSY' else 'AVAILABLE' end,
-            lease_until = case when ${submitted} then now() + ${leaseInterval(config.netLeaseMs)} end,
-            sweep_pending = ${submitted}
-          where job_id in (select id from ended)
-        ), errored as (
-          update model set status = 'ERROR', updated_at = now()
-          where id in (select model_id from ended where status = 'DELETED') and status <> 'STOPPED'
-        ), attempt as (
-          insert into start_attempt (job_id, net_id, claim_token, outcome, detail)
-          select id, ${claim.netId}::uuid, ${claim.claimToken}::uuid, ${outcome}, ${detail.slice(0, 2000)} from ended
-          on conflict (claim_token) where claim_token is not null do nothing
-        ), net_held as (
-          update net set failed_calls = failed_calls + 1,
-            retry_at = now() + ${backoffInterval(config, 'failed_calls')}
-          where ${holdNet} and id = ${claim.netId}::uuid and exists (select 1 from ended)
-        )
-        select status, end_reason as "endReason", retry_at as "retryAt" from ended`,
-  );
 }
 
 /** A short label for why a start failed (metrics). */

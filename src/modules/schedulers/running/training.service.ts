@@ -3,20 +3,23 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { badInput, conflict, DomainError, notFound } from '../../../common/errors.js';
-import { query, queryOne, sql } from '../../../database/sql.js';
+import { queryOne, sql } from '../../../database/sql.js';
 import { checkClients, policyFor, type BackendPolicy } from '../../../fl-backends/backend-policy.js';
 import { NetClient, type ClientStatus, type NetRef } from '../../../fl-backends/net-client.js';
 import { MetricsService } from '../../../observability/metrics.service.js';
 import { currentRequestId } from '../../../observability/request-context.js';
-import { JobStatus } from '../../jobs/job.entity.js';
 import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
 import { toClientRecords } from '../../nets/client-report.js';
 import { recordClientStatuses } from '../../nets/net-client.sql.js';
-import { leaseInterval } from '../net-state/scheduler.sql.js';
-import type { Claim, StartDetails } from './start-details.js';
+import type { Claim, StartDetails } from '../../jobs/lifecycle/claim.js';
+import { confirmStart, type ConfirmedStart } from '../../jobs/lifecycle/confirm-start.js';
+import { JOB } from '../../jobs/lifecycle/fragments.js';
+import { markSubmitting } from '../../jobs/lifecycle/mark-submitting.js';
+import { JobStatus, StartPhase } from '../../jobs/lifecycle/states.js';
+import { latestCohortQuery } from '../../models/cohort-query.sql.js';
+import { retryOnDatabaseError } from './database-retry.js';
 import { StartFailureService } from './start-failure.service.js';
 import { confirmDeadline } from '../net-state/start-lease.js';
-import { retryOnDatabaseError } from './database-retry.js';
 import { failureReason } from './start-outcome.js';
 
 /**
@@ -63,7 +66,7 @@ export class TrainingService {
           from job j where j.id = ${jobId}`,
     );
     if (!row || row.modelId !== modelId) throw notFound(`Job ${jobId} of model`, modelId);
-    if (row.status !== JobStatus.IN_PROGRESS || row.phase !== 'CLAIMED' || row.claimToken === null) {
+    if (row.status !== JobStatus.IN_PROGRESS || row.phase !== StartPhase.CLAIMED || row.claimToken === null) {
       throw conflict('the job is not claimed on a net and waiting to start (claim it with claimQueuedJob)', {
         status: row.status,
       });
@@ -164,7 +167,7 @@ export class TrainingService {
     const details = await queryOne<StartDetails>(
       this.em.fork(),
       sql`select n.name as "netName", n.endpoint, n.fl_backend as "flBackend", m.project_id as "projectId",
-            (select query from cohort_query where project_id = m.project_id order by seq desc limit 1) as "cohortQuery",
+            (select lc.query from ${latestCohortQuery('m.project_id', 'lc')}) as "cohortQuery",
             (select coalesce(json_agg(json_build_object('trustId', t.id, 'slotName', k.slot_name) order by t.ord), '[]'::json)
              from unnest(${trustIds}::uuid[]) with ordinality as t(id, ord)
              left join kit_slot k on k.assigned_trust_id = t.id) as slots
@@ -185,29 +188,21 @@ export class TrainingService {
 
   /** Idempotent (a retry after a lost answer finds the phase already set), so it is retried on database errors. */
   private async markSubmitting(jobId: string, claimToken: string, deadline: number): Promise<boolean> {
-    const rows = await retryOnDatabaseError(deadline, () =>
-      query(
-        this.em.fork(),
-        sql`update job set start_phase = 'SUBMITTING'
-            where id = ${jobId} and claim_token = ${claimToken} and status = 'IN_PROGRESS' and start_phase in ('CLAIMED', 'SUBMITTING')
-            returning id`,
-      ),
-    );
-    return rows.length === 1;
+    return retryOnDatabaseError(deadline, () => markSubmitting(this.em.fork(), jobId, claimToken));
   }
 
   /** After a lost compare-and-set: true when a completion report ended this claim's job (it is COMPLETED). */
   private async endedByReport(jobId: string, claimToken: string): Promise<boolean> {
     const row = await queryOne(
       this.em.fork(),
-      sql`select 1 from job where id = ${jobId} and claim_token = ${claimToken} and status = 'COMPLETED'`,
+      sql`select 1 from job where id = ${jobId} and claim_token = ${claimToken} and status = ${JOB.COMPLETED}`,
     );
     return row !== undefined;
   }
 
   /**
    * Records the run id, drops the lease (the start is confirmed) and moves the
-   * model to INITIATED. The run exists on the net now: losing this write would
+   * model to INITIATED (`confirmStart`). The run exists on the net now: losing this write would
    * make lease recovery run the job again, so it is idempotent and retried on
    * database errors until the deadline — the lease plus the confirmation
    * grace, during which recovery leaves the start to this live instance.
@@ -219,79 +214,8 @@ export class TrainingService {
     backendJobId: string,
     deadline: number,
   ): Promise<ConfirmedStart | undefined> {
-    return retryOnDatabaseError(deadline, () => this.confirmStartOnce(jobId, claimToken, schedulerId, backendJobId));
-  }
-
-  /**
-   * The confirmation, in one statement, in one of three ways:
-   *  - the job is still IN_PROGRESS on its claim: it is RUNNING with its run;
-   *  - a completion report overtook the start (the job COMPLETED while
-   *    SUBMITTING, its net left to this start): the run is recorded on the
-   *    ended job, which stays as reported, and the net is handed over for a
-   *    sweep (`sweepNet`) — the finished run is not aborted, but nothing may
-   *    be left running on a net that is handed out again;
-   *  - recovery put the job back in the queue first, holding its net for a
-   *    sweep (this instance's sessions were gone, or the grace ran out): the
-   *    late confirmation takes the job back — its run exists on that net, so
-   *    running it again elsewhere would run it twice — only while nobody has
-   *    claimed the job again and the net still waits for its sweep.
-   * Otherwise nothing is returned and the caller aborts the run.
-   */
-  private async confirmStartOnce(
-    jobId: string,
-    claimToken: string,
-    schedulerId: string,
-    backendJobId: string,
-  ): Promise<ConfirmedStart | undefined> {
-    return queryOne<ConfirmedStart>(
-      this.em.fork(),
-      sql`with started as (
-            update job set backend_job_id = ${backendJobId}, start_phase = 'RUNNING'
-            where id = ${jobId} and claim_token = ${claimToken} and status = 'IN_PROGRESS'
-              and (start_phase = 'SUBMITTING' or (start_phase = 'RUNNING' and backend_job_id = ${backendJobId}))
-            returning *
-          ), ended_early as (
-            update job set backend_job_id = ${backendJobId}, start_phase = 'RUNNING'
-            where id = ${jobId} and claim_token = ${claimToken} and status = 'COMPLETED'
-              and (start_phase = 'SUBMITTING' or (start_phase = 'RUNNING' and backend_job_id = ${backendJobId}))
-            returning *
-          ), handed_over as (
-            update scheduler set job_id = null, sweep_pending = true, updated_at = now(),
-              lease_until = now() + ${leaseInterval(this.config.netLeaseMs)}
-            where job_id in (select id from ended_early)
-            returning id
-          ), taken_back as (
-            update job j set status = 'IN_PROGRESS', net_id = s.net_id, claim_token = ${claimToken},
-              start_phase = 'RUNNING', backend_job_id = ${backendJobId}, started_at = clock_timestamp(), missing_since = null
-            from scheduler s
-            where not exists (select 1 from started) and not exists (select 1 from ended_early)
-              and j.id = ${jobId} and j.status = 'QUEUED' and j.claim_token is null
-              and s.id = nullif(${schedulerId}, '')::uuid and s.status = 'BUSY' and s.job_id is null and s.sweep_pending
-            returning j.*
-          ), held as (
-            update scheduler s set job_id = t.id, sweep_pending = false, lease_until = null, updated_at = now()
-            from taken_back t where s.id = nullif(${schedulerId}, '')::uuid
-          ), confirmed as (
-            update scheduler set lease_until = null, updated_at = now() where job_id in (select id from started)
-          ), attempt as (
-            -- one attempt per claim: a retried confirmation records nothing twice; a late one corrects
-            -- what lease recovery recorded for this claim
-            insert into start_attempt (job_id, net_id, claim_token, outcome, detail)
-            select id, net_id, ${claimToken}::uuid, 'STARTED', 'run ' || ${backendJobId}::text
-            from (select id, net_id from started union all select id, net_id from taken_back
-                  union all select id, net_id from ended_early) c
-            on conflict (claim_token) where claim_token is not null
-              do update set outcome = 'STARTED', detail = excluded.detail, at = excluded.at
-          ), model_started as (
-            update model set status = 'INITIATED', updated_at = now()
-            where id in (select model_id from started union all select model_id from taken_back
-                         union all select model_id from ended_early) and status = 'PENDING'
-          )
-          select ${JOB_COLUMNS}, exists (select 1 from handed_over) as "sweepNet"
-          from (select * from started union all select * from taken_back union all select * from ended_early) j`,
+    return retryOnDatabaseError(deadline, () =>
+      confirmStart(this.em.fork(), { jobId, claimToken, schedulerId, backendJobId }, this.config.netLeaseMs),
     );
   }
 }
-
-/** A confirmed start; `sweepNet` when its job had already ended and its net now waits for the start's sweep. */
-type ConfirmedStart = JobRow & { sweepNet: boolean };

@@ -1,5 +1,5 @@
 import type { FlBackend } from '../../../fl-backends/fl-backend.enum.js';
-import type { JobRow } from '../../jobs/job.sql.js';
+import type { JobRow } from '../job.sql.js';
 
 /** What starting a claimed job on its net needs: the net, the project, the latest cohort query, the kit slots. */
 export interface StartDetails {

@@ -1,0 +1,46 @@
+import { sql } from '../../../database/sql.js';
+import { latestCohortQuery } from '../../models/cohort-query.sql.js';
+import { JOB_COLUMNS, type JobRow } from '../job.sql.js';
+import type { Claim, StartDetails } from './claim.js';
+import { leaseInterval, NET, PHASE, JOB } from './fragments.js';
+
+/**
+ * The tail of a claim statement: `pair (job_id, scheduler_id, net_id)` must be
+ * defined before it. Each job → IN_PROGRESS (CLAIMED) on its net, each
+ * scheduler → BUSY with its job and a lease; selects what the start needs.
+ */
+export function assignPairs(claim: { instanceName: string; leaseMs: number }) {
+  return sql`claimed as (
+      update job j set status = ${JOB.IN_PROGRESS}, net_id = p.net_id, started_at = clock_timestamp(), attempts = j.attempts + 1,
+        retry_at = null,
+        claim_token = gen_random_uuid(), start_phase = ${PHASE.CLAIMED}, missing_since = null, backend_job_id = null,
+        claimed_by = ${claim.instanceName}
+      from pair p where j.id = p.job_id
+      returning j.*, p.scheduler_id
+    ), held as (
+      update scheduler s set status = ${NET.BUSY}, job_id = p.job_id, sweep_pending = false, updated_at = now(),
+        lease_until = now() + ${leaseInterval(claim.leaseMs)}
+      from pair p where s.id = p.scheduler_id
+    )
+    select ${JOB_COLUMNS}, j.claim_token as "claimToken", j.scheduler_id as "schedulerId",
+      n.name as "netName", n.endpoint, n.fl_backend as "flBackend", m.project_id as "projectId",
+      (select lc.query from ${latestCohortQuery('m.project_id', 'lc')}) as "cohortQuery",
+      (select coalesce(json_agg(json_build_object('trustId', jt.trust_id, 'slotName', k.slot_name)
+                                order by k.slot_number nulls last, jt.trust_id), '[]'::json)
+       from job_trust jt left join kit_slot k on k.assigned_trust_id = jt.trust_id where jt.job_id = j.id) as slots
+    from claimed j join net n on n.id = j.net_id join model m on m.id = j.model_id
+    order by j.seq`;
+}
+
+export type ClaimRow = JobRow & { claimToken: string; schedulerId: string } & StartDetails;
+
+export function toClaim(row: ClaimRow): Claim {
+  const { claimToken, schedulerId, netName, endpoint, flBackend, projectId, cohortQuery, slots, ...job } = row;
+  return {
+    job,
+    claimToken,
+    schedulerId,
+    trustIds: slots.map((s) => s.trustId),
+    details: { netName, endpoint, flBackend, projectId, cohortQuery, slots },
+  };
+}

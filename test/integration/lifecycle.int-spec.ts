@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { LIFECYCLE_STATEMENTS } from '../../src/modules/jobs/lifecycle/statements.js';
+import { jobStateSql, netStateSql } from '../../src/modules/jobs/lifecycle/transitions.js';
+import { RecoveryService } from '../../src/modules/schedulers/net-state/recovery.service.js';
+import { ReconcileService } from '../../src/modules/schedulers/running/reconcile.service.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startFakeNet, type FakeNet } from '../support/fake-net.js';
+import { startTestHub, type TestHub } from '../support/hub.js';
+import { createScenario, type Scenario } from '../support/scenario.js';
+
+const SLOTS = ['site-1', 'site-2'];
+const LEASE_MS = 400;
+const CYCLE = 'mutation { runPickupCycle { started { id status } failed { id status } } }';
+type Cycle = { runPickupCycle: { started: Array<{ id: string; status: string }>; failed: Array<{ id: string }> } };
+
+interface Move {
+  statement: string;
+  row: 'job' | 'net';
+  fromState: string;
+  toState: string;
+}
+
+/**
+ * Records every change of a job or scheduler row with the statement that made
+ * it (the lifecycle names each statement in its SQL: `/* lifecycle:<name> *\/`)
+ * and the row's state before and after, computed as the transition table
+ * defines it. A change by any other statement is logged `(unnamed)`.
+ */
+async function recordMoves(db: TestDatabase): Promise<void> {
+  await db.pool.query(`
+    create table lifecycle_move (seq serial, statement text, row_kind text, from_state text, to_state text);
+    create function record_lifecycle_move() returns trigger language plpgsql as $$
+    declare
+      statement text := coalesce(substring(current_query() from '/\\* lifecycle:(\\w+) \\*/'), '(unnamed)');
+    begin
+      if tg_table_name = 'job' then
+        insert into lifecycle_move (statement, row_kind, from_state, to_state)
+        values (statement, 'job', case when tg_op = 'INSERT' then 'NEW' else ${jobStateSql('old')} end, ${jobStateSql('new')});
+      else
+        insert into lifecycle_move (statement, row_kind, from_state, to_state)
+        values (statement, 'net', ${netStateSql('old')}, ${netStateSql('new')});
+      end if;
+      return null;
+    end $$;
+    create trigger record_job_move after insert or update on job for each row execute function record_lifecycle_move();
+    create trigger record_net_move after update on scheduler for each row execute function record_lifecycle_move();
+  `);
+}
+
+describe('the lifecycle statements on PostgreSQL: each moves rows only along its declared transitions', () => {
+  let db: TestDatabase;
+  let hub: TestHub;
+  let net: FakeNet;
+  let s: Scenario;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    net = await startFakeNet({ clients: SLOTS });
+    hub = await startTestHub(db.url, {
+      netEndpoints: [{ name: 'net-1', endpoint: net.url }],
+      kitSlots: SLOTS,
+      netLeaseMs: LEASE_MS,
+      runMissingGraceMs: 60_000,
+      netCallTimeoutMs: 1000,
+    });
+    s = await createScenario(hub, 2);
+    await recordMoves(db);
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    await net?.close();
+    await db?.drop();
+  });
+
+  const reconcile = () => hub.app.get(ReconcileService).reconcile();
+  const jobStatus = async (id: string) =>
+    (await hub.gqlOk<{ job: { status: string } }>('query($id: ID!) { job(id: $id) { status } }', { id })).job.status;
+  const netStatus = async () =>
+    (await hub.gqlOk<{ schedulers: Array<{ status: string }> }>('{ schedulers { status } }')).schedulers[0].status;
+  const moves = async () =>
+    (
+      await db.pool.query<Move>(
+        `select statement, row_kind as row, from_state as "fromState", to_state as "toState" from lifecycle_move order by seq`,
+      )
+    ).rows;
+  /** Polls `check` (a hub operation) until it holds, for at most `ms`. */
+  const until = async (what: string, check: () => Promise<boolean>, ms = 15_000) => {
+    const deadline = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  it('a job queued, started, missing from its net a while, completed, then removed', async () => {
+    const jobId = await s.queue(await s.newModel());
+    const { runPickupCycle } = await hub.gqlOk<Cycle>(CYCLE);
+    expect(runPickupCycle.started).toEqual([{ id: jobId, status: 'IN_PROGRESS' }]);
+    net.fail('list_jobs', { status: 200, body: [], times: 1 });
+    await reconcile(); // the run is not listed: missing since now
+    await reconcile(); // listed again
+    net.finishAll();
+    expect(await reconcile()).toMatchObject({ completed: 1 });
+    await hub.gqlOk('mutation($id: ID!) { removeJob(id: $id) { id } }', { id: jobId });
+    expect(await jobStatus(jobId)).toBe('DELETED');
+  });
+
+  it('a net claimed by hand, a job claimed for it, then the pickup reverted and the queued job removed', async () => {
+    const jobId = await s.queue(await s.newModel());
+    const { claimAvailableNet } = await hub.gqlOk<{ claimAvailableNet: { id: string } }>('mutation { claimAvailableNet { id } }');
+    await hub.gqlOk('mutation($s: ID!) { claimQueuedJob(schedulerId: $s) { id } }', { s: claimAvailableNet.id });
+    await hub.gqlOk('mutation($s: ID!) { revertSchedulerPickup(schedulerId: $s) { id } }', { s: claimAvailableNet.id });
+    expect(await jobStatus(jobId)).toBe('QUEUED');
+    await hub.gqlOk('mutation($id: ID!) { removeJob(id: $id) { id } }', { id: jobId });
+    expect(await jobStatus(jobId)).toBe('DELETED');
+  });
+
+  it('a claim whose lease expires is recovered: the job back in the queue, the net free', async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    const { claimAvailableNet } = await hub.gqlOk<{ claimAvailableNet: { id: string } }>('mutation { claimAvailableNet { id } }');
+    await hub.gqlOk('mutation($s: ID!) { claimQueuedJob(schedulerId: $s) { id } }', { s: claimAvailableNet.id });
+    const recovery = hub.app.get(RecoveryService);
+    await until('the lease to be recovered', async () => (await recovery.recoverExpiredLeases()).requeued === 1);
+    expect(await jobStatus(jobId)).toBe('QUEUED');
+    expect(await hub.gqlOk('mutation($m: ID!) { removeJobsForModel(modelId: $m) }', { m: modelId })).toEqual({
+      removeJobsForModel: 1,
+    });
+  });
+
+  it('a start that fails after submit_job: the job removed, the net held, a failed sweep, then a sweep that frees it', async () => {
+    await s.queue(await s.newModel());
+    net.fail('submit_job', { status: 500, serveFirst: true, times: 1 });
+    net.fail('list_jobs', { status: 500, times: 1 });
+    const { runPickupCycle } = await hub.gqlOk<Cycle>(CYCLE);
+    expect(runPickupCycle.failed).toHaveLength(1);
+    expect(await netStatus()).toBe('BUSY');
+    expect(await reconcile()).toMatchObject({ swept: 1 });
+    expect(await netStatus()).toBe('AVAILABLE');
+  });
+
+  it('a completion that overtakes its start, whose submit_job then times out: the net held for a sweep and swept', async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    net.fail('submit_job', { holdAnswer: true, times: 1 });
+    const cycle = hub.gqlOk<Cycle>(CYCLE);
+    await net.untilHeld('submit_job');
+    await hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
+    const { runPickupCycle } = await cycle;
+    net.releaseHeld('submit_job');
+    expect(runPickupCycle.failed).toEqual([{ id: jobId, status: 'COMPLETED' }]);
+    expect(await jobStatus(jobId)).toBe('COMPLETED');
+    expect(await netStatus()).toBe('AVAILABLE');
+  });
+
+  it('a completion that overtakes its start, whose submit_job then answers: the run recorded, the net swept', async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    net.fail('submit_job', { holdAnswer: true, times: 1 });
+    const cycle = hub.gqlOk<Cycle>(CYCLE);
+    await net.untilHeld('submit_job');
+    await hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
+    net.releaseHeld('submit_job');
+    expect((await cycle).runPickupCycle.started).toEqual([{ id: jobId, status: 'COMPLETED' }]);
+    expect(await netStatus()).toBe('AVAILABLE');
+  });
+
+  it('a running job stopped: removed, its run aborted, its net swept and free', async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    expect((await hub.gqlOk<Cycle>(CYCLE)).runPickupCycle.started).toHaveLength(1);
+    await hub.gqlOk('mutation($m: ID!) { stopTraining(modelId: $m) { id } }', { m: modelId });
+    expect(await jobStatus(jobId)).toBe('DELETED');
+    expect(await netStatus()).toBe('AVAILABLE');
+  });
+
+  it('a queued job whose trust is no longer approved is retired by the cycle', async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    await hub.gqlOk('mutation($m: ID!, $t: [ID!]!) { updateModelApprovedTrusts(modelId: $m, trustIds: $t) { id } }', {
+      m: modelId,
+      t: [s.trustIds[0]],
+    });
+    expect((await hub.gqlOk<Cycle>(CYCLE)).runPickupCycle.started).toEqual([]);
+    expect(await jobStatus(jobId)).toBe('DELETED');
+  });
+
+  it('every change above was made by a lifecycle statement, along a move it declares; every statement was seen', async () => {
+    const seen = await moves();
+    const declared = new Map(LIFECYCLE_STATEMENTS.map((statement) => [statement.name, statement]));
+    const undeclared = seen.filter(({ statement, row, fromState, toState }) => {
+      const declaration = declared.get(statement);
+      const allowed = (row === 'job' ? declaration?.job : declaration?.net) ?? [];
+      return !allowed.some(([from, to]) => `${from} → ${to}` === `${fromState} → ${toState}`);
+    });
+    expect(undeclared).toEqual([]);
+    expect([...declared.keys()].filter((name) => !seen.some((m) => m.statement === name))).toEqual([]);
+  });
+});
