@@ -95,19 +95,24 @@ async function timeBaselines(raw: pg.Client, netUrl: string, n: number): Promise
   };
 }
 
+/** A database of its own with one model on two trusts, and the trigger that stamps each start. */
+async function seededDatabase(cluster: BenchCluster, name: string, tag: string) {
+  const url = await cluster.createDatabase(name);
+  const fixture = await withClient(url, async (client) => {
+    const seeded = await seedFixture(client, { models: 1, trusts: 2, tag });
+    await installStartedTrigger(client);
+    return seeded;
+  });
+  return { url, fixture, modelId: fixture.modelIds[0] };
+}
+
 /**
  * Measurement 1: enqueue → IN_PROGRESS latency with a free net, jobs queued
  * one after another, PICKUP_INTERVAL_MS=1000. Peer: the same hub picking up
  * jobs inserted with plain SQL, which only the 1 s interval can see.
  */
 export async function measurePickupLatency(cluster: BenchCluster, options: PickupLatencyOptions): Promise<PickupLatencyResult> {
-  const url = await cluster.createDatabase('bench_latency');
-  const fixture = await withClient(url, async (client) => {
-    const seeded = await seedFixture(client, { models: 1, trusts: 2, tag: 'latency' });
-    await installStartedTrigger(client);
-    return seeded;
-  });
-  const modelId = fixture.modelIds[0];
+  const { url, fixture, modelId } = await seededDatabase(cluster, 'bench_latency', 'latency');
   const arrivals: Partial<Record<NetCallName, number>> = {};
   const net = await startFakeNet({
     clients: fixture.slotNames,
@@ -194,13 +199,7 @@ const servedBy = (last: { net: KeepAliveNet | null }): KeepAliveNet | null => la
 
 /** The keep-alive side check (see PickupLatencyResult.stockNet). */
 async function compareKeepAlive(cluster: BenchCluster, jobsPerNet: number): Promise<KeepAliveComparison> {
-  const url = await cluster.createDatabase('bench_latency_keepalive');
-  const fixture = await withClient(url, async (client) => {
-    const seeded = await seedFixture(client, { models: 1, trusts: 2, tag: 'keepalive' });
-    await installStartedTrigger(client);
-    return seeded;
-  });
-  const modelId = fixture.modelIds[0];
+  const { url, fixture, modelId } = await seededDatabase(cluster, 'bench_latency_keepalive', 'keepalive');
   /** the net that served the last submit_job */
   const last: { net: KeepAliveNet | null } = { net: null };
   const stock = await startFakeNet({ clients: fixture.slotNames, onSubmit: () => (last.net = 'stock') });

@@ -12,6 +12,7 @@ import { Injectable } from '@nestjs/common';
 @Injectable()
 export class PickupSignal {
   private readonly listeners = new Set<() => void>();
+  private readonly startTimeListeners = new Set<(time: Date) => void>();
   private notificationsLive = false;
 
   /** A change the database will also announce (job inserted or moved, scheduler freed). */
@@ -22,6 +23,16 @@ export class PickupSignal {
   /** Run a cycle soon, whatever the notification channel does. */
   request(): void {
     for (const listener of this.listeners) listener();
+  }
+
+  /** A job was queued that may not start before `time`: run a cycle then (the pickup's wake-up). */
+  startsAt(time: Date): void {
+    for (const listener of this.startTimeListeners) listener(time);
+  }
+
+  onStartTime(listener: (time: Date) => void): () => void {
+    this.startTimeListeners.add(listener);
+    return () => this.startTimeListeners.delete(listener);
   }
 
   setNotificationsLive(live: boolean): void {

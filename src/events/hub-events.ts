@@ -10,6 +10,12 @@ export interface JobChanged {
   completedAt: string | null;
   backendJobId: string | null;
   attempts: number;
+  /** absent from events of triggers older than migration 20261201070000 */
+  priority?: string;
+  /** the earliest time a QUEUED job may start (Job.notBefore), null when it may start now */
+  notBefore?: string | null;
+  /** the job's own run-time limit in seconds; null: the hub's MAX_RUNTIME_S */
+  maxRuntimeS?: number | null;
   /** why it ended without COMPLETED (absent from events of older triggers) */
   endReason?: string | null;
 }

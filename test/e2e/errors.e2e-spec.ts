@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type pg from 'pg';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { UNKNOWN_ID } from '../support/gql.js';
 import { startTestHub, testToken, type TestHub } from '../support/hub.js';
+import { snapshot, type Snapshot } from '../support/snapshot.js';
 
 /**
  * Malformed requests of every kind: each is answered as a client error
@@ -34,7 +35,6 @@ interface ErrorBody {
   errors?: Array<{ message?: string; extensions?: { code?: string } }>;
 }
 
-const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 const MAX_BODY_BYTES = 1024 * 1024;
 
 const gql = (query: string, variables?: Record<string, unknown>): Outgoing => ({ query, variables });
@@ -242,37 +242,11 @@ const MALFORMED_REQUESTS: Case[] = [
 
 const CASES: Case[] = [...MALFORMED_IDS, ...UNKNOWN_IDS, ...MALFORMED_REQUESTS];
 
-const TABLES = [
-  'net',
-  'scheduler',
-  'job',
-  'job_trust',
-  'trust',
-  'kit_slot',
-  'project',
-  'model',
-  'model_approved_trust',
-  'cohort_query',
-  'hub_setting',
-];
-
-/** Row count and a digest of the contents of every table. */
-async function snapshot(pool: pg.Pool): Promise<Record<string, { rows: number; digest: string | null }>> {
-  const tables: Record<string, { rows: number; digest: string | null }> = {};
-  for (const table of TABLES) {
-    const result = await pool.query<{ rows: number; digest: string | null }>(
-      `select count(*)::int as rows, md5(string_agg(t::text, '|' order by t::text)) as digest from ${table} t`,
-    );
-    tables[table] = result.rows[0];
-  }
-  return tables;
-}
-
 describe('malformed requests', () => {
   let db: TestDatabase;
   let hub: TestHub;
   let seed: Seed;
-  let before: Awaited<ReturnType<typeof snapshot>>;
+  let before: Snapshot;
 
   /** Sends as an admin, so that every refusal is about the request itself. */
   async function send(outgoing: Outgoing): Promise<{ status: number; body: ErrorBody; text: string }> {

@@ -1,26 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestHub, type GqlResponse, type TestHub } from '../support/hub.js';
+import {
+  expectError,
+  expectRejected,
+  UNKNOWN_ID,
+  type ModelView,
+  type ProjectView,
+  type SchedulerView,
+  type TrustView,
+} from '../support/gql.js';
+import { startTestHub, type TestHub } from '../support/hub.js';
+import { snapshot } from '../support/snapshot.js';
 
 /** Every management mutation of the foundation, through /graphql, checked against the rows it writes (or must not write). */
 
-interface TrustView {
-  id: string;
-  name: string;
-  slotName: string | null;
-}
-interface ProjectView {
-  id: string;
-  name: string;
-}
-interface ModelView {
-  id: string;
-  name: string;
-  status: string;
-  project: ProjectView;
-  approvedTrusts: TrustView[];
-}
 interface JobView {
   id: string;
   status: 'QUEUED' | 'IN_PROGRESS' | 'COMPLETED' | 'DELETED';
@@ -30,14 +24,7 @@ interface JobView {
   trusts: TrustView[];
   net: { id: string; name: string } | null;
 }
-interface SchedulerView {
-  id: string;
-  status: 'AVAILABLE' | 'BUSY';
-  net: { id: string; name: string };
-  job: { id: string } | null;
-}
 
-const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 const TRUST_FIELDS = 'id name slotName';
 const MODEL_FIELDS = `id name status project { id name } approvedTrusts { ${TRUST_FIELDS} }`;
 const JOB_FIELDS = `id status startedAt queuePosition model { id } trusts { ${TRUST_FIELDS} } net { id name }`;
@@ -64,51 +51,6 @@ const BAD_NAMES: Array<[string, string]> = [
   ['201 characters inside spaces', `  ${'n'.repeat(201)}  `],
   ['containing NUL', 'Trust\u0000X'],
 ];
-
-const TABLES = [
-  'net',
-  'scheduler',
-  'job',
-  'job_trust',
-  'trust',
-  'kit_slot',
-  'project',
-  'model',
-  'model_approved_trust',
-  'cohort_query',
-] as const;
-
-/** Row counts of every table, plus the kit slots in use: equal before and after a rejected mutation means nothing was written. */
-async function snapshot(pool: pg.Pool): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (const table of TABLES) {
-    const result = await pool.query<{ n: number }>(`select count(*)::int as n from ${table}`);
-    counts[table] = result.rows[0].n;
-  }
-  const assigned = await pool.query<{ n: number }>('select count(*)::int as n from kit_slot where assigned_trust_id is not null');
-  counts['kit_slot (assigned)'] = assigned.rows[0].n;
-  const byStatus = await pool.query<{ status: string; n: number }>('select status, count(*)::int as n from job group by status');
-  for (const row of byStatus.rows) counts[`job (${row.status})`] = row.n;
-  return counts;
-}
-
-function expectError(response: GqlResponse, code: string): void {
-  expect(response.status).toBeLessThan(500);
-  expect(response.errors?.map((e) => e.extensions?.code)).toEqual([code]);
-}
-
-/** Sends a mutation that must be refused with `code` and must not change any row. */
-async function expectRejected(
-  hub: TestHub,
-  pool: pg.Pool,
-  code: string,
-  query: string,
-  variables: Record<string, unknown>,
-): Promise<void> {
-  const before = await snapshot(pool);
-  expectError(await hub.gql(query, variables), code);
-  expect(await snapshot(pool)).toEqual(before);
-}
 
 async function jobRow(
   pool: pg.Pool,

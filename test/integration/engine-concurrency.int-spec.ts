@@ -3,13 +3,12 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet, type Run } from '../support/fake-net.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { createScenario } from '../support/scenario.js';
+import { sleep, until } from '../support/wait.js';
 
 const HUBS = 3;
 const NETS = 4;
 const JOBS = 100;
 const SLOTS = ['site-1', 'site-2'];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Several hub instances on one database, the test acting as the nets: each
@@ -66,17 +65,20 @@ describe(`${HUBS} hub instances, ${NETS} nets, ${JOBS} jobs`, () => {
       }),
     );
 
-    const deadline = Date.now() + 60_000;
-    let counts: Record<string, number> = {};
-    while (Date.now() < deadline) {
-      const { rows } = await db.pool.query<{ status: string; n: number }>(
-        'select status, count(*)::int as n from job group by status',
-      );
-      counts = Object.fromEntries(rows.map((r) => [r.status, r.n]));
-      if (counts.COMPLETED === JOBS) break;
-      await sleep(100);
-    }
+    const jobCounts = async () =>
+      Object.fromEntries(
+        (
+          await db.pool.query<{ status: string; n: number }>('select status, count(*)::int as n from job group by status')
+        ).rows.map((r) => [r.status, r.n]),
+      ) as Record<string, number>;
+    // a bound on a hang, generous for a loaded machine
+    await until(async () => (await jobCounts()).COMPLETED === JOBS, {
+      what: `${JOBS} jobs COMPLETED`,
+      timeoutMs: 120_000,
+      intervalMs: 100,
+    });
     await Promise.all(completions);
+    const counts = await jobCounts();
 
     expect(counts).toEqual({ COMPLETED: JOBS });
     // every job submitted exactly once, across all nets
@@ -96,5 +98,5 @@ describe(`${HUBS} hub instances, ${NETS} nets, ${JOBS} jobs`, () => {
       Array.from({ length: NETS }, () => ({ status: 'AVAILABLE', job_id: null, lease_until: null })),
     );
     for (const net of nets) expect(net.submitCount()).toBeGreaterThan(0);
-  });
+  }, 180_000);
 });

@@ -1,17 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { killAllHubProcesses, startHubProcess, type HubProcess } from '../support/hub-process.js';
-
-/** waits on a condition, never on a fixed time */
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { until } from '../support/wait.js';
 
 /** `npm start` in development with no NET_ENDPOINTS: the hub starts its own simulated nets. */
 describe('a first run with SIM_NETS', () => {
@@ -67,9 +57,11 @@ describe('a first run with SIM_NETS', () => {
       },
     );
     const job = await until(
-      'the job',
-      async () => (await hub.gqlOk('query($id: ID!) { job(id: $id) { status net { name } } }', { id: queueTraining.id })).job,
-      (j) => j.status === 'COMPLETED' || j.status === 'DELETED',
+      async () => {
+        const { job } = await hub.gqlOk('query($id: ID!) { job(id: $id) { status net { name } } }', { id: queueTraining.id });
+        return job.status === 'COMPLETED' || job.status === 'DELETED' ? job : null;
+      },
+      { what: 'the job ended', timeoutMs: 30_000, intervalMs: 100 },
     );
     expect(job.status).toBe('COMPLETED');
     expect(['sim-net-1', 'sim-net-2']).toContain(job.net.name);

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from 'graphql-ws';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startFakeNet, type FakeNet } from '../support/fake-net.js';
-import { startTestHub, testToken, type TestHub } from '../support/hub.js';
+import { testToken } from '../support/hub.js';
+import { useNetHub } from '../support/net-hub.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
-import { collect, wsClient, type Collected } from '../support/subscriptions.js';
+import { until } from '../support/wait.js';
+import { collect, listen, wsClient, type Collected } from '../support/subscriptions.js';
 
 const SLOTS = ['site-1', 'site-2', 'site-3', 'site-4'];
 const NET_NAMES = ['net-1', 'net-2'];
@@ -26,32 +26,20 @@ const SCHEDULERS = 'subscription { schedulerUpdated { status updatedAt net { nam
 
 /** Subscriptions filter by project: a researcher of A hears A's jobs only, and sees B's busy net with job null. */
 describe('identity in subscriptions', () => {
-  let db: TestDatabase;
-  let hub: TestHub;
-  let fakeNets: FakeNet[];
+  const f = useNetHub({ nets: NET_NAMES.map((name) => ({ name })), kitSlots: SLOTS });
   let a: Scenario;
   let b: Scenario;
   let url: string;
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    fakeNets = await Promise.all(NET_NAMES.map(() => startFakeNet({ clients: SLOTS })));
-    hub = await startTestHub(db.url, {
-      netEndpoints: NET_NAMES.map((name, i) => ({ name, endpoint: fakeNets[i].url })),
-      kitSlots: SLOTS,
-    });
-    await hub.app.listen(0, '127.0.0.1');
-    url = (await hub.app.getUrl()).replace('[::1]', '127.0.0.1');
-    a = await createScenario(hub);
-    b = await createScenario(hub);
+    url = await listen(f.hub);
+    a = f.s;
+    b = await createScenario(f.hub);
   });
 
   afterAll(async () => {
     for (const client of clients) await client.dispose();
-    await hub?.close();
-    await Promise.all((fakeNets ?? []).map((net) => net.close()));
-    await db?.drop();
   });
 
   function subscribe<T>(token: string, query: string): Collected<T> {
@@ -63,16 +51,19 @@ describe('identity in subscriptions', () => {
   /** Until every subscription has heard something: changes seen by all (a job of A queued and removed, a net claimed and released). */
   async function untilSubscribed(subscriptions: Array<Collected<unknown>>): Promise<void> {
     const probe = await a.newModel();
-    const deadline = Date.now() + 10_000;
-    while (subscriptions.some((s) => s.seen.length === 0)) {
-      if (Date.now() > deadline) throw new Error('the subscriptions heard nothing within 10 s');
-      await a.queue(probe);
-      await hub.gqlOk('mutation($m: ID!) { removeJobsForModel(modelId: $m) }', { m: probe });
-      const { claimAvailableNet } = await hub.gqlOk<{ claimAvailableNet: { id: string } }>(
-        'mutation { claimAvailableNet { id } }',
-      );
-      await hub.gqlOk('mutation($s: ID!) { revertSchedulerPickup(schedulerId: $s) { id } }', { s: claimAvailableNet.id });
-    }
+    await until(
+      async () => {
+        if (subscriptions.every((s) => s.seen.length > 0)) return true;
+        await a.queue(probe);
+        await f.hub.gqlOk('mutation($m: ID!) { removeJobsForModel(modelId: $m) }', { m: probe });
+        const { claimAvailableNet } = await f.hub.gqlOk<{ claimAvailableNet: { id: string } }>(
+          'mutation { claimAvailableNet { id } }',
+        );
+        await f.hub.gqlOk('mutation($s: ID!) { revertSchedulerPickup(schedulerId: $s) { id } }', { s: claimAvailableNet.id });
+        return false;
+      },
+      { what: 'every subscription heard something' },
+    );
   }
 
   it("jobUpdated leaves B's jobs out and schedulerUpdated shows B's busy net with job null", async () => {
@@ -89,9 +80,9 @@ describe('identity in subscriptions', () => {
     const jobB = await b.queue(modelB);
     const modelA = await a.newModel();
     const jobA = await a.queue(modelA);
-    await hub.gqlOk('mutation { runPickupCycle { started { id } } }');
-    await hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelB });
-    await hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelA });
+    await f.hub.gqlOk('mutation { runPickupCycle { started { id } } }');
+    await f.hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelB });
+    await f.hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelA });
     // A's completion is the last change: once each subscriber has it, it has everything before it (commit order)
     await researcherJobs.until((j) => j.id === jobA && j.status === 'COMPLETED');
     await viewerJobs.until((j) => j.id === jobA && j.status === 'COMPLETED');

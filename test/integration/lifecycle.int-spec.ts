@@ -192,6 +192,32 @@ describe('the lifecycle statements on PostgreSQL: each moves rows only along its
     expect(await jobStatus(jobId)).toBe('DELETED');
   });
 
+  it('a queued job reprioritised, then removed', async () => {
+    const jobId = await s.queue(await s.newModel());
+    await hub.gqlOk('mutation($id: ID!) { setJobPriority(jobId: $id, priority: HIGH) { id } }', { id: jobId });
+    await hub.gqlOk('mutation($id: ID!) { removeJob(id: $id) { id } }', { id: jobId });
+    expect(await jobStatus(jobId)).toBe('DELETED');
+  });
+
+  it('a run past its limit: timed out, its run aborted, its net swept and free', async () => {
+    const { queueTraining } = await hub.gqlOk<{ queueTraining: { id: string } }>(
+      'mutation($m: ID!, $t: [ID!]!) { queueTraining(modelId: $m, trustIds: $t, options: { maxRuntimeSeconds: 1 }) { id } }',
+      { m: await s.newModel(), t: s.trustIds },
+    );
+    expect((await hub.gqlOk<Cycle>(CYCLE)).runPickupCycle.started).toHaveLength(1);
+    const deadline = Date.now() + 20_000;
+    const pastItsLimit = async () =>
+      (await db.pool.query(`select 1 from job where id = $1 and started_at <= now() - interval '1 second'`, [queueTraining.id]))
+        .rowCount === 1;
+    while (!(await pastItsLimit())) {
+      if (Date.now() > deadline) throw new Error('the run never passed its limit');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await reconcile()).toMatchObject({ timedOut: 1 });
+    expect(await jobStatus(queueTraining.id)).toBe('DELETED');
+    expect(await netStatus()).toBe('AVAILABLE');
+  });
+
   it('a start that finds its clients offline: the job waits (back in the queue), then its wait runs out and it is removed', async () => {
     const modelId = await s.newModel();
     const jobId = await s.queue(modelId);
@@ -205,7 +231,10 @@ describe('the lifecycle statements on PostgreSQL: each moves rows only along its
       admissionBackoffMaxMs: 600_000,
     });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 5)); // past the 1 ms wait
+      const waitedPastIt = async () =>
+        (await db.pool.query(`select 1 from job where id = $1 and offline_since <= now() - interval '5 milliseconds'`, [jobId]))
+          .rowCount === 1;
+      while (!(await waitedPastIt())) await new Promise((resolve) => setTimeout(resolve, 5));
       expect(await impatient.app.get(AdmissionService).expireWaitingJobs()).toBe(1);
     } finally {
       await impatient.close();

@@ -1,100 +1,63 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
 import { EventsListener } from '../../src/events/events.listener.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startFakeNet, type FakeNet } from '../support/fake-net.js';
-import { startTestHub, testToken, type TestHub } from '../support/hub.js';
-import { createScenario, type Scenario } from '../support/scenario.js';
+import { PickupService } from '../../src/modules/schedulers/picking-up/pickup.service.js';
+import { testToken, type TestHub } from '../support/hub.js';
+import { useNetHub } from '../support/net-hub.js';
+import { listen, untilSubscribed, wsClient } from '../support/subscriptions.js';
+import { sleep, until } from '../support/wait.js';
 
 const SLOTS = ['site-1', 'site-2', 'site-3', 'site-4'];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`nothing within ${timeoutMs} ms`);
-    await sleep(5);
-  }
-}
-
-function wsClient(url: string, token: string | null): Client {
-  return createClient({
-    url: url.replace(/^http/, 'ws') + '/graphql',
-    webSocketImpl: WebSocket,
-    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-    retryAttempts: 0,
-    lazy: true,
-  });
-}
+/** B's interval: far longer than any wait here, so whatever B starts it starts on an event */
+const INTERVAL_MS = 600_000;
 
 /**
  * Two hub instances on one database: A never picks up on its own (automatic
- * pickup off), B only on events (its interval is a minute). What A does must
- * reach B through PostgreSQL's notifications.
+ * pickup off), B only on events (its interval is ten minutes). What A does must
+ * reach B through PostgreSQL's notifications (B's interval is ten minutes:
+ * anything it starts within a wait here, it starts on an event).
  */
 describe('change notifications across instances', () => {
-  let db: TestDatabase;
-  let hubA: TestHub;
+  const f = useNetHub({ nets: [{ name: 'net-1' }], kitSlots: SLOTS, hub: { pickupIntervalMs: 0 } });
   let hubB: TestHub;
-  let net: FakeNet;
-  let s: Scenario;
   let urlA: string;
   let urlB: string;
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    net = await startFakeNet({ clients: SLOTS });
-    const common = { netEndpoints: [{ name: 'net-1', endpoint: net.url }], kitSlots: SLOTS };
-    hubA = await startTestHub(db.url, { ...common, pickupIntervalMs: 0 });
-    hubB = await startTestHub(db.url, { ...common, pickupIntervalMs: 60_000 });
-    await hubA.app.listen(0, '127.0.0.1');
-    await hubB.app.listen(0, '127.0.0.1');
-    urlA = (await hubA.app.getUrl()).replace('[::1]', '127.0.0.1');
-    urlB = (await hubB.app.getUrl()).replace('[::1]', '127.0.0.1');
-    s = await createScenario(hubA, 2);
-    await sleep(200); // B's first (start-up) cycle is over
+    hubB = await f.startHub({ pickupIntervalMs: INTERVAL_MS });
+    urlA = await listen(f.hub);
+    urlB = await listen(hubB);
+    // B leads the dispatch and its first (start-up) cycle is over
+    await until(() => hubB.app.get(EventsListener).leader, { what: 'B leads the dispatch' });
+    await hubB.app.get(PickupService).idle();
   });
 
   afterAll(async () => {
     for (const c of clients) await c.dispose();
-    await hubA?.close();
-    await hubB?.close();
-    await net?.close();
-    await db?.drop();
   });
 
-  it('a job queued on instance A is started by instance B within milliseconds, not on the interval', async () => {
-    const modelId = await s.newModel();
-    const queuedAt = Date.now();
-    const jobId = await s.queue(modelId);
-    const startedAfterMs = await waitFor(async () => {
-      const { rows } = await db.pool.query<{ backend_job_id: string | null }>('select backend_job_id from job where id = $1', [
-        jobId,
-      ]);
-      return rows[0].backend_job_id ? Date.now() - queuedAt : undefined;
-    }, 5_000);
-    expect(startedAfterMs).toBeLessThan(1_000);
-    expect(net.submitCount(modelId)).toBe(1);
+  it('a job queued on instance A is started by instance B at once, not on the interval', async () => {
+    const modelId = await f.s.newModel();
+    const jobId = await f.s.queue(modelId);
+    const started = async (id: string) =>
+      (await f.db.pool.query<{ backend_job_id: string | null }>('select backend_job_id from job where id = $1', [id])).rows[0]
+        .backend_job_id !== null;
+    await until(() => started(jobId), { what: 'B started the job' });
+    expect(f.net.submitCount(modelId)).toBe(1);
 
     // a net freed on A: B dispatches the next job at once as well
-    const next = await s.queue(await s.newModel());
-    await sleep(100);
-    expect((await db.pool.query('select status from job where id = $1', [next])).rows[0].status).toBe('QUEUED');
-    await hubA.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
-    await waitFor(async () => {
-      const { rows } = await db.pool.query<{ status: string }>('select status from job where id = $1', [next]);
-      return rows[0].status === 'IN_PROGRESS' ? true : undefined;
-    }, 1_000);
-    await db.pool.query(`update job set status = 'COMPLETED', completed_at = now() where status = 'IN_PROGRESS'`);
-    await db.pool.query(`update scheduler set status = 'AVAILABLE', job_id = null, lease_until = null`);
+    const nextModel = await f.s.newModel();
+    const next = await f.s.queue(nextModel);
+    await sleep(100); // time for a wrong dispatch: the only net is busy
+    expect((await f.db.pool.query('select status from job where id = $1', [next])).rows[0].status).toBe('QUEUED');
+    await f.hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
+    await until(() => started(next), { what: 'B started the next job' });
+    await f.hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: nextModel });
   });
 
   it('a graphql-ws subscriber on B sees every transition of a job made by A and B, in order', async () => {
-    const modelId = await s.newModel();
+    const modelId = await f.s.newModel();
     const client = wsClient(urlB, await testToken(['viewer']));
     clients.push(client);
     const seen: Array<{ status: string; backendJobId: string | null; model: { id: string } }> = [];
@@ -116,28 +79,31 @@ describe('change notifications across instances', () => {
         },
       );
     });
-    await sleep(200); // subscribed
-    const other = await s.newModel();
-    await s.queue(other); // a job of another model: filtered out
-    await waitFor(() => Promise.resolve(net.runByModel(other) ? true : undefined), 2_000);
-    await hubA.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: other });
-    await s.queue(modelId);
-    await waitFor(() => Promise.resolve(net.runByModel(modelId) ? true : undefined), 2_000);
-    await sleep(50);
-    await hubA.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
+    await untilSubscribed(hubB, 'jobUpdated');
+    const other = await f.s.newModel();
+    await f.s.queue(other); // a job of another model: filtered out
+    await until(() => f.net.runByModel(other), { what: 'the run on the net' });
+    await f.hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: other });
+    await f.s.queue(modelId);
+    await until(
+      async () =>
+        (await f.db.pool.query('select 1 from job where model_id = $1 and backend_job_id is not null', [modelId])).rowCount,
+      { what: 'the start confirmed' },
+    );
+    await f.hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
     await done;
 
     expect(errors).toEqual([]);
     expect(seen.every((j) => j.model.id === modelId)).toBe(true);
     const statuses = seen.map((j) => j.status).filter((status, i, all) => status !== all[i - 1]);
     expect(statuses).toEqual(['QUEUED', 'IN_PROGRESS', 'COMPLETED']);
-    expect(seen.some((j) => j.status === 'IN_PROGRESS' && j.backendJobId === net.runByModel(modelId)?.job_id)).toBe(true);
+    expect(seen.some((j) => j.status === 'IN_PROGRESS' && j.backendJobId === f.net.runByModel(modelId)?.job_id)).toBe(true);
   });
 
   it('an instance that does not lead hears the change stream only while it has subscribers, and they miss nothing', async () => {
-    const streaming = () => hubA.app.get(EventsListener).streaming;
+    const streaming = () => f.hub.app.get(EventsListener).streaming;
     expect(streaming()).toBe(false); // A never leads (no automatic pickup) and has no subscriber yet
-    const modelId = await s.newModel();
+    const modelId = await f.s.newModel();
     const client = wsClient(urlA, await testToken(['viewer']));
     clients.push(client);
     const statuses: string[] = [];
@@ -155,16 +121,16 @@ describe('change notifications across instances', () => {
       );
     });
     // the subscription is registered before the stream starts: from "streaming" on, it misses nothing
-    await waitFor(() => Promise.resolve(streaming() ? true : undefined), 2_000);
+    await until(streaming, { what: 'A hears the change stream' });
 
-    await s.queue(modelId); // on A, dispatched by B
-    await waitFor(() => Promise.resolve(net.runByModel(modelId) ? true : undefined), 2_000);
-    await hubA.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
+    await f.s.queue(modelId); // on A, dispatched by B
+    await until(() => f.net.runByModel(modelId), { what: 'the run on the net' });
+    await f.hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
     await completed;
     expect(statuses.filter((status, i, all) => status !== all[i - 1])).toEqual(['QUEUED', 'IN_PROGRESS', 'COMPLETED']);
 
     await client.dispose();
-    await waitFor(() => Promise.resolve(streaming() ? undefined : true), 2_000); // the last subscriber gone: UNLISTEN
+    await until(() => !streaming(), { what: 'A stops listening' }); // the last subscriber gone: UNLISTEN
   });
 
   it('subscriptions are authorised like queries', async () => {

@@ -1,32 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { createTestDatabase, testPool, type TestDatabase } from '../support/database.js';
-import { startFakeNet, type FakeNet } from '../support/fake-net.js';
-import { killAllHubProcesses, startHubProcess, type HubProcess } from '../support/hub-process.js';
-import type { TestHub } from '../support/hub.js';
-import { createScenario, type Scenario } from '../support/scenario.js';
+import { testPool } from '../support/database.js';
+import type { HubProcess } from '../support/hub-process.js';
+import { useNetHubProcess } from '../support/net-hub-process.js';
+import { until } from '../support/wait.js';
 
 /**
  * A hub PROCESS (an unhandled 'error' event would kill it) whose database
  * sessions the server cuts: terminated by an administrator, or timed out as
- * idle. The interval cycle never fires here (60 s): a queued job can only be
+ * idle. The interval cycle never fires here (ten minutes): a queued job can only be
  * dispatched at once by the leader, over a working events connection.
  */
 const SLOTS = ['site-1', 'site-2'];
 const INSPECTOR = 'fl-test/inspector';
+/** the interval cycle: it never fires during a test */
+const INTERVAL_MS = 600_000;
 const POOL_SESSION_LOST = 'an idle database session was lost';
 const EVENTS_LOST = 'change notifications lost';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const adapter = (hub: HubProcess) => ({ gql: hub.gql, gqlOk: hub.gqlOk }) as unknown as TestHub;
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 interface Dispatch {
   instance: string;
@@ -58,16 +48,15 @@ async function hubSessions(inspector: pg.Pool, instance: string) {
   };
 }
 
-async function dispatchedWithin(inspector: pg.Pool, jobId: string, timeoutMs: number): Promise<void> {
+async function dispatched(inspector: pg.Pool, jobId: string): Promise<void> {
   await until(
-    `job ${jobId} submitted to its net`,
     async () => {
       const { rows } = await inspector.query<{ backend_job_id: string | null }>('select backend_job_id from job where id = $1', [
         jobId,
       ]);
       return Boolean(rows[0]?.backend_job_id);
     },
-    timeoutMs,
+    { what: `job ${jobId} submitted to its net` },
   );
 }
 
@@ -77,39 +66,26 @@ function expectNoCrash(hub: HubProcess): void {
 }
 
 describe('idle sessions of a running hub terminated with pg_terminate_backend', () => {
-  let db: TestDatabase;
-  let net: FakeNet;
-  let hub: HubProcess;
+  const f = useNetHubProcess({
+    name: 'terminated',
+    kitSlots: SLOTS,
+    hub: { pickupIntervalMs: INTERVAL_MS, reconcileIntervalMs: 0 },
+  });
   let inspector: pg.Pool;
-  let s: Scenario;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    net = await startFakeNet({ clients: SLOTS });
-    hub = await startHubProcess({
-      name: 'terminated',
-      databaseUrl: db.url,
-      netEndpoints: { 'net-1': net.url },
-      kitSlots: SLOTS,
-      pickupIntervalMs: 60_000,
-      reconcileIntervalMs: 0,
-    });
-    inspector = testPool({ connectionString: db.url, application_name: INSPECTOR, max: 2 });
-    s = await createScenario(adapter(hub), 2);
-  }, 120_000);
+  beforeAll(() => {
+    inspector = testPool({ connectionString: f.db.url, application_name: INSPECTOR, max: 2 });
+  });
 
   afterAll(async () => {
-    await killAllHubProcesses();
-    await net?.close();
     await inspector?.end();
-    await db?.drop();
   });
 
   it('logs and replaces them: GraphQL still answers, and a queued job is dispatched at once over the new events connection', async () => {
-    await until('the hub leads the dispatch', async () => (await dispatchOf(hub)).leader);
-    const { instance } = await dispatchOf(hub);
+    await until(async () => (await dispatchOf(f.hub)).leader, { what: 'the hub leads the dispatch' });
+    const { instance } = await dispatchOf(f.hub);
     // a few pool sessions at once, all idle afterwards
-    await Promise.all([1, 2, 3, 4].map(() => hub.gqlOk('{ trusts { id } }')));
+    await Promise.all([1, 2, 3, 4].map(() => f.hub.gqlOk('{ trusts { id } }')));
     const before = await hubSessions(inspector, instance);
     expect(before.events).toHaveLength(1);
     expect(before.pool.length).toBeGreaterThanOrEqual(1);
@@ -121,92 +97,94 @@ describe('idle sessions of a running hub terminated with pg_terminate_backend', 
     );
     expect(rows.every((row) => row.gone)).toBe(true);
 
-    await until('the hub noticed every lost pool session', () => occurrences(hub, POOL_SESSION_LOST) >= before.pool.length);
-    await until('the events connection is back and leads again', async () => {
-      const dispatch = await dispatchOf(hub);
-      return dispatch.notifications && dispatch.leader;
+    await until(() => occurrences(f.hub, POOL_SESSION_LOST) >= before.pool.length, {
+      what: 'the hub noticed every lost pool session',
     });
-    expect(occurrences(hub, EVENTS_LOST)).toBe(1);
+    await until(
+      async () => {
+        const dispatch = await dispatchOf(f.hub);
+        return dispatch.notifications && dispatch.leader;
+      },
+      { what: 'the events connection is back and leads again' },
+    );
+    expect(occurrences(f.hub, EVENTS_LOST)).toBe(1);
     const after = await hubSessions(inspector, instance);
     expect(after.events.map((session) => session.pid)).not.toEqual(before.events.map((session) => session.pid));
 
-    expect((await hub.gqlOk<{ trusts: unknown[] }>('{ trusts { id } }')).trusts).toHaveLength(2);
-    const jobId = await s.queue(await s.newModel());
-    await dispatchedWithin(inspector, jobId, 10_000);
-    expect(net.submitCount()).toBe(1);
-    expectNoCrash(hub);
+    expect((await f.hub.gqlOk<{ trusts: unknown[] }>('{ trusts { id } }')).trusts).toHaveLength(2);
+    const jobId = await f.s.queue(await f.s.newModel());
+    await dispatched(inspector, jobId);
+    expect(f.net.submitCount()).toBe(1);
+    expectNoCrash(f.hub);
   });
 });
 
 describe('a database that times idle sessions out after 500 ms (idle_session_timeout)', () => {
-  let db: TestDatabase;
-  let net: FakeNet;
-  let hub: HubProcess;
+  const f = useNetHubProcess({
+    name: 'idle-timeout',
+    kitSlots: SLOTS,
+    hub: { pickupIntervalMs: INTERVAL_MS, reconcileIntervalMs: 0 },
+    prepare: async (db) => {
+      const name = decodeURIComponent(new URL(db.url).pathname.slice(1));
+      await db.pool.query(`alter database "${name}" set idle_session_timeout = '500ms'`);
+    },
+  });
   let inspector: pg.Pool;
-  let s: Scenario;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    const name = decodeURIComponent(new URL(db.url).pathname.slice(1));
-    await db.pool.query(`alter database "${name}" set idle_session_timeout = '500ms'`);
+  beforeAll(() => {
     // the inspector's own sessions are exempt, so that its checks never race the timeout
-    inspector = testPool({ connectionString: db.url, application_name: INSPECTOR, max: 2, options: '-c idle_session_timeout=0' });
-    net = await startFakeNet({ clients: SLOTS });
-    hub = await startHubProcess({
-      name: 'idle-timeout',
-      databaseUrl: db.url,
-      netEndpoints: { 'net-1': net.url },
-      kitSlots: SLOTS,
-      pickupIntervalMs: 60_000,
-      reconcileIntervalMs: 0,
+    inspector = testPool({
+      connectionString: f.db.url,
+      application_name: INSPECTOR,
+      max: 2,
+      options: '-c idle_session_timeout=0',
     });
-    s = await createScenario(adapter(hub), 2);
-  }, 120_000);
+  });
 
   afterAll(async () => {
-    await killAllHubProcesses();
-    await net?.close();
     await inspector?.end();
-    await db?.drop();
   });
 
   it('keeps working: its sessions exempt themselves, so the server cuts none of them while it cuts a plain one; GraphQL answers and it dispatches at once', async () => {
-    await until('the hub leads the dispatch', async () => (await dispatchOf(hub)).leader);
-    const { instance } = await dispatchOf(hub);
-    await hub.gqlOk('{ trusts { id } }');
+    await until(async () => (await dispatchOf(f.hub)).leader, { what: 'the hub leads the dispatch' });
+    const { instance } = await dispatchOf(f.hub);
+    await f.hub.gqlOk('{ trusts { id } }');
     const before = await hubSessions(inspector, instance);
     expect(before.events).toHaveLength(1);
     expect(before.pool.length).toBeGreaterThanOrEqual(1);
 
     // the timeout is in force: a plain session on the database is cut once idle
-    const plain = new pg.Client({ connectionString: db.url });
+    const plain = new pg.Client({ connectionString: f.db.url });
     let plainEnded = false;
     plain.on('error', () => undefined);
     plain.on('end', () => (plainEnded = true));
     await plain.connect();
     await plain.query('select 1');
-    await until('the plain session timed out', () => plainEnded);
+    await until(() => plainEnded, { what: 'the plain session timed out' });
 
     // the hub's sessions have idled three times as long, and are still there
-    await until('the hub`s sessions idled past 1.5 s', async () => {
-      const { rows } = await inspector.query<{ n: number }>(
-        `select count(*)::int as n from pg_stat_activity
+    await until(
+      async () => {
+        const { rows } = await inspector.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity
           where datname = current_database() and application_name in ($1, $1 || '/events') and state = 'idle'
             and now() - state_change > interval '1500 ms' and pid = any($2::int[])`,
-        [instance, [...before.pool, ...before.events].map((session) => session.pid)],
-      );
-      return rows[0].n === before.pool.length + before.events.length;
-    });
+          [instance, [...before.pool, ...before.events].map((session) => session.pid)],
+        );
+        return rows[0].n === before.pool.length + before.events.length;
+      },
+      { what: 'the hub`s sessions idled past 1.5 s' },
+    );
 
-    expect((await hub.gqlOk<{ trusts: unknown[] }>('{ trusts { id } }')).trusts).toHaveLength(2);
-    const jobId = await s.queue(await s.newModel());
-    await dispatchedWithin(inspector, jobId, 10_000);
-    expect(net.submitCount()).toBe(1);
+    expect((await f.hub.gqlOk<{ trusts: unknown[] }>('{ trusts { id } }')).trusts).toHaveLength(2);
+    const jobId = await f.s.queue(await f.s.newModel());
+    await dispatched(inspector, jobId);
+    expect(f.net.submitCount()).toBe(1);
     const after = await hubSessions(inspector, instance);
     expect(after.events.map((session) => session.pid)).toEqual(before.events.map((session) => session.pid));
-    expect(occurrences(hub, POOL_SESSION_LOST)).toBe(0);
-    expect(occurrences(hub, EVENTS_LOST)).toBe(0);
-    expect((await dispatchOf(hub)).leader).toBe(true);
-    expectNoCrash(hub);
+    expect(occurrences(f.hub, POOL_SESSION_LOST)).toBe(0);
+    expect(occurrences(f.hub, EVENTS_LOST)).toBe(0);
+    expect((await dispatchOf(f.hub)).leader).toBe(true);
+    expectNoCrash(f.hub);
   });
 });

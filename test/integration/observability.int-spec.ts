@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startFakeNet, type FakeNet } from '../support/fake-net.js';
-import { startTestHub, testToken, type TestHub } from '../support/hub.js';
-import { createScenario, type Scenario } from '../support/scenario.js';
+import { testToken } from '../support/hub.js';
+import { useNetHub } from '../support/net-hub.js';
 
 const SLOTS = ['site-1', 'site-2'];
 
@@ -13,42 +11,19 @@ function metricValue(text: string, name: string): number {
 }
 
 describe('metrics, health and request ids', () => {
-  let db: TestDatabase;
-  let hub: TestHub;
-  let net: FakeNet;
-  let s: Scenario;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    net = await startFakeNet({ clients: SLOTS });
-    hub = await startTestHub(db.url, {
-      netEndpoints: [
-        { name: 'net-up', endpoint: net.url },
-        { name: 'net-down', endpoint: 'http://127.0.0.1:9' },
-      ],
-      kitSlots: SLOTS,
-      netCallTimeoutMs: 300,
-    });
-    s = await createScenario(hub, 2);
-  });
-
-  afterAll(async () => {
-    await hub?.close();
-    await net?.close();
-    await db?.drop();
-  });
+  const f = useNetHub({ nets: [{ name: 'net-up' }, { name: 'net-down', endpoint: 'http://127.0.0.1:9' }], kitSlots: SLOTS });
 
   it('GET /metrics reports queue depth, net states, dispatches, failures, pickup latency and net call durations', async () => {
-    const server = hub.app.getHttpServer();
-    await s.queue(await s.newModel());
-    await s.queue(await s.newModel());
-    await s.queue(await s.newModel());
+    const server = f.hub.app.getHttpServer();
+    await f.s.queue(await f.s.newModel());
+    await f.s.queue(await f.s.newModel());
+    await f.s.queue(await f.s.newModel());
     let text = (await request(server).get('/metrics').expect(200)).text;
     expect(metricValue(text, 'fl_queue_depth')).toBe(3);
     expect(text).toContain('fl_nets{status="AVAILABLE"} 2');
 
     // one start on the good net, one failed start on the net that is down
-    await hub.gqlOk('mutation { runPickupCycle { started { id } failed { id } } }');
+    await f.hub.gqlOk('mutation { runPickupCycle { started { id } failed { id } } }');
     text = (await request(server).get('/metrics').expect(200)).text;
     expect(metricValue(text, 'fl_dispatches_total{backend="nvflare"}')).toBe(1);
     expect(text).toMatch(/fl_start_failures_total\{reason="net:check_client_status"\} [1-9]/);
@@ -63,7 +38,7 @@ describe('metrics, health and request ids', () => {
   });
 
   it('GET /health: the database up, and each net with its reachability', async () => {
-    const response = await request(hub.app.getHttpServer()).get('/health').expect(200);
+    const response = await request(f.hub.app.getHttpServer()).get('/health').expect(200);
     expect(response.body.status).toBe('ok');
     expect(response.body.info.database.status).toBe('up');
     expect(response.body.info.nets['net-up']).toMatchObject({ reachable: true, status: 'started' });
@@ -74,30 +49,30 @@ describe('metrics, health and request ids', () => {
 
   it("carries the request's x-request-id into the calls to the net", async () => {
     // no job left waiting by the first test goes first
-    await db.pool.query(`update job set status = 'DELETED', end_reason = 'REMOVED' where status = 'QUEUED'`);
+    await f.db.pool.query(`update job set status = 'DELETED', end_reason = 'REMOVED' where status = 'QUEUED'`);
     // only the reachable net takes jobs here
-    await db.pool.query(`update scheduler set status = 'BUSY', lease_until = now() + interval '1 hour'
+    await f.db.pool.query(`update scheduler set status = 'BUSY', lease_until = now() + interval '1 hour'
                          where net_id = (select id from net where name = 'net-down') and status = 'AVAILABLE'`);
-    const modelId = await s.newModel();
-    await request(hub.app.getHttpServer())
+    const modelId = await f.s.newModel();
+    await request(f.hub.app.getHttpServer())
       .post('/graphql')
       .set('authorization', `Bearer ${await testToken(['admin'])}`)
       .set('x-request-id', 'trace-me-123')
       .send({
         query: 'mutation($m: ID!, $t: [ID!]!) { queueTraining(modelId: $m, trustIds: $t) { id } }',
-        variables: { m: modelId, t: s.trustIds },
+        variables: { m: modelId, t: f.s.trustIds },
       })
       .expect('x-request-id', 'trace-me-123');
-    await hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', {
-      m: (await db.pool.query("select model_id from job where status = 'IN_PROGRESS'")).rows[0]?.model_id ?? modelId,
+    await f.hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', {
+      m: (await f.db.pool.query("select model_id from job where status = 'IN_PROGRESS'")).rows[0]?.model_id ?? modelId,
     });
-    const response = await request(hub.app.getHttpServer())
+    const response = await request(f.hub.app.getHttpServer())
       .post('/graphql')
       .set('authorization', `Bearer ${await testToken(['admin'])}`)
       .set('x-request-id', 'cycle-req-42')
       .send({ query: 'mutation { runPickupCycle { started { id } } }' });
     expect(response.body.data.runPickupCycle.started).toHaveLength(1);
-    const submit = net.requestsTo('submit_job').find((r) => r.path.includes(modelId));
+    const submit = f.net.requestsTo('submit_job').find((r) => r.path.includes(modelId));
     expect(submit?.headers['x-request-id']).toBe('cycle-req-42');
   });
 });

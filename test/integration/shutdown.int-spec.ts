@@ -5,6 +5,7 @@ import { startFakeNet, type FakeNet } from '../support/fake-net.js';
 import { killAllHubProcesses, startHubProcess, type HubProcess } from '../support/hub-process.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
+import { sleep, until } from '../support/wait.js';
 
 /**
  * SIGTERM on a hub process (src/main.ts): it stops taking pickup cycles, lets
@@ -17,16 +18,7 @@ const SLOTS = ['site-1', 'site-2'];
 const SHUTDOWN_BOUND_MS = 15_000;
 const LEASE_MS = 1500;
 const INSPECTOR = 'shutdown-inspector';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const figures: string[] = [];
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** A database of the test's own, with an inspection pool whose sessions are named (so they can be told apart). */
 async function database(): Promise<{ db: TestDatabase; pool: pg.Pool; pgPort: number }> {
@@ -52,7 +44,6 @@ async function jobCounts(pool: pg.Pool): Promise<Record<string, number>> {
 
 async function waitUntilClean(pool: pg.Pool, timeoutMs: number): Promise<void> {
   await until(
-    'all jobs terminal and all nets AVAILABLE',
     async () => {
       const { rows } = await pool.query<{ live: number; busy: number }>(
         `select (select count(*)::int from job where status in ('QUEUED', 'IN_PROGRESS')) as live,
@@ -60,11 +51,9 @@ async function waitUntilClean(pool: pg.Pool, timeoutMs: number): Promise<void> {
       );
       return rows[0].live === 0 && rows[0].busy === 0;
     },
-    timeoutMs,
+    { what: 'all jobs terminal and all nets AVAILABLE', timeoutMs: timeoutMs },
   );
 }
-
-const adapter = (hub: HubProcess) => ({ gql: hub.gql, gqlOk: hub.gqlOk }) as unknown as TestHub;
 
 afterAll(async () => {
   await killAllHubProcesses();
@@ -89,13 +78,14 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
       const hub = await startHubProcess({
         name: 'shutdown-flowing',
         databaseUrl: db.url,
+        logLevel: 'info', // its "shutting down" line tells the test the signal was handled
         netEndpoints: { 'net-1': nets[0].url, 'net-2': nets[1].url },
         kitSlots: SLOTS,
         pickupIntervalMs: 100,
         reconcileIntervalMs: 100,
         netLeaseMs: LEASE_MS,
       });
-      flowing = { db, pool, pgPort, nets, hub, s: await createScenario(adapter(hub), 2) };
+      flowing = { db, pool, pgPort, nets, hub, s: await createScenario(hub, 2) };
     };
     const startHanging = async () => {
       const { db, pool, pgPort } = await database();
@@ -110,7 +100,7 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
         reconcileIntervalMs: 100,
         netLeaseMs: LEASE_MS,
       });
-      hanging = { db, pool, pgPort, net, hub, s: await createScenario(adapter(hub), 2) };
+      hanging = { db, pool, pgPort, net, hub, s: await createScenario(hub, 2) };
     };
     await Promise.all([startFlowing(), startHanging()]);
   }, 120_000);
@@ -131,12 +121,12 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
     for (let i = 0; i < 8; i++) models.push(await s.newModel());
     for (const m of models.slice(0, 6)) await s.queue(m);
     // jobs flow; then net-2 keeps its next run, and the next start on net-1 is slow in upload_app
-    await until('three runs submitted', () => nets[0].submitCount() + nets[1].submitCount() >= 3);
+    await until(() => nets[0].submitCount() + nets[1].submitCount() >= 3, { what: 'three runs submitted' });
     nets[1].setAutoFinish(undefined);
     const uploadsBefore = nets[0].requestsTo('upload_app').length;
     nets[0].fail('upload_app', { delayMs: 1500, times: 1 });
     for (const m of models.slice(6)) await s.queue(m);
-    await until('a slow upload in flight on net-1', () => nets[0].requestsTo('upload_app').length > uploadsBefore);
+    await until(() => nets[0].requestsTo('upload_app').length > uploadsBefore, { what: 'a slow upload in flight on net-1' });
     // net-2 holds a confirmed run and jobs wait: nothing to claim until a net is freed
     const net2Job = async () =>
       (
@@ -145,12 +135,15 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
              from scheduler s join net n on n.id = s.net_id left join job j on j.id = s.job_id where n.name = 'net-2'`,
         )
       ).rows[0];
-    await until('net-2 running a job while jobs wait', async () => {
-      const row = await net2Job();
-      return row.phase === 'RUNNING' && row.queued > 0;
-    });
+    await until(
+      async () => {
+        const row = await net2Job();
+        return row.phase === 'RUNNING' && row.queued > 0;
+      },
+      { what: 'net-2 running a job while jobs wait' },
+    );
     const held = (await net2Job()).id as string;
-    await sleep(150); // several interval ticks land while the start on net-1 is in flight
+    await sleep(150); // time passes on purpose: several interval ticks land while the start on net-1 is in flight
 
     const ports = await hub.tcpPortsTo(pgPort);
     expect(ports.length).toBeGreaterThan(0);
@@ -160,7 +153,7 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
     hub.kill('SIGTERM');
     // once the hub is shutting down (waiting on the slow start), net-2 is freed with jobs queued: a change that
     // would start a cycle — announced to the hub by the database — must not, after the signal
-    await sleep(100);
+    await until(() => hub.output().includes('SIGTERM: shutting down'), { what: 'the hub handling the signal', intervalMs: 5 });
     await pool.query(
       `with done as (update job set status = 'COMPLETED', completed_at = now() where id = $1 returning id)
        update scheduler set status = 'AVAILABLE', job_id = null, lease_until = null where job_id in (select id from done)`,
@@ -216,7 +209,7 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
     net.fail('check_client_status', { hang: true });
     const modelId = await s.newModel();
     await s.queue(modelId);
-    await until('the start waiting on the net', () => net.requestsTo('check_client_status').length > 0);
+    await until(() => net.requestsTo('check_client_status').length > 0, { what: 'the start waiting on the net' });
     const ports = await hub.tcpPortsTo(pgPort);
     expect(ports.length).toBeGreaterThan(0);
     hub.kill('SIGTERM');

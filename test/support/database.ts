@@ -1,3 +1,11 @@
+/**
+ * Test databases (part of the test kit; see net-hub.ts for the usual entry point):
+ *
+ *   const db = await createTestDatabase();   // a fresh copy of the migrated template; db.pool to inspect rows
+ *   await db.drop();                          // closes what was made on it (hubs, pools), then drops it
+ *
+ * `testPool` / `adminClient` for extra sessions; `closeBeforeDrop` registers anything else to close first.
+ */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { withDatabase } from './test-database-server.js';

@@ -1,3 +1,7 @@
+/**
+ * The fake net's faults (used through FakeNet.fail / setAutoFinish in fake-net.ts): an HTTP status, a
+ * delay, a hang, a reset or a body, per call, for a number of times.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The calls of the FL net HTTP contract (SPEC.md), by name. */

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startFakeNet, type FakeNet } from './fake-net.js';
+import { until } from './wait.js';
 
 const uploadBody = { project_id: 'p-1', cohort_query: 'age > 40', trusts: ['slot-1'], bundle_urls: [] };
 
@@ -197,19 +198,19 @@ describe('fake FL net', () => {
 describe('fake FL net run lifecycle options', () => {
   it('auto-finishes runs, moves PENDING to RUNNING, and calls onSubmit', async () => {
     const submitted: string[] = [];
+    const transitions: string[] = [];
     const net = await startFakeNet({
       pendingMs: 30,
       autoFinishAfterMs: [80, 120],
       onSubmit: (run) => submitted.push(run.job_id),
+      onRunStatus: (run, previous) => transitions.push(`${previous} → ${run.status}`),
     });
     try {
       const jobId = await submit(net, 'm');
       expect(submitted).toEqual([jobId]);
-      expect(net.runByModel('m')?.status).toBe('PENDING');
-      await new Promise((resolve) => setTimeout(resolve, 60));
-      expect(net.runByModel('m')?.status).toBe('RUNNING');
-      await new Promise((resolve) => setTimeout(resolve, 120));
-      expect(net.runByModel('m')?.status).toBe('FINISHED');
+      // the order of the transitions, not their timing (the machine may be loaded)
+      await until(() => net.runByModel('m')?.status === 'FINISHED', { what: 'the run finished' });
+      expect(transitions).toEqual(['PENDING → RUNNING', 'RUNNING → FINISHED']);
       expect(net.maxConcurrentActiveRuns).toBe(1);
     } finally {
       await net.close();
@@ -220,10 +221,10 @@ describe('fake FL net run lifecycle options', () => {
     const net = await startFakeNet({ autoFinishAfterMs: 60_000, faults: { list_jobs: { hang: true } } });
     await submit(net, 'm');
     const hung = fetchFailure(`${net.url}/list_jobs`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => net.requestsTo('list_jobs').length > 0, { what: 'the request reached the net' });
     const started = Date.now();
     await net.close();
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(10_000); // neither the hung request nor the 60 s timer holds it
     expect(await hung).not.toBe('TimeoutError');
   });
 });

@@ -1,3 +1,9 @@
+/**
+ * A fake FL net over real HTTP (SPEC.md's contract): `startFakeNet({ clients, backend })`, then
+ * `net.fail(call, fault)`, `net.setClients(…)`, `net.stop()` / `restart()`, and what it saw:
+ * `requests`, `requestsTo(call)`, `uploads`, `submitCount(modelId)`, `runByModel(modelId)`.
+ * Integration tests usually get one from useNetHub (net-hub.ts).
+ */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

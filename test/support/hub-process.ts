@@ -1,3 +1,8 @@
+/**
+ * A hub as a child PROCESS (`npm start`'s entry point), for what only a process shows: signals, SIGKILL,
+ * its own sessions. `startHubProcess({ databaseUrl, netEndpoints, … })`; `killAllHubProcesses()` in
+ * afterAll. With a test database, a fake net and a scenario: useNetHubProcess (net-hub-process.ts).
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';

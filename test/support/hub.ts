@@ -1,3 +1,8 @@
+/**
+ * A whole hub in-process on a test database: `startTestHub(db.url, overrides)` gives `gql` / `gqlOk`
+ * (POST /graphql as admin, or with a token from `testToken(roles, { claims })`). Pickup, reconcile and the
+ * client-status refresh are off unless asked for. With fake nets and a scenario: useNetHub (net-hub.ts).
+ */
 import type { INestApplication } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import request from 'supertest';

@@ -1,3 +1,7 @@
+/**
+ * State made through the hub's own GraphQL: `createScenario(hub, trusts)` gives a project with a cohort
+ * query, trusts with kit slots, and `newModel()` / `queue(modelId)`. useNetHub makes one (`f.s`).
+ */
 import type { TestHub } from './hub.js';
 
 /** A project with a cohort query, trusts with kit slots, and a model approving them — made through GraphQL. */
@@ -12,7 +16,8 @@ export interface Scenario {
 
 let counter = 0;
 
-export async function createScenario(hub: TestHub, trustCount = 2): Promise<Scenario> {
+/** Made through `hub`'s GraphQL: an in-process TestHub or a HubProcess. */
+export async function createScenario(hub: Pick<TestHub, 'gqlOk'>, trustCount = 2): Promise<Scenario> {
   const suffix = `${process.pid}-${++counter}`;
   const { createProject } = await hub.gqlOk<{ createProject: { id: string } }>(
     'mutation($name: String!) { createProject(input: { name: $name }) { id } }',

@@ -1,5 +1,40 @@
+/**
+ * GraphQL subscriptions in tests:
+ *
+ *   const url = await listen(hub);                         // the hub on a port, for WebSocket clients
+ *   const jobs = collect<Job>(wsClient(url, token), 'subscription { jobUpdated { id status } }');
+ *   await untilSubscribed(hub, 'jobUpdated');             // registered on the hub: it misses nothing from now on
+ *   …; await jobs.until((job) => job.status === 'COMPLETED');
+ *
+ * Dispose the clients in afterAll.
+ */
+
 import { createClient, type Client } from 'graphql-ws';
+import type { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
+import { EventsListener } from '../../src/events/events.listener.js';
+import { LiveUpdates } from '../../src/events/live-updates.js';
+import type { TestHub } from './hub.js';
+import { until } from './wait.js';
+
+/** Listens on an ephemeral port of 127.0.0.1 and answers the hub's http URL. */
+export async function listen(hub: TestHub): Promise<string> {
+  await hub.app.listen(0, '127.0.0.1');
+  return (await hub.app.getUrl()).replace('[::1]', '127.0.0.1');
+}
+
+/**
+ * Waits until `count` subscriptions to `trigger` are registered on the hub and it hears the change stream:
+ * every change committed from then on reaches them. (Reads the PubSub's emitter: graphql-ws does not
+ * acknowledge a subscription.)
+ */
+export async function untilSubscribed(hub: TestHub, trigger: 'jobUpdated' | 'schedulerUpdated', count = 1): Promise<void> {
+  const emitter = (hub.app.get(LiveUpdates).pubSub as unknown as { ee: EventEmitter }).ee;
+  const events = hub.app.get(EventsListener);
+  await until(() => emitter.listenerCount(trigger) >= count && events.streaming, {
+    what: `${count} subscription(s) to ${trigger} registered`,
+  });
+}
 
 /** A graphql-ws client for a listening test hub; the token goes in connection_init. */
 export function wsClient(baseUrl: string, token: string | null): Client {
@@ -47,7 +82,7 @@ export function collect<T>(client: Client, query: string, variables?: Record<str
   return {
     seen,
     errors,
-    until: (done, timeoutMs = 10_000) =>
+    until: (done, timeoutMs = 20_000) =>
       new Promise<void>((resolve, reject) => {
         if (seen.some(done)) return resolve();
         const timer = setTimeout(() => reject(new Error(`no matching message within ${timeoutMs} ms`)), timeoutMs);

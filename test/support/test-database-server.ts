@@ -1,3 +1,7 @@
+/**
+ * The PostgreSQL the tests run on (started once by jest's global setup): an embedded server, or the one at
+ * DATABASE_URL, with a migrated template database that createTestDatabase (database.ts) copies.
+ */
 import 'reflect-metadata';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { rm } from 'node:fs/promises';

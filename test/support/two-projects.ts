@@ -1,7 +1,14 @@
+/**
+ * The e2e identity fixture: `const f = useTwoProjects()` — projects A and B, each with a job running on
+ * one of two fake nets, a second job of A queued; `f.as(token)` sends GraphQL with a token, `f.state()` is
+ * the database's snapshot (snapshot.ts) for "nothing changed".
+ */
+import { afterAll, beforeAll } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { startFakeNet, type FakeNet } from './fake-net.js';
 import { startTestHub, type GqlResponse, type TestHub } from './hub.js';
 import { createScenario, type Scenario } from './scenario.js';
+import { snapshot } from './snapshot.js';
 
 const SLOTS = ['site-1', 'site-2', 'site-3', 'site-4'];
 export const NET_NAMES = ['net-1', 'net-2'];
@@ -26,7 +33,7 @@ export interface TwoProjects {
   netOfB: string;
   /** GraphQL with this token */
   as(token: string | null): (query: string, variables?: Record<string, unknown>) => Promise<GqlResponse<Record<string, any>>>;
-  /** What a refused call must leave untouched: every job, model, scheduler, project and cohort query. */
+  /** What a refused call must leave untouched: every table but the audit log (snapshot.ts). */
   state(): Promise<unknown>;
   /** The net the job runs on (it must be IN_PROGRESS). */
   netRunning(jobId: string): Promise<string>;
@@ -40,7 +47,6 @@ export async function startTwoProjects(): Promise<TwoProjects> {
     netEndpoints: NET_NAMES.map((name, i) => ({ name, endpoint: fakeNets[i].url })),
     kitSlots: SLOTS,
   });
-  const read = async (text: string) => (await db.pool.query(text)).rows;
   const netRunning = async (jobId: string): Promise<string> => {
     const { rows } = await db.pool.query<{ name: string }>(
       `select n.name from job j join net n on n.id = j.net_id where j.id = $1 and j.status = 'IN_PROGRESS'`,
@@ -75,13 +81,7 @@ export async function startTwoProjects(): Promise<TwoProjects> {
     netOfA: await netRunning(jobA),
     netOfB: await netRunning(jobB),
     as: (token) => (query, variables) => hub.gql(query, variables, token),
-    state: async () => ({
-      jobs: await read('select id, status, net_id, model_id from job order by seq'),
-      models: await read('select id, status, project_id, name from model order by id'),
-      schedulers: await read('select net_id, status, job_id from scheduler order by net_id'),
-      projects: await read('select id from project order by id'),
-      cohortQueries: await read('select id from cohort_query order by id'),
-    }),
+    state: () => snapshot(db.pool),
     netRunning,
     close: async () => {
       await hub.close();
@@ -89,4 +89,16 @@ export async function startTwoProjects(): Promise<TwoProjects> {
       await db.drop();
     },
   };
+}
+
+/** startTwoProjects in beforeAll, closed in afterAll: its fields are there from the first test on. */
+export function useTwoProjects(): TwoProjects {
+  const fixture = {} as TwoProjects;
+  beforeAll(async () => {
+    Object.assign(fixture, await startTwoProjects());
+  });
+  afterAll(async () => {
+    await fixture.close?.();
+  });
+  return fixture;
 }

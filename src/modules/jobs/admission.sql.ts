@@ -2,6 +2,7 @@ import type { RawBuilder } from 'kysely';
 import type { AppConfig } from '../../config/app-config.js';
 import { sql } from '../../database/sql.js';
 import { jobClientsOnlineSql } from '../nets/net-client.sql.js';
+import { NOT_BEFORE_REACHED_TEXT, WAITS_FOR_NOT_BEFORE_TEXT } from './job-timing.sql.js';
 import { FRAGMENT_TEXT } from './lifecycle/fragments.js';
 
 /**
@@ -20,10 +21,10 @@ export const NET_TAKES_JOBS_TEXT = `(not n.drained and n.failed_calls = 0)`;
 /** True for a scheduler `s` of net `n` that may take a job now. */
 export const FREE_NET_TEXT = `s.status = 'AVAILABLE' and ${NET_TAKES_JOBS_TEXT} and not ${PICKUP_PAUSED_TEXT}`;
 
-/** True for a job `j` whose own waits are over: its backoff after a try. */
+/** True for a job `j` whose own waits are over: its backoff after a try, and its own start time. */
 export const JOB_MAY_START_TEXT = [
   `(j.retry_at is null or j.retry_at <= now())`,
-  // NOT_BEFORE (the job's own start time) goes here
+  NOT_BEFORE_REACHED_TEXT,
   // issue 13: TRUST_HELD, TRUST_AT_CAPACITY, PROJECT_AT_CAPACITY go here
 ].join(' and ');
 
@@ -91,6 +92,7 @@ export function pendingStatement(config: AppConfig, ids: readonly string[]): Raw
           else 'clients offline on every free net: ' || coalesce(${sql.raw(offlineOnFreeNets)}, 'unknown') end
           || case when j.offline_since is not null and ${config.admissionMaxWaitMs}::bigint > 0
                then '; removed at ' || ${sql.raw(utc(`j.offline_since + ${config.admissionMaxWaitMs} * interval '1 millisecond'`))} else '' end
+        when 'NOT_BEFORE' then 'starts at ' || ${sql.raw(utc('j.not_before'))}
         when 'WAITING_FOR_NET' then case when exists (select 1 from ${sql.raw(freeNets)})
           then 'a net is free: it starts with the next cycle' else 'every net is busy' end
       end as "pendingDetail",
@@ -102,7 +104,7 @@ export function pendingStatement(config: AppConfig, ids: readonly string[]): Raw
         when j.status <> 'QUEUED' then null
         when ${sql.raw(PICKUP_PAUSED_TEXT)} then 'DEPLOYMENT_MODE'
         when not exists (select 1 from net n where not n.drained) then 'NO_NET'
-        -- NOT_BEFORE goes here (the job's own start time)
+        when ${sql.raw(WAITS_FOR_NOT_BEFORE_TEXT)} and not coalesce(j.retry_at > j.not_before, false) then 'NOT_BEFORE'
         -- issue 13: TRUST_HELD, TRUST_AT_CAPACITY, PROJECT_AT_CAPACITY go here
         when not ${sql.raw(JOB_MAY_START_TEXT)} then case when a.outcome = 'CLIENTS_OFFLINE' then 'CLIENTS_OFFLINE' else 'RETRY_BACKOFF' end
         when exists (select 1 from ${sql.raw(freeNets)})

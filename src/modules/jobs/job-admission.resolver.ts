@@ -22,16 +22,6 @@ export class JobAdmissionResolver {
     return (await loaders.of(JobAdmissionLoaders).pending.load(job.id))?.pendingDetail ?? null;
   }
 
-  @ResolveField(() => Date, {
-    nullable: true,
-    description: 'the earliest time the job may start (a backoff or notBefore), null when it may start now',
-  })
-  async notBefore(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<Date | null> {
-    if (job.status !== JobStatus.QUEUED) return null;
-    const at = (await loaders.of(JobAdmissionLoaders).pending.load(job.id))?.notBefore;
-    return at ? new Date(at) : null;
-  }
-
   @ResolveField(() => [StartAttemptModel], { description: 'one try to start the job each, oldest first' })
   startAttempts(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<Array<Omit<StartAttemptModel, 'net'>>> {
     return loaders.of(JobAdmissionLoaders).startAttempts.load(job.id);

@@ -1,8 +1,12 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { EndReason, JobStatus } from './job.entity.js';
+import { EndReason, JobPriority, JobStatus } from './job.entity.js';
 import './job-admission.model.js'; // registers EndReason
 
 registerEnumType(JobStatus, { name: 'JobStatus' });
+registerEnumType(JobPriority, {
+  name: 'JobPriority',
+  description: 'how urgent a job is; the dispatch order is by priority first (with aging), then fair share, then age',
+});
 
 @ObjectType('Job', { description: 'A request to train a model with a set of trusts' })
 export class JobModel {
@@ -26,6 +30,18 @@ export class JobModel {
 
   @Field(() => Int, { description: 'how many times the job was claimed for a start' })
   attempts!: number;
+
+  @Field(() => JobPriority)
+  priority!: JobPriority;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'the earliest time the job may start (a backoff or notBefore), null when it may start now',
+  })
+  notBefore!: Date | null;
+
+  /** the job's own limit in seconds (0: none); null: the hub's MAX_RUNTIME_S applies (`maxRuntimeSeconds` resolves it) */
+  maxRuntimeS!: number | null;
 
   @Field(() => EndReason, { nullable: true, description: 'null unless the job is DELETED' })
   endReason!: EndReason | null;

@@ -1,4 +1,6 @@
+import { Inject } from '@nestjs/common';
 import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { Allow, READERS } from '../../common/auth/roles.js';
 import { ActScope, principalOf, ProjectScope, ReadScope } from '../../common/auth/scopes.js';
 import { notFound } from '../../common/errors.js';
@@ -13,7 +15,8 @@ import { visibleJob } from './visible-job.js';
 import { TrainingModel } from '../models/models.model.js';
 import { NetModel } from '../nets/net.model.js';
 import { TrustModel } from '../trusts/trust.model.js';
-import { JobStatus } from './job.entity.js';
+import { JobPriority, JobStatus } from './job.entity.js';
+import { QueueOptionsInput, toJobRequest } from './job.inputs.js';
 import { JobModel } from './job.model.js';
 import { JobsService, MAX_JOBS_PAGE } from './jobs.service.js';
 
@@ -22,6 +25,7 @@ export class JobsResolver {
   constructor(
     private readonly jobsService: JobsService,
     private readonly live: LiveUpdates,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Allow(...READERS)
@@ -45,13 +49,24 @@ export class JobsResolver {
   }
 
   @Allow('researcher')
-  @Mutation(() => JobModel, { description: 'queues a training job for a model with approved trusts' })
+  @Mutation(() => JobModel, { description: 'CONFLICT when the model already has a QUEUED or IN_PROGRESS job' })
   queueTraining(
     @Args('modelId', { type: () => ID }, UuidPipe) modelId: string,
     @Args('trustIds', { type: () => [ID] }, UuidListPipe) trustIds: string[],
     @ActScope() scope: ProjectScope,
+    @Args('options', { type: () => QueueOptionsInput, nullable: true }) options?: QueueOptionsInput | null,
   ): Promise<JobModel> {
-    return this.jobsService.queueTraining(modelId, trustIds, scope);
+    return this.jobsService.queueTraining(modelId, trustIds, toJobRequest(options), scope);
+  }
+
+  @Allow('researcher')
+  @Mutation(() => JobModel, { description: "a QUEUED job's priority (else CONFLICT)" })
+  setJobPriority(
+    @Args('jobId', { type: () => ID }, UuidPipe) jobId: string,
+    @Args('priority', { type: () => JobPriority }) priority: JobPriority,
+    @ActScope() scope: ProjectScope,
+  ): Promise<JobModel> {
+    return this.jobsService.setJobPriority(jobId, priority, scope);
   }
 
   @Allow(...READERS)
@@ -83,6 +98,16 @@ export class JobsResolver {
   @ResolveField(() => NetModel, { nullable: true })
   net(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<NetModel | null> {
     return job.netId ? loaders.of(NetLoaders).net.load(job.netId) : Promise.resolve(null);
+  }
+
+  @ResolveField(() => Int, {
+    nullable: true,
+    description:
+      "the run-time limit in seconds: the job's own (queueTraining options), else the hub's MAX_RUNTIME_S; null when neither limits it (0 means no limit)",
+  })
+  maxRuntimeSeconds(@Parent() job: JobModel): number | null {
+    const limit = job.maxRuntimeS ?? this.config.maxRuntimeSeconds;
+    return limit > 0 ? limit : null;
   }
 
   @ResolveField(() => Int, { nullable: true, description: '1-based place in the queue while QUEUED, else null' })

@@ -1,15 +1,16 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import type { ProjectScope } from '../../common/auth/scopes.js';
-import { badInput, notFound } from '../../common/errors.js';
+import { badInput, conflict, notFound } from '../../common/errors.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
 import { assertUuidList } from '../../common/validation.js';
 import { query, sql } from '../../database/sql.js';
-import { assertModelInScope, modelInScope } from '../models/project-scope.sql.js';
-import type { JobStatus } from './lifecycle/states.js';
+import { assertJobInScope, assertModelInScope, modelInScope } from '../models/project-scope.sql.js';
+import { type JobPriority, JobStatus } from './lifecycle/states.js';
 import { JOB_COLUMNS, type JobRow, type PositionedJobRow, withQueuePositions } from './job.sql.js';
 import type { RawBuilder } from 'kysely';
-import { queueJob, type QueueOutcome } from './lifecycle/queue-job.js';
+import { type JobRequest, queueJob, type QueueOutcome } from './lifecycle/queue-job.js';
+import { setQueuedJobPriority } from './lifecycle/set-job-priority.js';
 import { isUniqueViolation, LIVE_JOB_INDEX, liveJobConflict } from './live-job-conflict.js';
 import { preload } from '../../graphql/preloaded-fields.js';
 
@@ -24,20 +25,21 @@ export class JobsService {
   ) {}
 
   /**
-   * Queues a training job. Unknown model → NOT_FOUND; an empty or duplicate
+   * Queues a training job (`request`: its priority, start time and run-time
+   * limit, validated by `toJobRequest`). Unknown model → NOT_FOUND; an empty or duplicate
    * list, an unknown trust or one not approved for the model → BAD_USER_INPUT,
    * a model outside the scope → FORBIDDEN, a model that already has a live
    * (QUEUED or IN_PROGRESS) job → CONFLICT, and nothing is written. The answer
    * is the job as the insert left it, its queue position counted in the same
    * statement (a job claimed an instant later is still answered consistently).
    */
-  async queueTraining(modelId: string, trustIdsInput: string[], scope: ProjectScope): Promise<JobRow> {
+  async queueTraining(modelId: string, trustIdsInput: string[], request: JobRequest, scope: ProjectScope): Promise<JobRow> {
     const trustIds = assertUuidList(trustIdsInput, 'trustIds', { allowEmpty: false });
     await assertModelInScope(this.em.fork(), scope, modelId);
     // one statement: checks and inserts commit together or not at all
     let outcome: QueueOutcome | undefined;
     try {
-      outcome = await queueJob(this.em.fork(), modelId, trustIds);
+      outcome = await queueJob(this.em.fork(), modelId, trustIds, request);
     } catch (error) {
       // two requests for one model at once: the partial unique index lets one insert through
       if (isUniqueViolation(error, LIVE_JOB_INDEX)) throw liveJobConflict(modelId, null);
@@ -55,13 +57,37 @@ export class JobsService {
     }
     if (outcome.liveJob) throw liveJobConflict(modelId, outcome.liveJob);
     // the statement's snapshot: the new job was QUEUED behind every job queued before it
+    const created = outcome.job!;
     const job = preload(
-      { ...outcome.job!, createdAt: new Date(outcome.job!.createdAt) },
+      { ...created, createdAt: new Date(created.createdAt), notBefore: created.notBefore ? new Date(created.notBefore) : null },
       {
         queuePosition: outcome.queuedBefore + 1,
       },
     );
     this.pickup.changed();
+    if (job.notBefore) this.pickup.startsAt(job.notBefore);
+    return job;
+  }
+
+  /**
+   * A QUEUED job's priority (else CONFLICT; unknown → NOT_FOUND; outside the
+   * scope → FORBIDDEN; nothing changes then). The answer is the job after the change.
+   */
+  async setJobPriority(jobId: string, priority: JobPriority, scope: ProjectScope): Promise<PositionedJobRow> {
+    await assertJobInScope(this.em.fork(), scope, jobId);
+    const outcome = await setQueuedJobPriority(this.em.fork(), jobId, priority);
+    if (!outcome?.status) throw notFound('Job', jobId);
+    if (!outcome.changed) {
+      throw conflict(
+        `job ${jobId} is ${outcome.status === JobStatus.QUEUED ? 'no longer QUEUED' : outcome.status}: only a QUEUED job's priority can change`,
+        {
+          field: 'jobId',
+          status: outcome.status,
+        },
+      );
+    }
+    const job = await this.getJob(jobId, scope);
+    if (!job) throw notFound('Job', jobId);
     return job;
   }
 

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { queryOne, sql } from '../../../database/sql.js';
 import { ModelStatus } from '../../models/model-status.js';
 import { JOB_COLUMNS, type JobRow } from '../job.sql.js';
+import type { JobPriority } from './states.js';
 import { JOB, MODEL, oneOf } from './fragments.js';
 import { JobState, lifecycleStatement, LIVE_JOB_STATUSES } from './transitions.js';
 
@@ -18,15 +19,30 @@ export interface QueueOutcome {
   liveJob: string | null;
   /** QUEUED jobs in the statement's snapshot, all queued before the new one */
   queuedBefore: number;
-  job: (Omit<JobRow, 'createdAt'> & { createdAt: string }) | null;
+  job: (Omit<JobRow, 'createdAt' | 'notBefore'> & { createdAt: string; notBefore: string | null }) | null;
+}
+
+/** What a researcher asks of a job (`queueTraining(options)`), validated (`toJobRequest`). */
+export interface JobRequest {
+  priority: JobPriority;
+  /** null: it may start at once */
+  notBefore: Date | null;
+  /** seconds, 0: no limit; null: the hub's MAX_RUNTIME_S */
+  maxRuntimeS: number | null;
 }
 
 /**
  * Queues a job in one statement: the checks (model, trusts known and approved,
- * no live job of the model) and the writes (job, its trusts, the model back to
- * PENDING) commit together or not at all; the outcome says which check failed.
+ * no live job of the model) and the writes (job with its priority, start time
+ * and run-time limit, its trusts, the model back to PENDING) commit together
+ * or not at all; the outcome says which check failed.
  */
-export async function queueJob(em: EntityManager, modelId: string, trustIds: string[]): Promise<QueueOutcome | undefined> {
+export async function queueJob(
+  em: EntityManager,
+  modelId: string,
+  trustIds: string[],
+  request: JobRequest,
+): Promise<QueueOutcome | undefined> {
   return queryOne<QueueOutcome>(
     em,
     sql`with requested as (
@@ -40,7 +56,9 @@ export async function queueJob(em: EntityManager, modelId: string, trustIds: str
             and bool_and(known and approved) as ok
           from requested
         ), created as (
-          insert into job (model_id) select ${modelId} from accepted where ok returning *
+          insert into job (model_id, priority, not_before, max_runtime_s)
+          select ${modelId}, ${request.priority}, ${request.notBefore?.toISOString() ?? null}::timestamptz, ${request.maxRuntimeS}::int
+          from accepted where ok returning *
         ), linked as (
           insert into job_trust (job_id, trust_id) select created.id, r.id from created, requested r
         ), model_reset as (

@@ -1,3 +1,5 @@
+import { SET_JOB_PRIORITY } from './set-job-priority.js';
+import { TIME_OUT_RUN } from './time-out-run.js';
 import { CLAIM_FREE_NET } from './claim-free-net.js';
 import { CLAIM_JOB_FOR_NET } from './claim-job-for-net.js';
 import { CLAIM_NEXT_JOBS } from './claim-next-jobs.js';
@@ -24,6 +26,7 @@ import type { LifecycleStatement } from './transitions.js';
  */
 export const LIFECYCLE_STATEMENTS: readonly LifecycleStatement[] = [
   QUEUE_JOB,
+  SET_JOB_PRIORITY,
   RETIRE_INVALID_QUEUED_JOBS,
   CLAIM_NEXT_JOBS,
   CLAIM_FREE_NET,
@@ -34,6 +37,7 @@ export const LIFECYCLE_STATEMENTS: readonly LifecycleStatement[] = [
   RECORD_FAILED_START,
   CONFIRM_START,
   END_RUNS,
+  TIME_OUT_RUN,
   HOLD_NET_FOR_SWEEP,
   REMOVE_JOBS_WITHOUT_RUN,
   MARK_RUN_MISSING,

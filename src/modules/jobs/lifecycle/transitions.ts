@@ -35,9 +35,8 @@ const N = NetState;
  */
 export const JOB_MOVES: Readonly<Record<JobState, readonly JobState[]>> = {
   [J.NEW]: [J.QUEUED],
-  // claimed; removed; taken back by a late confirmation of a start that recovery had requeued; its wait for
-  // offline clients noted (the admission)
-  [J.QUEUED]: [J.CLAIMED, J.DELETED, J.RUNNING, J.QUEUED],
+  // reprioritised or its wait for offline clients noted; claimed; removed; taken back by a late confirmation of a start that recovery had requeued
+  [J.QUEUED]: [J.QUEUED, J.CLAIMED, J.DELETED, J.RUNNING],
   [J.CLAIMED]: [J.SUBMITTING, J.QUEUED, J.COMPLETED, J.DELETED],
   [J.SUBMITTING]: [J.SUBMITTING, J.RUNNING, J.QUEUED, J.COMPLETED, J.DELETED],
   [J.RUNNING]: [J.RUNNING, J.COMPLETED, J.DELETED],

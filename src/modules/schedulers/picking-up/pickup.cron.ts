@@ -1,3 +1,4 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
@@ -6,17 +7,20 @@ import { EventsListener } from '../../../events/events.listener.js';
 import { PickupService, type CycleKind } from './pickup.service.js';
 import { ReconcileService } from '../running/reconcile.service.js';
 import { FREE_SCHEDULER_IDS_SQL, QUEUED_JOB_IDS_SQL, UNDISPATCHED_SQL } from '../net-state/scheduler.sql.js';
+import { StartTimeWake } from './start-time-wake.js';
 
 /**
  * Drives the pickup cycle: every PICKUP_INTERVAL_MS (the safety net), and at
  * once when a job is queued or a net is freed. Also reconciles running jobs
- * with their nets every RECONCILE_INTERVAL_MS. PICKUP_INTERVAL_MS=0 turns all
+ * with their nets every RECONCILE_INTERVAL_MS, and wakes at the next queued
+ * job's start time (`StartTimeWake`). PICKUP_INTERVAL_MS=0 turns all
  * automatic pickup off (only `runPickupCycle` and the step mutations dispatch).
  */
 @Injectable()
 export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('PickupCron');
-  private unsubscribe: (() => void) | null = null;
+  private readonly unsubscribe: Array<() => void> = [];
+  private readonly wake: StartTimeWake;
   private reconciling = false;
   private stopped = false;
 
@@ -27,22 +31,34 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly signal: PickupSignal,
     private readonly events: EventsListener,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    em: EntityManager,
   ) {
     events.followUpWith({
       undispatchedSql: UNDISPATCHED_SQL,
       freeSchedulersSql: FREE_SCHEDULER_IDS_SQL,
       queuedJobsSql: QUEUED_JOB_IDS_SQL,
     });
+    this.wake = new StartTimeWake(em, () => this.tick('full'), this.logger);
   }
 
   onApplicationBootstrap(): void {
     if (this.config.pickupIntervalMs > 0) {
       this.registry.addInterval(
         'pickup',
-        setInterval(() => this.tick('full'), this.config.pickupIntervalMs),
+        setInterval(() => {
+          this.tick('full');
+          void this.wake.refresh();
+        }, this.config.pickupIntervalMs),
       );
-      this.unsubscribe = this.signal.onRequest(() => this.tick('fast'));
+      this.unsubscribe.push(
+        this.signal.onRequest(() => this.tick('fast')),
+        this.signal.onStartTime((time) => this.wake.at(time)),
+        this.events.onEvent((event) => {
+          if (event.kind === 'job' && event.status === 'QUEUED' && event.notBefore) this.wake.at(new Date(event.notBefore));
+        }),
+      );
       this.tick('full');
+      void this.wake.refresh();
     } else {
       this.logger.log('automatic pickup is off (PICKUP_INTERVAL_MS=0)');
     }
@@ -61,7 +77,8 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.pickup.stopWaking();
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
+    this.wake.stop();
     await this.events.resign(); // another instance dispatches from now on
     for (const name of ['pickup', 'reconcile']) {
       if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);

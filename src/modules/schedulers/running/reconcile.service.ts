@@ -10,6 +10,7 @@ import { clearRunMissing, markRunMissing } from '../../jobs/lifecycle/run-missin
 import { EndReason, JobStatus } from '../../jobs/lifecycle/states.js';
 import { ModelStatus } from '../../models/model-status.js';
 import { NetSweeper } from '../net-state/net-sweeper.service.js';
+import { endTimedOutRun, lockTimedOutRun, runsPastTheirLimit } from '../../jobs/lifecycle/time-out-run.js';
 
 interface RunningJob {
   jobId: string;
@@ -25,6 +26,8 @@ export interface ReconcileResult {
   completed: number;
   failed: number;
   unreachableNets: number;
+  /** runs past their run-time limit, ended TIMED_OUT (their nets swept: the run aborted, the net freed) */
+  timedOut: number;
   swept: number;
 }
 
@@ -33,7 +36,10 @@ export interface ReconcileResult {
  * FINISHED completes the job; FAILED or STOPPED removes it (DELETED, endReason
  * RUN_FAILED) and errors the model; a run the
  * net no longer lists for RUN_MISSING_GRACE_MS (e.g. the net restarted) is
- * treated as failed. Every write is compare-and-set on the claim.
+ * treated as failed. Then a run past its run-time limit (`maxRuntimeSeconds`,
+ * else MAX_RUNTIME_S) is timed out: its job DELETED (TIMED_OUT), its net swept
+ * — the run aborted there and the net freed — in the same pass. Every write
+ * is compare-and-set on the claim.
  */
 @Injectable()
 export class ReconcileService {
@@ -57,7 +63,7 @@ export class ReconcileService {
           where j.status = ${JOB.IN_PROGRESS} and j.start_phase = ${PHASE.RUNNING}`,
     );
     const byNet = Map.groupBy(running, (r) => r.endpoint);
-    const result: ReconcileResult = { completed: 0, failed: 0, unreachableNets: 0, swept: 0 };
+    const result: ReconcileResult = { completed: 0, failed: 0, unreachableNets: 0, timedOut: 0, swept: 0 };
     await Promise.all(
       [...byNet.values()].map(async (jobs) => {
         let runs: NetRun[];
@@ -73,9 +79,41 @@ export class ReconcileService {
         await this.abortOrphans(jobs, runs);
       }),
     );
+    // after the nets' own word: a run its net reported FINISHED just now completed rather than timed out
+    result.timedOut = await this.timeOut();
     result.swept = await this.sweeper.sweepAll();
     if (result.completed + result.failed > 0) this.pickup.changed();
     return result;
+  }
+
+  /**
+   * Times out the runs past their limit, each in its own transaction: the job
+   * locked, its run aborted on the net, then the job DELETED (TIMED_OUT) and
+   * its net held for the sweep, which frees it. A net that cannot be reached
+   * still gets the job ended; its net stays held until a later sweep aborts
+   * the run there.
+   */
+  private async timeOut(): Promise<number> {
+    const { maxRuntimeSeconds, netLeaseMs } = this.config;
+    const candidates = await runsPastTheirLimit(this.em.fork(), maxRuntimeSeconds);
+    const outcomes = await Promise.all(
+      candidates.map(async ({ jobId }) => {
+        const run = await this.em.fork().transactional(async (em) => {
+          const locked = await lockTimedOutRun(em, jobId, maxRuntimeSeconds);
+          if (!locked) return null;
+          if (locked.backendJobId) await this.sweeper.abortRuns([{ net: locked.net, backendJobId: locked.backendJobId }]);
+          return (await endTimedOutRun(em, locked, netLeaseMs)) ? locked : null;
+        });
+        if (!run) return false;
+        this.logger.warn(
+          `job ${run.jobId} ran past its limit of ${run.limitS} s on "${run.net.name}": run ${run.backendJobId ?? '(unknown)'} ` +
+            `aborted, job removed (TIMED_OUT), model ${run.modelId} ERROR`,
+        );
+        await this.sweeper.sweep(run.schedulerId, run.net);
+        return true;
+      }),
+    );
+    return outcomes.filter(Boolean).length;
   }
 
   /**
