@@ -206,10 +206,11 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
       const started = await until(
         'started',
         () => job(waiting, auto!),
-        (j) => j.startAttempts.length > 0,
+        (j) => j.startAttempts.some((a) => a.outcome === 'STARTED'),
       );
       expect(started.status).toBe('IN_PROGRESS');
-      expect(started.startAttempts.map((a) => a.outcome)).toEqual(['STARTED']);
+      // never waiting for its clients (a loaded machine may cost a retried call, never a CLIENTS_OFFLINE)
+      expect(started.startAttempts.map((a) => a.outcome)).not.toContain('CLIENTS_OFFLINE');
       return;
     }
     const offline = await until(
