@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LIFECYCLE_STATEMENTS } from '../../src/modules/jobs/lifecycle/statements.js';
 import { jobStateSql, netStateSql } from '../../src/modules/jobs/lifecycle/transitions.js';
+import { AdmissionService } from '../../src/modules/schedulers/net-state/admission.service.js';
 import { RecoveryService } from '../../src/modules/schedulers/net-state/recovery.service.js';
 import { ReconcileService } from '../../src/modules/schedulers/running/reconcile.service.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -62,6 +63,9 @@ describe('the lifecycle statements on PostgreSQL: each moves rows only along its
       netLeaseMs: LEASE_MS,
       runMissingGraceMs: 60_000,
       netCallTimeoutMs: 1000,
+      // a job whose start failed waits out a long backoff: it stays out of the later scenarios' cycles
+      admissionBackoffMs: 600_000,
+      admissionBackoffMaxMs: 600_000,
     });
     s = await createScenario(hub, 2);
     await recordMoves(db);
@@ -129,7 +133,7 @@ describe('the lifecycle statements on PostgreSQL: each moves rows only along its
     });
   });
 
-  it('a start that fails after submit_job: the job removed, the net held, a failed sweep, then a sweep that frees it', async () => {
+  it('a start that fails after submit_job: the job back in the queue (a backoff), the net held, a failed sweep, then a sweep that frees it', async () => {
     await s.queue(await s.newModel());
     net.fail('submit_job', { status: 500, serveFirst: true, times: 1 });
     net.fail('list_jobs', { status: 500, times: 1 });
@@ -138,6 +142,8 @@ describe('the lifecycle statements on PostgreSQL: each moves rows only along its
     expect(await netStatus()).toBe('BUSY');
     expect(await reconcile()).toMatchObject({ swept: 1 });
     expect(await netStatus()).toBe('AVAILABLE');
+    // the net failed a call: it is held back until a probe; bring it back as an answered probe would (the net row is not traced)
+    await db.pool.query('update net set failed_calls = 0, retry_at = null');
   });
 
   it('a completion that overtakes its start, whose submit_job then times out: the net held for a sweep and swept', async () => {
@@ -210,6 +216,30 @@ describe('the lifecycle statements on PostgreSQL: each moves rows only along its
     expect(await reconcile()).toMatchObject({ timedOut: 1 });
     expect(await jobStatus(queueTraining.id)).toBe('DELETED');
     expect(await netStatus()).toBe('AVAILABLE');
+  });
+
+  it('a start that finds its clients offline: the job waits (back in the queue), then its wait runs out and it is removed', async () => {
+    const modelId = await s.newModel();
+    const jobId = await s.queue(modelId);
+    net.setClients(SLOTS.slice(1), [SLOTS[0]]);
+    expect((await hub.gqlOk<Cycle>(CYCLE)).runPickupCycle.failed).toEqual([{ id: jobId, status: 'QUEUED' }]);
+    net.setClients(SLOTS);
+    // an instance whose ADMISSION_MAX_WAIT_MS is over for it removes it (ADMISSION_TIMEOUT)
+    const impatient = await startTestHub(db.url, {
+      admissionMaxWaitMs: 1,
+      admissionBackoffMs: 600_000,
+      admissionBackoffMaxMs: 600_000,
+    });
+    try {
+      const waitedPastIt = async () =>
+        (await db.pool.query(`select 1 from job where id = $1 and offline_since <= now() - interval '5 milliseconds'`, [jobId]))
+          .rowCount === 1;
+      while (!(await waitedPastIt())) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await impatient.app.get(AdmissionService).expireWaitingJobs()).toBe(1);
+    } finally {
+      await impatient.close();
+    }
+    expect(await jobStatus(jobId)).toBe('DELETED');
   });
 
   it('every change above was made by a lifecycle statement, along a move it declares; every statement was seen', async () => {
