@@ -16,6 +16,7 @@ export interface JobChanged {
   notBefore?: string | null;
   /** the job's own run-time limit in seconds; null: the hub's MAX_RUNTIME_S */
   maxRuntimeS?: number | null;
+  /** why it ended without COMPLETED (absent from events of older triggers) */
   endReason?: string | null;
 }
 

@@ -1,6 +1,7 @@
 import { AuditLogEntity } from '../common/auth/audit-log.entity.js';
 import { JobTrustEntity } from './jobs/job-trust.entity.js';
 import { JobEntity } from './jobs/job.entity.js';
+import { StartAttemptEntity } from './jobs/start-attempt.entity.js';
 import { CohortQueryEntity } from './models/cohort-query.entity.js';
 import { ModelApprovedTrustEntity } from './models/model-approved-trust.entity.js';
 import { ModelEntity } from './models/model.entity.js';
@@ -28,6 +29,7 @@ export const entities = [
   ModelEntity,
   CohortQueryEntity,
   JobTrustEntity,
+  StartAttemptEntity,
   ModelApprovedTrustEntity,
   HubSettingEntity,
   AuditLogEntity,

@@ -27,6 +27,27 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly startAttempts = new Counter({
+    name: 'fl_start_attempts_total',
+    help: 'tries to start a job, by outcome (STARTED, CLIENTS_OFFLINE, NET_ERROR, REJECTED)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobEnds = new Counter({
+    name: 'fl_job_ends_total',
+    help: 'jobs this instance ended without COMPLETED, by endReason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly netBackoffs = new Counter({
+    name: 'fl_net_backoffs_total',
+    help: 'nets held back after a failed call (taking no job until a probe answers), and probes, by outcome',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
   readonly pickupLatency = new Histogram({
     name: 'fl_pickup_latency_seconds',
     help: 'from a job being queued to its run being started on a net',

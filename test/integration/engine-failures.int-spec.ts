@@ -9,7 +9,13 @@ const HANG_BOUND_MS = 15_000;
 
 /** One net per hub so that every start goes to the net under test. */
 describe.each(['nvflare', 'flower'] as const)('a failing start (%s)', (backend) => {
-  const f = useNetHub({ nets: [{ name: 'net-1' }], backend, kitSlots: SLOTS, hub: { netCallTimeoutMs: TIMEOUT_MS } });
+  const f = useNetHub({
+    nets: [{ name: 'net-1' }],
+    backend,
+    kitSlots: SLOTS,
+    // FLIP's fail-fast mode: every failed start removes its job (the retries: admission.int-spec.ts)
+    hub: { netCallTimeoutMs: TIMEOUT_MS, maxStartAttempts: 1, admissionMaxWaitMs: 0 },
+  });
 
   afterEach(() => f.resetNets());
 

@@ -23,7 +23,8 @@ describe.each(['nvflare', 'flower'] as const)('completions racing the start, fai
     nets: [{ name: 'net-1' }],
     backend,
     kitSlots: SLOTS,
-    hub: { netLeaseMs: LEASE_MS, runMissingGraceMs: 60_000 },
+    // FLIP's fail-fast mode: a failed start removes its job, and its net takes the next job at once
+    hub: { netLeaseMs: LEASE_MS, runMissingGraceMs: 60_000, maxStartAttempts: 1, admissionMaxWaitMs: 0 },
     // a deadlock among the hub's sessions would be broken after 1 s and retried unseen; here it holds them, and a test fails
     prepare: async (db) => {
       const { rows } = await db.pool.query<{ name: string }>('select current_database() as name');
@@ -168,11 +169,11 @@ describe.each(['nvflare', 'flower'] as const)('completions racing the start, fai
   });
 
   it.each([
-    ['FINISHED', 'INITIATED'],
-    ['FAILED', 'ERROR'],
+    ['FINISHED', 'INITIATED', 'COMPLETED'],
+    ['FAILED', 'ERROR', 'DELETED'],
   ] as const)(
     'reconcile while the submit_job answer is on the way and the run is already %s: the start counts, the next reconcile ends the job (model %s)',
-    async (runStatus, modelStatus) => {
+    async (runStatus, modelStatus, jobStatus) => {
       const before = { aborts: abortCalls(), ...(await counted()) };
       const started = await startHeldAtSubmit();
       f.net.setRunStatus(started.runId, runStatus);
@@ -184,7 +185,7 @@ describe.each(['nvflare', 'flower'] as const)('completions racing the start, fai
       expect(runPickupCycle).toEqual({ started: [{ id: started.jobId, status: 'IN_PROGRESS' }], failed: [] });
       await f.hub.app.get(ReconcileService).reconcile();
       expect(await jobOf(started.jobId, started.modelId)).toEqual({
-        job: { status: 'COMPLETED', backendJobId: started.runId },
+        job: { status: jobStatus, backendJobId: started.runId },
         model: { status: modelStatus },
       });
       expect(abortCalls()).toBe(before.aborts);

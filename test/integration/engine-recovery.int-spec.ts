@@ -16,7 +16,15 @@ describe('recovery, reconcile, stop and status reports', () => {
   const f = useNetHub({
     nets: [{ name: 'net-1' }],
     kitSlots: SLOTS,
-    hub: { netLeaseMs: LEASE_MS, runMissingGraceMs: 0, netCallTimeoutMs: 2000, maxStartAttempts: 2 },
+    // a recovered job may be claimed again at once (its backoff is the admission tests' subject)
+    hub: {
+      netLeaseMs: LEASE_MS,
+      runMissingGraceMs: 0,
+      netCallTimeoutMs: 2000,
+      maxStartAttempts: 2,
+      admissionBackoffMs: 1,
+      admissionBackoffMaxMs: 1,
+    },
   });
 
   afterEach(() => f.reset());
@@ -29,8 +37,8 @@ describe('recovery, reconcile, stop and status reports', () => {
     ).rows[0];
   const jobRow = async (id: string) =>
     (
-      await f.db.pool.query<{ status: string; net_id: string | null; attempts: number }>(
-        'select status, net_id, attempts from job where id = $1',
+      await f.db.pool.query<{ status: string; net_id: string | null; attempts: number; end_reason: string | null }>(
+        'select status, net_id, attempts, end_reason from job where id = $1',
         [id],
       )
     ).rows[0];
@@ -218,8 +226,8 @@ describe('recovery, reconcile, stop and status reports', () => {
 
   it.each([
     ['FINISHED', 'COMPLETED', 'INITIATED'],
-    ['FAILED', 'COMPLETED', 'ERROR'],
-    ['STOPPED', 'COMPLETED', 'ERROR'],
+    ['FAILED', 'DELETED', 'ERROR'],
+    ['STOPPED', 'DELETED', 'ERROR'],
   ] as const)('reconcile: a run %s on the net → job %s, model %s, net free', async (runStatus, jobStatus, model) => {
     const modelId = await f.s.newModel();
     const { jobId, backendJobId } = await start(modelId);
@@ -228,6 +236,7 @@ describe('recovery, reconcile, stop and status reports', () => {
     f.net.setRunStatus(backendJobId, runStatus);
     await f.hub.app.get(ReconcileService).reconcile();
     expect((await jobRow(jobId)).status).toBe(jobStatus);
+    expect((await jobRow(jobId)).end_reason).toBe(jobStatus === 'DELETED' ? 'RUN_FAILED' : null);
     expect(await modelStatus(modelId)).toBe(model);
     expect(await scheduler()).toMatchObject({ status: 'AVAILABLE', job_id: null });
   });
@@ -238,7 +247,7 @@ describe('recovery, reconcile, stop and status reports', () => {
     f.net.forgetRuns();
     await f.hub.app.get(ReconcileService).reconcile();
     await f.hub.app.get(ReconcileService).reconcile();
-    expect((await jobRow(jobId)).status).toBe('COMPLETED');
+    expect(await jobRow(jobId)).toMatchObject({ status: 'DELETED', end_reason: 'RUN_FAILED' });
     expect(await modelStatus(modelId)).toBe('ERROR');
     expect(await scheduler()).toMatchObject({ status: 'AVAILABLE' });
   });

@@ -157,12 +157,13 @@ interface JobRow {
   attempts: number;
   modelStatus: string;
   net: string | null;
+  endReason: string | null;
 }
 
 async function jobsOf(pool: pg.Pool, modelIds: string[]): Promise<JobRow[]> {
   const { rows } = await pool.query<JobRow>(
     `select j.id, j.model_id as "modelId", j.status, j.start_phase as phase, j.backend_job_id as "backendJobId",
-            j.started_at as "startedAt", j.attempts, m.status as "modelStatus", n.name as net
+            j.started_at as "startedAt", j.attempts, m.status as "modelStatus", n.name as net, j.end_reason as "endReason"
        from job j join model m on m.id = j.model_id left join net n on n.id = j.net_id
       where j.model_id = any($1::uuid[]) order by j.seq`,
     [modelIds],
@@ -187,7 +188,8 @@ async function expectInvariants(
   const jobs = await jobsOf(pool, modelIds);
   const problems: string[] = [];
   if (jobs.length !== modelIds.length) problems.push(`${jobs.length} jobs for ${modelIds.length} models`);
-  const owned = new Set(jobs.filter((j) => j.status === 'COMPLETED').map((j) => j.backendJobId));
+  // a run is its job's own when the job COMPLETED, or ended because the net reported the run failed (RUN_FAILED)
+  const owned = new Set(jobs.filter((j) => j.status === 'COMPLETED' || j.endReason === 'RUN_FAILED').map((j) => j.backendJobId));
   for (const job of jobs) {
     const submits = nets.reduce((n, net) => n + net.submitCount(job.modelId), 0);
     if (job.status === 'COMPLETED') {
@@ -443,6 +445,9 @@ describe('b, c. one hub process through net faults and killed database sessions 
       netLeaseMs: LEASE_MS,
       runMissingGraceMs: 500,
       netCallTimeoutMs: 400,
+      // FLIP's fail-fast mode: each failed start removes its job (retries and waits: admission-faults.int-spec.ts)
+      maxStartAttempts: 1,
+      env: { ADMISSION_MAX_WAIT_MS: '0' },
     });
     await pool.query(`update net set fl_backend = 'flower' where name = 'net-2'`);
     s = await createScenario(hub, 2);
@@ -594,8 +599,12 @@ describe('b, c. one hub process through net faults and killed database sessions 
       });
       expect(lost.length).toBeGreaterThan(0);
       for (const runId of lost) {
-        // the job whose run was lost: ended (COMPLETED), its model ERROR
-        expect(jobs.find((j) => j.backendJobId === runId)).toMatchObject({ status: 'COMPLETED', modelStatus: 'ERROR' });
+        // the job whose run was lost: ended (DELETED, endReason RUN_FAILED), its model ERROR
+        expect(jobs.find((j) => j.backendJobId === runId)).toMatchObject({
+          status: 'DELETED',
+          endReason: 'RUN_FAILED',
+          modelStatus: 'ERROR',
+        });
       }
     } finally {
       net1().setAutoFinish([50, 150]);

@@ -1,9 +1,11 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { LIFECYCLE_STATEMENTS } from '../../src/modules/jobs/lifecycle/statements.js';
 import { jobStateSql, netStateSql } from '../../src/modules/jobs/lifecycle/transitions.js';
+import { AdmissionService } from '../../src/modules/schedulers/net-state/admission.service.js';
 import { RecoveryService } from '../../src/modules/schedulers/net-state/recovery.service.js';
 import { ReconcileService } from '../../src/modules/schedulers/running/reconcile.service.js';
 import type { TestDatabase } from '../support/database.js';
+import { startTestHub } from '../support/hub.js';
 import { useNetHub } from '../support/net-hub.js';
 import { until } from '../support/wait.js';
 
@@ -50,7 +52,14 @@ describe('the lifecycle statements on PostgreSQL: each moves rows only along its
   const f = useNetHub({
     nets: [{ name: 'net-1' }],
     kitSlots: SLOTS,
-    hub: { netLeaseMs: LEASE_MS, runMissingGraceMs: 60_000, netCallTimeoutMs: 1000 },
+    hub: {
+      netLeaseMs: LEASE_MS,
+      runMissingGraceMs: 60_000,
+      netCallTimeoutMs: 1000,
+      // a job whose start failed waits out a long backoff: it stays out of the later scenarios' cycles
+      admissionBackoffMs: 600_000,
+      admissionBackoffMaxMs: 600_000,
+    },
   });
   beforeAll(() => recordMoves(f.db)); // after the fixture's beforeAll: only the tests' changes are recorded
 
@@ -116,7 +125,7 @@ describe('the lifecycle statements on PostgreSQL: each moves rows only along its
     });
   });
 
-  it('a start that fails after submit_job: the job removed, the net held, a failed sweep, then a sweep that frees it', async () => {
+  it('a start that fails after submit_job: the job back in the queue (a backoff), the net held, a failed sweep, then a sweep that frees it', async () => {
     await f.s.queue(await f.s.newModel());
     f.net.fail('submit_job', { status: 500, serveFirst: true, times: 1 });
     f.net.fail('list_jobs', { status: 500, times: 1 });
@@ -125,6 +134,8 @@ describe('the lifecycle statements on PostgreSQL: each moves rows only along its
     expect(await netStatus()).toBe('BUSY');
     expect(await reconcile()).toMatchObject({ swept: 1 });
     expect(await netStatus()).toBe('AVAILABLE');
+    // the net failed a call: it is held back until a probe; bring it back as an answered probe would (the net row is not traced)
+    await f.db.pool.query('update net set failed_calls = 0, retry_at = null');
   });
 
   it('a completion that overtakes its start, whose submit_job then times out: the net held for a sweep and swept', async () => {
@@ -188,6 +199,30 @@ describe('the lifecycle statements on PostgreSQL: each moves rows only along its
     expect(await reconcile()).toMatchObject({ timedOut: 1 });
     expect(await jobStatus(queueTraining.id)).toBe('DELETED');
     expect(await netStatus()).toBe('AVAILABLE');
+  });
+
+  it('a start that finds its clients offline: the job waits (back in the queue), then its wait runs out and it is removed', async () => {
+    const modelId = await f.s.newModel();
+    const jobId = await f.s.queue(modelId);
+    f.net.setClients(SLOTS.slice(1), [SLOTS[0]]);
+    expect((await f.hub.gqlOk<Cycle>(CYCLE)).runPickupCycle.failed).toEqual([{ id: jobId, status: 'QUEUED' }]);
+    f.net.setClients(SLOTS);
+    // an instance whose ADMISSION_MAX_WAIT_MS is over for it removes it (ADMISSION_TIMEOUT)
+    const impatient = await startTestHub(f.db.url, {
+      admissionMaxWaitMs: 1,
+      admissionBackoffMs: 600_000,
+      admissionBackoffMaxMs: 600_000,
+    });
+    try {
+      const waitedPastIt = async () =>
+        (await f.db.pool.query(`select 1 from job where id = $1 and offline_since <= now() - interval '5 milliseconds'`, [jobId]))
+          .rowCount === 1;
+      await until(waitedPastIt, { what: 'the job waited past ADMISSION_MAX_WAIT_MS', intervalMs: 5 });
+      expect(await impatient.app.get(AdmissionService).expireWaitingJobs()).toBe(1);
+    } finally {
+      await impatient.close();
+    }
+    expect(await jobStatus(jobId)).toBe('DELETED');
   });
 
   it('every change above was made by a lifecycle statement, along a move it declares; every statement was seen', async () => {

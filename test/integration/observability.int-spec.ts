@@ -27,6 +27,10 @@ describe('metrics, health and request ids', () => {
     text = (await request(server).get('/metrics').expect(200)).text;
     expect(metricValue(text, 'fl_dispatches_total{backend="nvflare"}')).toBe(1);
     expect(text).toMatch(/fl_start_failures_total\{reason="net:check_client_status"\} [1-9]/);
+    // the failed start put its job back in the queue (a backoff), the net that failed is held back until a probe
+    expect(metricValue(text, 'fl_start_attempts_total{outcome="STARTED"}')).toBe(1);
+    expect(metricValue(text, 'fl_start_attempts_total{outcome="NET_ERROR"}')).toBe(1);
+    expect(metricValue(text, 'fl_net_backoffs_total{event="held"}')).toBe(1);
     expect(metricValue(text, 'fl_pickup_latency_seconds_count')).toBe(1);
     expect(text).toMatch(/fl_net_call_duration_seconds_count\{call="submit_job",outcome="ok"\} 1/);
     expect(text).toContain('fl_nets{status="BUSY"} 1');
@@ -44,6 +48,8 @@ describe('metrics, health and request ids', () => {
   });
 
   it("carries the request's x-request-id into the calls to the net", async () => {
+    // no job left waiting by the first test goes first
+    await f.db.pool.query(`update job set status = 'DELETED', end_reason = 'REMOVED' where status = 'QUEUED'`);
     // only the reachable net takes jobs here
     await f.db.pool.query(`update scheduler set status = 'BUSY', lease_until = now() + interval '1 hour'
                          where net_id = (select id from net where name = 'net-down') and status = 'AVAILABLE'`);

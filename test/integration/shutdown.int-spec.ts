@@ -99,6 +99,9 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
         pickupIntervalMs: 100,
         reconcileIntervalMs: 100,
         netLeaseMs: LEASE_MS,
+        // FLIP's fail-fast mode: the start that times out removes its job (retries: admission.int-spec.ts)
+        maxStartAttempts: 1,
+        env: { ADMISSION_MAX_WAIT_MS: '0' },
       });
       hanging = { db, pool, pgPort, net, hub, s: await createScenario(hub, 2) };
     };

@@ -4,7 +4,9 @@ import { Migration20261128020000_change_notifications } from './Migration2026112
 import { Migration20261129000000_claimed_by } from './Migration20261129000000_claimed_by.js';
 import { Migration20261201040000_net_clients_drain } from './Migration20261201040000_net_clients_drain.js';
 import { Migration20261201050000_job_v2 } from './Migration20261201050000_job_v2.js';
+import { Migration20261201060000_admission } from './Migration20261201060000_admission.js';
 import { Migration20261201070000_job_limits } from './Migration20261201070000_job_limits.js';
+import { Migration20261201080000_admission_notify } from './Migration20261201080000_admission_notify.js';
 
 /** Every migration, in order. Listed explicitly: no file globbing at run time. */
 export const migrationsList = [
@@ -14,5 +16,7 @@ export const migrationsList = [
   { name: 'Migration20261129000000_claimed_by', class: Migration20261129000000_claimed_by },
   { name: 'Migration20261201040000_net_clients_drain', class: Migration20261201040000_net_clients_drain },
   { name: 'Migration20261201050000_job_v2', class: Migration20261201050000_job_v2 },
+  { name: 'Migration20261201060000_admission', class: Migration20261201060000_admission },
   { name: 'Migration20261201070000_job_limits', class: Migration20261201070000_job_limits },
+  { name: 'Migration20261201080000_admission_notify', class: Migration20261201080000_admission_notify },
 ];

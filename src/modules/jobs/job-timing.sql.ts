@@ -24,9 +24,11 @@ export const WAITS_FOR_NOT_BEFORE = sql.raw<boolean>(WAITS_FOR_NOT_BEFORE_TEXT);
 
 /**
  * `Job.notBefore`: the earliest time a QUEUED job `j` may start, null when it
- * may start now (or is not QUEUED). Admission's backoff joins it here.
+ * may start now (or is not QUEUED): the later of its own start time and
+ * the admission's backoff (`retry_at`).
  */
-export const EARLIEST_START_TEXT = `(case when j.status = 'QUEUED' and ${OWN_EARLIEST_START_TEXT} > now() then ${OWN_EARLIEST_START_TEXT} end)`;
+const EARLIEST = `greatest(${OWN_EARLIEST_START_TEXT}, j.retry_at)`;
+export const EARLIEST_START_TEXT = `(case when j.status = 'QUEUED' and ${EARLIEST} > now() then ${EARLIEST} end)`;
 
 /**
  * Milliseconds (by the database clock) until the next QUEUED job's start

@@ -34,6 +34,7 @@ const LIVE = oneOfText(LIVE_JOB_STATUSES);
 /** one live job per model: completions, stops and status reports are keyed by model */
 @Unique({ name: 'job_one_live_per_model', properties: ['model'], where: `status in ${LIVE}` })
 @Index({ name: 'job_queue_idx', properties: ['seq'], where: `status = ${QUEUED}` })
+@Index({ name: 'job_retry_at_idx', properties: ['retryAt'], where: `status = ${QUEUED} and retry_at is not null` })
 @Index({ name: 'job_status_seq_idx', properties: ['status', 'seq'] })
 @Index({ name: 'job_model_idx', properties: ['model', 'seq'] })
 export class JobEntity {
@@ -94,6 +95,22 @@ export class JobEntity {
 
   @Enum({ items: () => EndReason, nullable: true })
   endReason?: EndReason | null;
+
+  /** a job back in the queue after a try (a failed start, offline clients) is not claimed before this */
+  @Property({ type: 'timestamptz', nullable: true })
+  retryAt?: Date | null;
+
+  /** the waits so far: each doubles the backoff (ADMISSION_BACKOFF_MS up to ADMISSION_BACKOFF_MAX_MS) */
+  @Property({ type: 'integer', default: 0, check: 'backoffs >= 0' })
+  backoffs: number & Opt = 0;
+
+  /** starts that failed before the run existed; MAX_START_ATTEMPTS of them remove the job */
+  @Property({ type: 'integer', default: 0, check: 'failed_starts >= 0' })
+  failedStarts: number & Opt = 0;
+
+  /** since when the job waits for offline clients (ADMISSION_MAX_WAIT_MS) */
+  @Property({ type: 'timestamptz', nullable: true })
+  offlineSince?: Date | null;
 
   @ManyToMany({ entity: () => TrustEntity, pivotEntity: () => JobTrustEntity })
   trusts = new Collection<TrustEntity>(this);

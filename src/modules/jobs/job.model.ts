@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { JobPriority, JobStatus } from './job.entity.js';
+import { EndReason, JobPriority, JobStatus } from './job.entity.js';
+import './job-admission.model.js'; // registers EndReason
 
 registerEnumType(JobStatus, { name: 'JobStatus' });
 registerEnumType(JobPriority, {
@@ -41,6 +42,9 @@ export class JobModel {
 
   /** the job's own limit in seconds (0: none); null: the hub's MAX_RUNTIME_S applies (`maxRuntimeSeconds` resolves it) */
   maxRuntimeS!: number | null;
+
+  @Field(() => EndReason, { nullable: true, description: 'null unless the job is DELETED' })
+  endReason!: EndReason | null;
 
   modelId!: string;
   netId!: string | null;

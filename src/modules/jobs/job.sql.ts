@@ -27,6 +27,7 @@ export const JOB_COLUMNS = joinColumns(
     'net',
     'priority',
     'maxRuntimeS',
+    'endReason',
   ]),
   EARLIEST_START_COLUMN,
 );

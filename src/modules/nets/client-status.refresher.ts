@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { PickupSignal } from '../../common/pickup-signal.js';
 import { query, sql } from '../../database/sql.js';
 import { policyFor } from '../../fl-backends/backend-policy.js';
 import type { FlBackend } from '../../fl-backends/fl-backend.enum.js';
@@ -36,6 +37,7 @@ export class ClientStatusRefresher implements OnApplicationBootstrap, BeforeAppl
   constructor(
     private readonly em: EntityManager,
     private readonly nets: NetClient,
+    private readonly pickup: PickupSignal,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -88,7 +90,9 @@ export class ClientStatusRefresher implements OnApplicationBootstrap, BeforeAppl
       );
     }
     try {
-      await recordClientStatuses(this.em.fork(), net.id, records);
+      const { cameOnline } = await recordClientStatuses(this.em.fork(), net.id, records);
+      // a job waiting for these clients may start now: a cycle here, without waiting for the interval
+      if (cameOnline > 0) this.pickup.request();
     } catch (error) {
       this.logger.warn(`could not record the client status of net "${net.name}": ${String(error)}`);
     }

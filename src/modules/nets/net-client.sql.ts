@@ -12,14 +12,21 @@ import type { NetModel } from './net.model.js';
  * gave no usable answer) and clients the answer leaves out are marked
  * offline with their lastSeen kept: their status is unknown, and a job must
  * only be paired with a net where its clients are known to be online.
+ * Returns how many clients are online now that were not before.
  */
-export async function recordClientStatuses(em: EntityManager, netId: string, clients: readonly ClientRecord[] | null) {
+export async function recordClientStatuses(
+  em: EntityManager,
+  netId: string,
+  clients: readonly ClientRecord[] | null,
+): Promise<{ cameOnline: number }> {
   const reported = JSON.stringify((clients ?? []).map((c) => ({ name: c.name, online: c.online, last_connect: c.lastConnect })));
-  await query(
+  const [row] = await query<{ cameOnline: number }>(
     em,
     sql`with reported as (
           select r.name, r.online, r.last_connect
           from jsonb_to_recordset(${reported}::jsonb) as r(name text, online boolean, last_connect timestamptz)
+        ), known as (
+          select client_name, online from net_client where net_id = ${netId}::uuid
         ), upserted as (
           insert into net_client as c (net_id, client_name, online, last_seen, checked_at)
           select ${netId}::uuid, r.name, r.online, coalesce(r.last_connect, case when r.online then now() end), now()
@@ -27,10 +34,14 @@ export async function recordClientStatuses(em: EntityManager, netId: string, cli
           on conflict (net_id, client_name) do update set online = excluded.online,
             last_seen = coalesce(excluded.last_seen, c.last_seen), checked_at = excluded.checked_at
           returning 1
+        ), left_out as (
+          update net_client set online = false, checked_at = now()
+          where net_id = ${netId}::uuid and client_name not in (select name from reported)
         )
-        update net_client set online = false, checked_at = now()
-        where net_id = ${netId}::uuid and client_name not in (select name from reported)`,
+        select count(*)::int as "cameOnline" from reported r left join known k on k.client_name = r.name
+        where r.online and k.online is not true`,
   );
+  return row ?? { cameOnline: 0 };
 }
 
 /** True for a net `n` on which an offline client stops a start (NVFLARE), from the backend policies. */
@@ -42,14 +53,27 @@ const OFFLINE_BLOCKS = (() => {
 /**
  * True when every kit slot of job `j` is online on net `n` as the hub last
  * knew it, or when `n`'s backend starts with offline clients anyway (Flower).
- * A client the net never reported, or a trust without a slot, is not online.
- * For the admission's claim; the text form is for plain SQL.
+ * A client the net never reported is not online. Only what was checked within
+ * `freshMs` counts (null: whatever is recorded): a net the hub has no recent
+ * view of does not block, and neither does a client last seen offline long
+ * ago — the start's own `check_client_status` decides there. A trust without
+ * a kit slot does not block here either: the start refuses it (it can never
+ * train). For the admission's claim; the text form is for plain SQL.
  */
-export const JOB_CLIENTS_ONLINE_SQL = `(not ${OFFLINE_BLOCKS} or not exists (
-  select 1 from job_trust jt
-  left join kit_slot k on k.assigned_trust_id = jt.trust_id
-  left join net_client c on c.net_id = n.id and c.client_name = k.slot_name
-  where jt.job_id = j.id and c.online is not true))`;
+export function jobClientsOnlineSql(freshMs: number | null): string {
+  const fresh = (column: string) =>
+    freshMs === null ? 'true' : `${column} > now() - ${Math.round(freshMs)} * interval '1 millisecond'`;
+  return `(not ${OFFLINE_BLOCKS}
+  or not exists (select 1 from net_client c0 where c0.net_id = n.id and ${fresh('c0.checked_at')})
+  or not exists (
+    select 1 from job_trust jt
+    join kit_slot k on k.assigned_trust_id = jt.trust_id
+    left join net_client c on c.net_id = n.id and c.client_name = k.slot_name
+    where jt.job_id = j.id and c.online is not true and (c.checked_at is null or ${fresh('c.checked_at')})))`;
+}
+
+/** `jobClientsOnlineSql` over everything recorded. */
+export const JOB_CLIENTS_ONLINE_SQL = jobClientsOnlineSql(null);
 
 export const JOB_CLIENTS_ONLINE = sql.raw(JOB_CLIENTS_ONLINE_SQL);
 

@@ -28,6 +28,14 @@ export class NetEntity {
   @Property({ type: 'timestamptz', nullable: true })
   clientsPolledAt?: Date | null;
 
+  /** calls that failed in a row; a net with any takes no job until a probe (check_server_status) answers */
+  @Property({ type: 'integer', default: 0, check: 'failed_calls >= 0' })
+  failedCalls: number & Opt = 0;
+
+  /** when the next probe of a failed net is due */
+  @Property({ type: 'timestamptz', nullable: true })
+  retryAt?: Date | null;
+
   @OneToOne(() => SchedulerEntity, (s) => s.net, { nullable: true })
   scheduler?: Rel<SchedulerEntity>;
 }

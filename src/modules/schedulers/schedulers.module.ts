@@ -5,6 +5,7 @@ import { SchedulerLoaders } from './net-state/scheduler.loaders.js';
 import { FlBackendsModule } from '../../fl-backends/fl-backends.module.js';
 import { NetsModule } from '../nets/nets.module.js';
 import { ClaimService } from './picking-up/claim.service.js';
+import { AdmissionService } from './net-state/admission.service.js';
 import { DeploymentStatusResolver } from './deployment-status.resolver.js';
 import { JobRemovalResolver } from './job-removal.resolver.js';
 import { JobRemovalService } from './running/job-removal.service.js';
@@ -26,6 +27,7 @@ import { TrainingService } from './running/training.service.js';
     TrainingService,
     StartFailureService,
     RecoveryService,
+    AdmissionService,
     ReconcileService,
     NetSweeper,
     JobRemovalService,

@@ -12,6 +12,7 @@ import { leaseInterval, NET, PHASE, JOB } from './fragments.js';
 export function assignPairs(claim: { instanceName: string; leaseMs: number }) {
   return sql`claimed as (
       update job j set status = ${JOB.IN_PROGRESS}, net_id = p.net_id, started_at = clock_timestamp(), attempts = j.attempts + 1,
+        retry_at = null,
         claim_token = gen_random_uuid(), start_phase = ${PHASE.CLAIMED}, missing_since = null, backend_job_id = null,
         claimed_by = ${claim.instanceName}
       from pair p where j.id = p.job_id

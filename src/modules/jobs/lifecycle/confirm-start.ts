@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { queryOne, sql } from '../../../database/sql.js';
 import { JOB_COLUMNS, type JobRow } from '../job.sql.js';
-import { JOB, leaseInterval, MODEL, NET, PHASE } from './fragments.js';
+import { JOB, leaseInterval, MODEL, NET, OUTCOME, PHASE } from './fragments.js';
 import { JobState, lifecycleStatement, NetState } from './transitions.js';
 
 export const CONFIRM_START = lifecycleStatement('confirmStart', {
@@ -81,6 +81,15 @@ export async function confirmStart(
           from taken_back t where s.id = nullif(${schedulerId}, '')::uuid
         ), confirmed as (
           update scheduler set lease_until = null, updated_at = now() where job_id in (select id from started)
+        ), attempt as (
+          -- one attempt per claim: a retried confirmation records nothing twice; a late one corrects
+          -- what lease recovery recorded for this claim
+          insert into start_attempt (job_id, net_id, claim_token, outcome, detail)
+          select id, net_id, ${claimToken}::uuid, ${OUTCOME.STARTED}, 'run ' || ${backendJobId}::text
+          from (select id, net_id from started union all select id, net_id from taken_back
+                union all select id, net_id from ended_early) c
+          on conflict (claim_token) where claim_token is not null
+            do update set outcome = ${OUTCOME.STARTED}, detail = excluded.detail, at = excluded.at
         ), model_started as (
           update model set status = ${MODEL.INITIATED}, updated_at = now()
           where id in (select model_id from started union all select model_id from taken_back

@@ -3,7 +3,7 @@ import { query, sql } from '../../../database/sql.js';
 import type { ModelStatus } from '../../models/model-status.js';
 import { JOB_COLUMNS, type JobRow } from '../job.sql.js';
 import { JOB, MODEL, NET, PHASE } from './fragments.js';
-import type { JobStatus } from './states.js';
+import type { EndReason, JobStatus } from './states.js';
 import { JobState, lifecycleStatement, NetState } from './transitions.js';
 
 const { CLAIMED, SUBMITTING, RUNNING, COMPLETED, DELETED } = JobState;
@@ -46,13 +46,15 @@ export async function endRuns(
   modelStatus: ModelStatus | null,
   /** set when a run may still be alive on the net: the net is held for a sweep (orphan abort) instead of freed */
   sweep?: { leaseMs: number },
+  /** why a DELETED job ended (none for COMPLETED) */
+  endReason: EndReason | null = null,
 ): Promise<JobRow[]> {
   const holdForSweep = sweep !== undefined;
   const leaseMs = sweep?.leaseMs ?? 0;
   return query<JobRow>(
     em,
     sql`with ended as (
-          update job set status = ${jobStatus},
+          update job set status = ${jobStatus}, end_reason = case when ${jobStatus} = ${JOB.DELETED} then ${endReason}::text end,
             completed_at = case when ${jobStatus} = ${JOB.COMPLETED} then clock_timestamp() else completed_at end,
             started_at = case when ${jobStatus} = ${JOB.DELETED} then null else started_at end,
             missing_since = null

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { ModelStatus } from '../../models/model-status.js';
-import { JobStatus, SchedulerStatus, StartPhase } from './states.js';
+import { EndReason, JobStatus, SchedulerStatus, StartOutcome, StartPhase } from './states.js';
 
 /** `'VALUE'`: a status as SQL text (the values are the enums' own, never user input). */
 export const literal = (value: string): string => `'${value}'`;
@@ -19,6 +19,10 @@ export const PHASE = literals(StartPhase);
 export const NET = literals(SchedulerStatus);
 /** Model statuses the lifecycle's statements set or test. */
 export const MODEL = literals(ModelStatus);
+/** End reasons, to interpolate into SQL. */
+export const END = literals(EndReason);
+/** Start attempts' outcomes, to interpolate into SQL. */
+export const OUTCOME = literals(StartOutcome);
 
 /** A list of statuses for `in`, as text: `(\'A\', \'B\')`. */
 export const oneOfText = (values: readonly string[]): string => `(${values.map(literal).join(', ')})`;
@@ -31,9 +35,13 @@ const PICKUP_PAUSED_TEXT = `coalesce((select (value->>'enabled')::boolean from h
 /** True while the deployment mode (pickup paused) is on. */
 export const PICKUP_PAUSED = sql.raw(PICKUP_PAUSED_TEXT);
 
-const NOT_DRAINED_TEXT = `not exists (select 1 from net dn where dn.id = scheduler.net_id and dn.drained)`;
+const NOT_DRAINED_TEXT = `not exists (select 1 from net dn where dn.id = scheduler.net_id and (dn.drained or dn.failed_calls > 0))`;
 
-/** True for an (unaliased) `scheduler` whose net is not drained: it may take a new job. */
+/**
+ * True for an (unaliased) `scheduler` whose net may take a new job: not
+ * drained, and no failed call waiting for its probe (the admission's
+ * NET_TAKES_JOBS, for an unaliased scheduler).
+ */
 export const NOT_DRAINED = sql.raw(NOT_DRAINED_TEXT);
 
 const UNAPPROVED_TRUST_TEXT = `exists (select 1 from job_trust jt where jt.job_id = j.id and not exists (

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { query, sql } from '../../../database/sql.js';
-import { JOB, MODEL, oneOf, UNAPPROVED_TRUST } from './fragments.js';
+import { END, JOB, MODEL, oneOf, UNAPPROVED_TRUST } from './fragments.js';
 import { JobState, lifecycleStatement, LIVE_JOB_STATUSES } from './transitions.js';
 
 export const RETIRE_INVALID_QUEUED_JOBS = lifecycleStatement('retireInvalidQueuedJobs', {
@@ -12,7 +12,7 @@ export async function retireInvalidQueuedJobs(em: EntityManager): Promise<Array<
   return query<{ id: string }>(
     em,
     sql`with retired as (
-          update job set status = ${JOB.DELETED}
+          update job set status = ${JOB.DELETED}, end_reason = ${END.UNAPPROVED_TRUST}
           where id in (select j.id from job j where j.status = ${JOB.QUEUED} and ${UNAPPROVED_TRUST} for update of j skip locked)
           returning id, model_id
         ), errored as (

@@ -9,6 +9,8 @@ import { FREE_NET } from './free-net.js';
 import { HOLD_NET_FOR_SWEEP } from './hold-net-for-sweep.js';
 import { MARK_SUBMITTING } from './mark-submitting.js';
 import { QUEUE_JOB } from './queue-job.js';
+import { RECORD_FAILED_START } from './record-failed-start.js';
+import { EXPIRE_WAITING_JOBS } from './expire-waiting-jobs.js';
 import { RECOVER_EXPIRED_LEASES } from './recover-expired-leases.js';
 import { REMOVE_JOBS_WITHOUT_RUN } from './remove-jobs-without-run.js';
 import { REQUEUE_CLAIMED_JOB } from './requeue-claimed-job.js';
@@ -32,6 +34,7 @@ export const LIFECYCLE_STATEMENTS: readonly LifecycleStatement[] = [
   REQUEUE_CLAIMED_JOB,
   FREE_NET,
   MARK_SUBMITTING,
+  RECORD_FAILED_START,
   CONFIRM_START,
   END_RUNS,
   TIME_OUT_RUN,
@@ -40,6 +43,7 @@ export const LIFECYCLE_STATEMENTS: readonly LifecycleStatement[] = [
   MARK_RUN_MISSING,
   CLEAR_RUN_MISSING,
   RECOVER_EXPIRED_LEASES,
+  EXPIRE_WAITING_JOBS,
   TAKE_SWEEP_HOLD,
   RENEW_SWEEP_HOLD,
   FREE_SWEPT_NET,

@@ -36,6 +36,17 @@ export enum EndReason {
   RUN_FAILED = 'RUN_FAILED',
 }
 
+/** What one try to start a job came to (`start_attempt.outcome`). */
+export enum StartOutcome {
+  STARTED = 'STARTED',
+  /** a trust's client was offline on the net (NVFLARE): the job waits; not a failed start */
+  CLIENTS_OFFLINE = 'CLIENTS_OFFLINE',
+  /** the net failed a call before the run existed (5xx, timeout, refused, malformed answer): retried */
+  NET_ERROR = 'NET_ERROR',
+  /** the net refused the job (a 4xx answer), or the job cannot start at all: not retried */
+  REJECTED = 'REJECTED',
+}
+
 /** A net's slot in the pool (the `scheduler` row). */
 export enum SchedulerStatus {
   AVAILABLE = 'AVAILABLE',

@@ -35,7 +35,7 @@ const N = NetState;
  */
 export const JOB_MOVES: Readonly<Record<JobState, readonly JobState[]>> = {
   [J.NEW]: [J.QUEUED],
-  // reprioritised; claimed; removed; taken back by a late confirmation of a start that recovery had requeued
+  // reprioritised or its wait for offline clients noted; claimed; removed; taken back by a late confirmation of a start that recovery had requeued
   [J.QUEUED]: [J.QUEUED, J.CLAIMED, J.DELETED, J.RUNNING],
   [J.CLAIMED]: [J.SUBMITTING, J.QUEUED, J.COMPLETED, J.DELETED],
   [J.SUBMITTING]: [J.SUBMITTING, J.RUNNING, J.QUEUED, J.COMPLETED, J.DELETED],

@@ -9,8 +9,10 @@ export type { RecoveryResult };
 /**
  * Lease recovery, by the database clock. A BUSY net whose lease expired
  * without a confirmed start is recovered under this rule:
- *  - its job goes back to the QUEUED (same place in the queue) — or, after
- *    MAX_START_ATTEMPTS claims, is removed (DELETED) and its model set to ERROR;
+ *  - the unconfirmed start counts as a failed one (an attempt NET_ERROR,
+ *    recorded once per claim): its job goes back to the queue (same place,
+ *    with a backoff) — or, after MAX_START_ATTEMPTS failed starts, is removed
+ *    (DELETED, START_FAILED) and its model set to ERROR;
  *  - the net becomes AVAILABLE, unless the start had reached `submit_job`
  *    (a run may exist on the net): then it is held for a sweep that aborts
  *    orphan runs before the net is handed out again;
@@ -38,6 +40,7 @@ export class RecoveryService {
       leaseMs: this.config.netLeaseMs,
       confirmGraceMs: confirmGraceMs(this.config.netLeaseMs),
       reconnectGraceMs: RECONNECT_GRACE_MS,
+      backoff: this.config,
     });
     const counts = result ?? { requeued: 0, retired: 0, freed: 0, heldForSweep: 0 };
     if (counts.requeued + counts.retired + counts.freed + counts.heldForSweep > 0) {

@@ -4,12 +4,12 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { conflict, notFound } from '../../../common/errors.js';
 import { HUB_INSTANCE_NAME } from '../../../database/database.tokens.js';
 import { queryOne, sql } from '../../../database/sql.js';
+import { admissionPredicates, JOB_MAY_START_TEXT } from '../../jobs/admission.sql.js';
 import type { Claim } from '../../jobs/lifecycle/claim.js';
 import { claimFreeNet } from '../../jobs/lifecycle/claim-free-net.js';
 import { claimJobForNet } from '../../jobs/lifecycle/claim-job-for-net.js';
 import { claimNextJobs } from '../../jobs/lifecycle/claim-next-jobs.js';
 import { JOB, UNAPPROVED_TRUST } from '../../jobs/lifecycle/fragments.js';
-import { NOT_BEFORE_REACHED } from '../../jobs/job-timing.sql.js';
 import { freeNet } from '../../jobs/lifecycle/free-net.js';
 import { requeueClaimedJob } from '../../jobs/lifecycle/requeue-claimed-job.js';
 import { retireInvalidQueuedJobs } from '../../jobs/lifecycle/retire-invalid-queued-jobs.js';
@@ -34,14 +34,15 @@ export class ClaimService {
 
   /**
    * The cycle's claim, in ONE statement (so one round trip and one commit):
-   * the oldest valid QUEUED jobs paired with as many free nets, each pair
-   * IN_PROGRESS / BUSY with a lease (`claimNextJobs`). A net is never committed
+   * the oldest valid QUEUED jobs that may start now, each paired with a free
+   * net where its clients are online, each pair IN_PROGRESS / BUSY with a
+   * lease (`claimNextJobs`; the admission's predicates: `admission.sql.ts`). A net is never committed
    * BUSY without its job. Jobs naming a trust no longer approved are skipped
    * (they never block the queue) and retired by `retireInvalidQueuedJobs`.
    * The result carries what the start needs (net, project, cohort query, slots).
    */
   async claimBatch(): Promise<Claim[]> {
-    return claimNextJobs(this.em.fork(), this.claimer());
+    return claimNextJobs(this.em.fork(), this.claimer(), admissionPredicates(this.config));
   }
 
   /** Retires (DELETED; model ERROR unless it has another live job) every queued job naming a trust no longer approved. */
@@ -79,7 +80,7 @@ export class ClaimService {
       if (scheduler.status !== SchedulerStatus.BUSY || scheduler.jobId !== null || scheduler.sweepPending) {
         throw conflict('the scheduler is not claimed (call claimAvailableNet first) or already holds a job', { schedulerId });
       }
-      const jobId = await this.takeValidQueuedJob(em);
+      const jobId = await this.takeValidQueuedJob(em, scheduler.netId);
       if (jobId === undefined) return null;
       return claimJobForNet(em, { jobId, schedulerId: scheduler.id, netId: scheduler.netId }, this.claimer());
     });
@@ -107,12 +108,14 @@ export class ClaimService {
     });
   }
 
-  /** The oldest valid QUEUED job, locked; invalid ones in front of it are retired first. */
-  private async takeValidQueuedJob(em: EntityManager): Promise<string | undefined> {
+  /** The oldest valid QUEUED job that may start on net `netId` now, locked; invalid ones in front of it are retired first. */
+  private async takeValidQueuedJob(em: EntityManager, netId: string): Promise<string | undefined> {
     await this.retireInvalidQueuedJobs(em);
+    const { clientsReady } = admissionPredicates(this.config);
     const head = await queryOne<{ id: string }>(
       em,
-      sql`select j.id from job j where j.status = ${JOB.QUEUED} and not ${UNAPPROVED_TRUST} and ${NOT_BEFORE_REACHED}
+      sql`select j.id from job j join net n on n.id = ${netId}
+          where j.status = ${JOB.QUEUED} and not ${UNAPPROVED_TRUST} and ${sql.raw(JOB_MAY_START_TEXT)} and ${sql.raw(clientsReady)}
           order by j.seq limit 1 for update of j skip locked`,
     );
     return head?.id;

@@ -76,6 +76,7 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.pickup.stopWaking();
     for (const unsubscribe of this.unsubscribe) unsubscribe();
     this.wake.stop();
     await this.events.resign(); // another instance dispatches from now on

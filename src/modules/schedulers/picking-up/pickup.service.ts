@@ -1,8 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { DispatchView } from '../../../events/dispatch-view.js';
 import type { JobRow } from '../../jobs/job.sql.js';
 import type { Claim } from '../../jobs/lifecycle/claim.js';
 import { ClaimService } from './claim.service.js';
+import { AdmissionService } from '../net-state/admission.service.js';
 import { RecoveryService } from '../net-state/recovery.service.js';
 import { EndedBeforeSubmit, TrainingService } from '../running/training.service.js';
 
@@ -17,6 +19,11 @@ export interface PickupCycleResult {
  * job or a freed net needs, within milliseconds.
  */
 export type CycleKind = 'full' | 'fast';
+
+/** A wake-up comes this long after the wait's end (the database's clock has surely passed it), and never sooner. */
+const WAKE_SLACK_MS = 50;
+/** When the next wait's end cannot be read (the database is away), a full cycle is tried again this soon. */
+const WAKE_RETRY_MS = 1000;
 
 /** A guard against a cycle that keeps claiming because every start fails fast. */
 const MAX_ROUNDS_PER_CYCLE = 20;
@@ -40,12 +47,17 @@ export class PickupService {
   private stopped = false;
   /** starts of triggered cycles still talking to their nets */
   private readonly starting = new Set<Promise<void>>();
+  /** the wake-up at the next backoff's end (automatic pickup only) */
+  private wake: { at: number; timer: NodeJS.Timeout } | null = null;
+  private wakeOff = false;
 
   constructor(
     private readonly claims: ClaimService,
     private readonly recovery: RecoveryService,
+    private readonly admission: AdmissionService,
     private readonly training: TrainingService,
     private readonly view: DispatchView,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Runs a full cycle now; if one is running, waits for it and then runs a fresh one. */
@@ -68,6 +80,14 @@ export class PickupService {
   stop(): void {
     this.stopped = true;
     this.rerun = null;
+    this.stopWaking();
+  }
+
+  /** Shutdown, first of all: no wake-up at a backoff's end starts a cycle any more. */
+  stopWaking(): void {
+    this.wakeOff = true;
+    if (this.wake) clearTimeout(this.wake.timer);
+    this.wake = null;
   }
 
   /** Resolves when no cycle and no start is running on this instance (used at shutdown). */
@@ -78,7 +98,17 @@ export class PickupService {
   }
 
   private startCycle(kind: CycleKind, awaitStarts: boolean): Promise<PickupCycleResult> {
-    const cycle = (awaitStarts ? this.cycle(kind) : this.claimAndLaunch(kind)).finally(() => {
+    const run = (awaitStarts ? this.cycle(kind) : this.claimAndLaunch(kind)).then(
+      (result) => {
+        if (kind === 'full') void this.armWake();
+        return result;
+      },
+      (error: unknown) => {
+        if (kind === 'full') void this.armWake(); // the database may be away: try again soon
+        throw error;
+      },
+    );
+    const cycle = run.finally(() => {
       this.current = null;
       const rerun = this.rerun;
       this.rerun = null;
@@ -92,7 +122,32 @@ export class PickupService {
     if (kind === 'full') {
       await this.recovery.recoverExpiredLeases();
       await this.claims.retireInvalidQueuedJobs();
+      await this.admission.expireWaitingJobs();
+      await this.admission.probeDueNets();
     }
+  }
+
+  /**
+   * With automatic pickup on, a full cycle wakes at the next wait's end (a
+   * job's backoff, a net's probe, a waiting job's removal), read from the
+   * database: on every instance, whichever recorded the wait. Asked after
+   * every full cycle and after a cycle with failed starts.
+   */
+  private async armWake(): Promise<void> {
+    if (this.wakeOff || this.config.pickupIntervalMs <= 0) return;
+    // the database away: look again a little later, so that no wait is forgotten
+    const next = await this.admission.nextWakeAt().catch(() => new Date(Date.now() + WAKE_RETRY_MS));
+    if (!next || this.wakeOff) return;
+    // never sooner than WAKE_SLACK_MS: a wait that stays due (a cycle that keeps failing) cannot spin
+    const at = Math.max(next.getTime(), Date.now()) + WAKE_SLACK_MS;
+    if (this.wake && this.wake.at <= at && this.wake.at > Date.now()) return;
+    if (this.wake) clearTimeout(this.wake.timer);
+    const timer = setTimeout(() => {
+      this.wake = null;
+      this.trigger('full');
+    }, at - Date.now());
+    timer.unref();
+    this.wake = { at, timer };
   }
 
   /**
@@ -111,6 +166,7 @@ export class PickupService {
             const started = outcomes.filter((o) => o.outcome === 'started').length;
             const failed = outcomes.filter((o) => o.outcome === 'failed').length;
             this.logger.log(`pickup cycle: ${started} started, ${failed} failed`);
+            if (failed > 0) void this.armWake();
           },
           (error: unknown) => this.logger.error(`starting claimed jobs failed: ${String(error)}`),
         )
@@ -138,6 +194,7 @@ export class PickupService {
     if (result.started.length + result.failed.length > 0) {
       this.logger.log(`pickup cycle: ${result.started.length} started, ${result.failed.length} failed`);
     }
+    if (result.failed.length > 0) void this.armWake();
     return result;
   }
 

@@ -8,7 +8,7 @@ import { query, queryOne, sql } from '../../../database/sql.js';
 import { endRuns } from '../../jobs/lifecycle/end-runs.js';
 import { JOB } from '../../jobs/lifecycle/fragments.js';
 import { removeJobsWithoutRun } from '../../jobs/lifecycle/remove-jobs-without-run.js';
-import { JobStatus, StartPhase } from '../../jobs/lifecycle/states.js';
+import { EndReason, JobStatus, StartPhase } from '../../jobs/lifecycle/states.js';
 import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
 import type { ModelStatus } from '../../models/model-status.js';
 import { assertJobInScope, assertModelInScope } from '../../models/project-scope.sql.js';
@@ -76,6 +76,7 @@ export class JobRemovalService {
     em: EntityManager,
     target: { jobId: string } | { modelId: string },
     modelStatus: ModelStatus | null,
+    endReason: EndReason.REMOVED | EndReason.STOPPED = EndReason.REMOVED,
   ): Promise<{ removed: JobRow[]; afterCommit: () => Promise<void> }> {
     const jobId = 'jobId' in target ? target.jobId : null;
     const modelId = 'modelId' in target ? target.modelId : null;
@@ -98,10 +99,11 @@ export class JobRemovalService {
           JobStatus.DELETED,
           modelStatus,
           mayRunOnNet ? { leaseMs: this.config.netLeaseMs } : undefined,
+          endReason,
         )),
       );
     }
-    removed.push(...(await removeJobsWithoutRun(em, { jobId, modelId })));
+    removed.push(...(await removeJobsWithoutRun(em, { jobId, modelId }, endReason)));
     const afterCommit = async (): Promise<void> => {
       const withRuns = live.filter((r) => r.phase !== StartPhase.CLAIMED);
       await this.sweeper.abortRuns(

@@ -7,7 +7,7 @@ import { NetClient, type NetRun } from '../../../fl-backends/net-client.js';
 import { endRuns } from '../../jobs/lifecycle/end-runs.js';
 import { JOB, PHASE } from '../../jobs/lifecycle/fragments.js';
 import { clearRunMissing, markRunMissing } from '../../jobs/lifecycle/run-missing.js';
-import { JobStatus } from '../../jobs/lifecycle/states.js';
+import { EndReason, JobStatus } from '../../jobs/lifecycle/states.js';
 import { ModelStatus } from '../../models/model-status.js';
 import { NetSweeper } from '../net-state/net-sweeper.service.js';
 import { endTimedOutRun, lockTimedOutRun, runsPastTheirLimit } from '../../jobs/lifecycle/time-out-run.js';
@@ -33,7 +33,8 @@ export interface ReconcileResult {
 
 /**
  * Asks each busy net what became of its runs (`/list_jobs`) and applies it:
- * FINISHED completes the job; FAILED or STOPPED errors the model; a run the
+ * FINISHED completes the job; FAILED or STOPPED removes it (DELETED, endReason
+ * RUN_FAILED) and errors the model; a run the
  * net no longer lists for RUN_MISSING_GRACE_MS (e.g. the net restarted) is
  * treated as failed. Then a run past its run-time limit (`maxRuntimeSeconds`,
  * else MAX_RUNTIME_S) is timed out: its job DELETED (TIMED_OUT), its net swept
@@ -154,7 +155,7 @@ export class ReconcileService {
       case 'FAILED':
       case 'STOPPED': {
         this.logger.warn(`run ${job.backendJobId} of job ${job.jobId} ended ${status} on "${job.netName}"`);
-        const ended = await endRuns(em, target, JobStatus.COMPLETED, ModelStatus.ERROR);
+        const ended = await endRuns(em, target, JobStatus.DELETED, ModelStatus.ERROR, undefined, EndReason.RUN_FAILED);
         result.failed += ended.length;
         return;
       }
@@ -170,7 +171,7 @@ export class ReconcileService {
         }
         if ((job.missingForMs ?? 0) >= this.config.runMissingGraceMs) {
           this.logger.warn(`run ${job.backendJobId} of job ${job.jobId} is gone from "${job.netName}"; treating it as failed`);
-          const ended = await endRuns(em, target, JobStatus.COMPLETED, ModelStatus.ERROR);
+          const ended = await endRuns(em, target, JobStatus.DELETED, ModelStatus.ERROR, undefined, EndReason.RUN_FAILED);
           result.failed += ended.length;
         }
         return;

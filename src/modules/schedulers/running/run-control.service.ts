@@ -5,7 +5,7 @@ import { conflict, notFound } from '../../../common/errors.js';
 import { PickupSignal } from '../../../common/pickup-signal.js';
 import { query, queryOne, sql } from '../../../database/sql.js';
 import { endRuns } from '../../jobs/lifecycle/end-runs.js';
-import { JobStatus } from '../../jobs/lifecycle/states.js';
+import { EndReason, JobStatus } from '../../jobs/lifecycle/states.js';
 import { decideReportedStatus, ModelStatus } from '../../models/model-status.js';
 import type { TrainingModel } from '../../models/models.model.js';
 import type { JobRow } from '../../jobs/job.sql.js';
@@ -88,7 +88,7 @@ export class RunControlService {
     await assertModelInScope(this.em.fork(), scope, modelId);
     const { model, afterCommit } = await this.em.fork().transactional(async (em) => {
       await this.lockModel(em, modelId);
-      const { afterCommit: abortRuns } = await this.removal.removeInTransaction(em, { modelId }, null);
+      const { afterCommit: abortRuns } = await this.removal.removeInTransaction(em, { modelId }, null, EndReason.STOPPED);
       const stopped = await queryOne<ModelRow>(
         em,
         sql`update model m set status = 'STOPPED', updated_at = now() where id = ${modelId} returning ${MODEL_COLUMNS}`,

@@ -3,12 +3,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { PickupSignal } from '../../../common/pickup-signal.js';
 import type { NetRef } from '../../../fl-backends/net-client.js';
+import { MetricsService } from '../../../observability/metrics.service.js';
 import type { Claim } from '../../jobs/lifecycle/claim.js';
-import { endRuns } from '../../jobs/lifecycle/end-runs.js';
 import { holdNetForSweep } from '../../jobs/lifecycle/hold-net-for-sweep.js';
-import { JobStatus } from '../../jobs/lifecycle/states.js';
-import { ModelStatus } from '../../models/model-status.js';
 import { NetSweeper } from '../net-state/net-sweeper.service.js';
+import { recordFailedStart, type FailedStart, type RecordedFailure } from '../../jobs/lifecycle/record-failed-start.js';
+import { classifyStartError } from './start-outcome.js';
 
 /**
  * What a start that did not go through leaves behind, in one place: the job
@@ -23,38 +23,68 @@ export class StartFailureService {
     private readonly em: EntityManager,
     private readonly sweeper: NetSweeper,
     private readonly pickup: PickupSignal,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
-   * The job is removed (DELETED) and the model goes to ERROR. Before
-   * submit_job the net is freed with it. After it (`submitted`, the answer
-   * failed: a run may exist) the net is held and swept at once: the runs the
-   * hub does not own are aborted and the net freed in this cycle; only a net
-   * the sweep cannot reach stays held, for a later sweep.
+   * Records a start that did not go through (`recordFailedStart`: the
+   * attempt, the job back in the queue with a backoff or removed, the net
+   * freed or held) in one statement. Before submit_job the net is free at
+   * once. After it (`submitted`, the answer failed: a run may exist) the net
+   * is held and swept at once: the runs the hub does not own are aborted and
+   * the net freed in this cycle; only a net the sweep cannot reach stays
+   * held, for a later sweep.
    */
-  async failStart(claim: Claim, error: unknown, submitted: boolean, net: NetRef | undefined): Promise<void> {
-    const reason = error instanceof Error ? error.message : String(error);
-    this.logger.warn(`start of job ${claim.job.id} failed: ${reason}`);
+  async failStart(
+    claim: Claim,
+    error: unknown,
+    submitted: boolean,
+    net: NetRef | undefined,
+  ): Promise<RecordedFailure | undefined> {
+    const failure = classifyStartError(error);
     try {
-      const ended = await endRuns(
+      const recorded = await recordFailedStart(
         this.em.fork(),
-        { jobId: claim.job.id, claimToken: claim.claimToken },
-        JobStatus.DELETED,
-        ModelStatus.ERROR,
-        submitted ? { leaseMs: this.config.netLeaseMs } : undefined,
+        this.config,
+        { jobId: claim.job.id, claimToken: claim.claimToken, netId: claim.job.netId },
+        failure,
+        submitted,
       );
+      this.report(claim, net, failure, recorded);
       if (!submitted) {
-        if (ended.length > 0) this.pickup.changed();
-        return;
+        if (recorded) this.pickup.changed();
+        return recorded;
       }
       // a completion overtook this start: the job stays ended as reported, its net now waits for the sweep
-      if (ended.length === 0) await this.holdNetOfEndedStart(claim);
+      if (!recorded) await this.holdNetOfEndedStart(claim);
       if (net) await this.sweeper.sweep(claim.schedulerId, net);
+      return recorded;
     } catch (cleanupError) {
       // The claim's lease still expires, and recovery takes over.
       this.logger.error(`could not record the failed start of job ${claim.job.id}: ${String(cleanupError)}`);
+      return undefined;
     }
+  }
+
+  /** One log line per attempt (job, net, outcome, what follows), and the counters. */
+  private report(claim: Claim, net: NetRef | undefined, failure: FailedStart, recorded: RecordedFailure | undefined): void {
+    const where = `job ${claim.job.id} on net "${net?.name ?? claim.job.netId ?? '?'}"`;
+    if (!recorded) {
+      this.logger.warn(`start attempt: ${where}: ${failure.outcome} (${failure.detail}); the job had already left this claim`);
+      return;
+    }
+    this.metrics.startAttempts.inc({ outcome: failure.outcome });
+    if (recorded.status === 'DELETED') {
+      this.metrics.jobEnds.inc({ reason: recorded.endReason ?? 'unknown' });
+      this.logger.warn(`start attempt: ${where}: ${failure.outcome} (${failure.detail}); removed (${recorded.endReason})`);
+    } else {
+      const at = recorded.retryAt ? new Date(recorded.retryAt).toISOString() : 'now';
+      this.logger.warn(
+        `start attempt: ${where}: ${failure.outcome} (${failure.detail}); back in the queue, tried again at ${at}`,
+      );
+    }
+    if (failure.netFailed && this.config.maxStartAttempts > 1) this.metrics.netBackoffs.inc({ event: 'held' });
   }
 
   /** Sweeps (and frees) a net that a start's confirmation has just handed over for a sweep. */

@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { badInput, conflict, DomainError, notFound } from '../../../common/errors.js';
 import { queryOne, sql } from '../../../database/sql.js';
 import { checkClients, policyFor, type BackendPolicy } from '../../../fl-backends/backend-policy.js';
-import { NetCallError, NetClient, type ClientStatus, type NetRef } from '../../../fl-backends/net-client.js';
+import { NetClient, type ClientStatus, type NetRef } from '../../../fl-backends/net-client.js';
 import { MetricsService } from '../../../observability/metrics.service.js';
 import { currentRequestId } from '../../../observability/request-context.js';
 import { JOB_COLUMNS, type JobRow } from '../../jobs/job.sql.js';
@@ -20,6 +20,7 @@ import { latestCohortQuery } from '../../models/cohort-query.sql.js';
 import { retryOnDatabaseError } from './database-retry.js';
 import { StartFailureService } from './start-failure.service.js';
 import { confirmDeadline } from '../net-state/start-lease.js';
+import { failureReason } from './start-outcome.js';
 
 /**
  * A start that stopped before submit_job because a completion report ended
@@ -134,6 +135,8 @@ export class TrainingService {
       const { sweepNet, ...startedJob } = started;
       if (sweepNet) await this.failures.sweepAfterStart(claim, net);
       this.metrics.dispatches.inc({ backend: details.flBackend });
+      this.metrics.startAttempts.inc({ outcome: 'STARTED' });
+      this.logger.log(`start attempt: job ${job.id} on net "${net.name}": STARTED (run ${backendJobId})`);
       this.metrics.pickupLatency.observe((Date.now() - new Date(job.createdAt).getTime()) / 1000);
       return startedJob;
     } catch (error) {
@@ -215,11 +218,4 @@ export class TrainingService {
       confirmStart(this.em.fork(), { jobId, claimToken, schedulerId, backendJobId }, this.config.netLeaseMs),
     );
   }
-}
-
-/** A short label for why a start failed (metrics). */
-function failureReason(error: unknown): string {
-  if (error instanceof NetCallError) return `net:${error.call}`;
-  if (error instanceof DomainError) return typeof error.details?.reason === 'string' ? error.details.reason : error.code;
-  return 'internal';
 }
