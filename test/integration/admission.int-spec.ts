@@ -176,7 +176,8 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
     const waiting = await f.s.queue(await f.s.newModel());
     if (backend === 'flower') {
       // Flower starts with DISCONNECTED clients (logged)
-      const started = await jobWhen(waiting, auto, (j) => j.startAttempts.some((a) => a.outcome === 'STARTED'), 'started');
+      await jobWhen(waiting, auto, (j) => j.startAttempts.some((a) => a.outcome === 'STARTED'), 'started');
+      const started = await job(waiting, auto); // read again: its status and its attempts were two reads
       expect(started.status).toBe('IN_PROGRESS');
       // never waiting for its clients (a loaded machine may cost a retried call, never a CLIENTS_OFFLINE)
       expect(started.startAttempts.map((a) => a.outcome)).not.toContain('CLIENTS_OFFLINE');
@@ -196,12 +197,13 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
     await auto.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { status } }', { m: other });
 
     f.net.setClients(SLOTS);
-    const started = await jobWhen(
+    await jobWhen(
       waiting,
       auto,
       (j) => j.startAttempts.at(-1)?.outcome === 'STARTED',
       'starts by itself once its clients are back',
     );
+    const started = await job(waiting, auto); // read again, as above
     expect(started.status).toBe('IN_PROGRESS');
     expect(started.startAttempts.at(-1)!.outcome).toBe('STARTED');
     expect(started.startAttempts.slice(0, -1).every((a) => a.outcome === 'CLIENTS_OFFLINE')).toBe(true);
