@@ -1,24 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import type { AppConfig } from '../../src/config/app-config.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startFakeNet, type FakeNet } from '../support/fake-net.js';
 import { startTestHub, testToken, type TestHub } from '../support/hub.js';
-import { collect, wsClient } from '../support/subscriptions.js';
-import { createScenario, type Scenario } from '../support/scenario.js';
+import { useNetHub } from '../support/net-hub.js';
+import { collect, listen, untilSubscribed, wsClient } from '../support/subscriptions.js';
+import { until } from '../support/wait.js';
 
 const SLOTS = Array.from({ length: 40 }, (_, i) => `site-${i + 1}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what} (last: ${JSON.stringify(value)})`);
-    await sleep(20);
-  }
-}
-
 const JOB = `query($id: ID!) { job(id: $id) { id status endReason pendingReason pendingDetail notBefore attempts
   net { name } model { status } startAttempts { at outcome detail net { name } } } }`;
 const CYCLE = 'mutation { runPickupCycle { started { id status } failed { id status } } }';
@@ -46,64 +33,52 @@ const ADMISSION: Partial<AppConfig> = {
 };
 
 describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead of dying', (backend) => {
-  let db: TestDatabase;
-  let hub: TestHub;
+  const f = useNetHub({ nets: [{ name: 'net-1' }], kitSlots: SLOTS, backend, hub: { ...ADMISSION, logLevel: 'error' } });
   let auto: TestHub | null = null;
-  let net: FakeNet;
-  let s: Scenario;
 
-  const job = async (id: string, on: TestHub = hub) => (await on.gqlOk<{ job: JobView }>(JOB, { id })).job;
+  const job = async (id: string, on: TestHub = f.hub) => (await on.gqlOk<{ job: JobView }>(JOB, { id })).job;
+  /** The job (read through `on`) once `done` holds for it. */
+  const jobWhen = (id: string, on: TestHub, done: (j: JobView) => boolean, what: string) =>
+    until(
+      async () => {
+        const j = await job(id, on);
+        return done(j) && j;
+      },
+      { what },
+    );
   const netRow = async () =>
     (
-      await db.pool.query<{ failed_calls: number; status: string }>(
+      await f.db.pool.query<{ failed_calls: number; status: string }>(
         `select n.failed_calls, s.status from net n join scheduler s on s.net_id = n.id where n.name = 'net-1'`,
       )
     ).rows[0];
 
   const modelOf = async (jobId: string) =>
-    (await db.pool.query<{ model_id: string }>('select model_id from job where id = $1', [jobId])).rows[0].model_id;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    net = await startFakeNet({ backend, clients: SLOTS });
-    hub = await startTestHub(db.url, {
-      ...ADMISSION,
-      netEndpoints: [{ name: 'net-1', endpoint: net.url }],
-      flBackend: backend,
-      kitSlots: SLOTS,
-      logLevel: 'error',
-    });
-    s = await createScenario(hub, 2);
-  });
+    (await f.db.pool.query<{ model_id: string }>('select model_id from job where id = $1', [jobId])).rows[0].model_id;
 
   afterEach(async () => {
     await auto?.close();
     auto = null;
-    net.clearFaults();
-    net.setClients(SLOTS);
-    net.finishAll();
-    await hub.gqlOk('mutation { runPickupCycle { started { id } } }');
-    await db.pool.query(`update net set failed_calls = 0, retry_at = null`);
-    await db.pool.query(`update job set status = 'DELETED', end_reason = 'REMOVED' where status = 'QUEUED'`);
-    await db.pool.query(
+    f.net.clearFaults();
+    f.net.setClients(SLOTS);
+    f.net.finishAll();
+    await f.hub.gqlOk('mutation { runPickupCycle { started { id } } }');
+    await f.db.pool.query(`update net set failed_calls = 0, retry_at = null`);
+    await f.db.pool.query(`update job set status = 'DELETED', end_reason = 'REMOVED' where status = 'QUEUED'`);
+    await f.db.pool.query(
       `with ended as (update job set status = 'COMPLETED', completed_at = now() where status = 'IN_PROGRESS' returning id)
        update scheduler set status = 'AVAILABLE', job_id = null, lease_until = null, sweep_pending = false
        where job_id in (select id from ended) or sweep_pending`,
     );
   });
 
-  afterAll(async () => {
-    await auto?.close();
-    await hub?.close();
-    await net?.close();
-    await db?.drop();
-  });
+  afterAll(() => auto?.close());
 
   it('a 5xx before the run exists: back in the queue (RETRY_BACKOFF, same place), the net free but held back until a probe', async () => {
     // backoffs long enough to look at the wait before it ends
-    const slow = await startTestHub(db.url, { ...ADMISSION, admissionBackoffMs: 2500, admissionBackoffMaxMs: 2500 });
-    const first = await s.queue(await s.newModel());
-    net.fail('upload_app', { status: 503, times: 1 });
+    const slow = await startTestHub(f.db.url, { ...ADMISSION, admissionBackoffMs: 2500, admissionBackoffMaxMs: 2500 });
+    const first = await f.s.queue(await f.s.newModel());
+    f.net.fail('upload_app', { status: 503, times: 1 });
     const { runPickupCycle } = await slow.gqlOk(CYCLE);
     await slow.close();
     expect(runPickupCycle).toEqual({ started: [], failed: [{ id: first, status: 'QUEUED' }] });
@@ -119,20 +94,22 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
     expect(waiting.model.status).not.toBe('ERROR');
 
     // a job queued behind it does not get the held-back net either
-    const second = await s.queue(await s.newModel());
-    expect((await hub.gqlOk(CYCLE)).runPickupCycle).toEqual({ started: [], failed: [] });
+    const second = await f.s.queue(await f.s.newModel());
+    expect((await f.hub.gqlOk(CYCLE)).runPickupCycle).toEqual({ started: [], failed: [] });
     expect((await job(second)).pendingReason).toBe('WAITING_FOR_NET');
-    expect(net.requestsTo('upload_app')).toHaveLength(1);
+    expect(f.net.requestsTo('upload_app')).toHaveLength(1);
 
     // after the backoffs, a cycle probes the net (check_server_status) and the first job starts, ahead of the second
-    const probesBefore = net.requestsTo('check_server_status').length;
+    const probesBefore = f.net.requestsTo('check_server_status').length;
     const started = await until(
-      'the job starts after its backoff and the probe',
-      async () => (await hub.gqlOk(CYCLE)).runPickupCycle.started as Array<{ id: string }>,
-      (list) => list.length > 0,
+      async () => {
+        const list = (await f.hub.gqlOk(CYCLE)).runPickupCycle.started as Array<{ id: string }>;
+        return list.length > 0 && list;
+      },
+      { what: 'the job starts after its backoff and the probe' },
     );
     expect(started.map((j) => j.id)).toEqual([first]);
-    expect(net.requestsTo('check_server_status').length).toBeGreaterThan(probesBefore);
+    expect(f.net.requestsTo('check_server_status').length).toBeGreaterThan(probesBefore);
     expect(await netRow()).toMatchObject({ failed_calls: 0 });
     const running = await job(first);
     expect(running).toMatchObject({ status: 'IN_PROGRESS', pendingReason: null, notBefore: null, net: { name: 'net-1' } });
@@ -141,26 +118,22 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
   });
 
   it('MAX_START_ATTEMPTS failed starts remove the job (START_FAILED, model ERROR); waiting jobs start by themselves', async () => {
-    auto = await startTestHub(db.url, { ...ADMISSION, pickupIntervalMs: 60_000 }); // only the wake-ups drive it
-    const id = await s.queue(await s.newModel());
-    net.fail('submit_job', { status: 500 });
-    const ended = await until(
-      'removed after 3 failed starts',
-      () => job(id),
-      (j) => j.status === 'DELETED',
-    );
+    auto = await startTestHub(f.db.url, { ...ADMISSION, pickupIntervalMs: 60_000 }); // only the wake-ups drive it
+    const id = await f.s.queue(await f.s.newModel());
+    f.net.fail('submit_job', { status: 500 });
+    const ended = await jobWhen(id, f.hub, (j) => j.status === 'DELETED', 'removed after 3 failed starts');
     expect(ended).toMatchObject({ endReason: 'START_FAILED', model: { status: 'ERROR' }, pendingReason: null });
     expect(ended.startAttempts.map((a) => a.outcome)).toEqual(['NET_ERROR', 'NET_ERROR', 'NET_ERROR']);
     const modelId = await modelOf(id);
-    expect(net.requestsTo('submit_job').filter((r) => r.path.endsWith(modelId))).toHaveLength(3);
+    expect(f.net.requestsTo('submit_job').filter((r) => r.path.endsWith(modelId))).toHaveLength(3);
     expect((await netRow()).status).toBe('AVAILABLE'); // swept after each failed submit, freed
   });
 
   it('a 4xx: the net refused this job — removed at once (START_FAILED, attempt REJECTED), the net not held back', async () => {
-    const refused = await s.queue(await s.newModel());
-    net.fail('upload_app', { status: 422, times: 1 });
-    const next = await s.newModel();
-    const { runPickupCycle } = await hub.gqlOk(CYCLE);
+    const refused = await f.s.queue(await f.s.newModel());
+    f.net.fail('upload_app', { status: 422, times: 1 });
+    const next = await f.s.newModel();
+    const { runPickupCycle } = await f.hub.gqlOk(CYCLE);
     expect(runPickupCycle.failed).toEqual([{ id: refused, status: 'DELETED' }]);
     const ended = await job(refused);
     expect(ended).toMatchObject({ endReason: 'START_FAILED', model: { status: 'ERROR' } });
@@ -168,22 +141,22 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
       { at: expect.any(String), outcome: 'REJECTED', detail: expect.stringContaining('HTTP 422'), net: { name: 'net-1' } },
     ]);
     expect(await netRow()).toEqual({ failed_calls: 0, status: 'AVAILABLE' });
-    const nextJob = await s.queue(next);
-    expect((await hub.gqlOk(CYCLE)).runPickupCycle.started).toEqual([{ id: nextJob, status: 'IN_PROGRESS' }]);
+    const nextJob = await f.s.queue(next);
+    expect((await f.hub.gqlOk(CYCLE)).runPickupCycle.started).toEqual([{ id: nextJob, status: 'IN_PROGRESS' }]);
   });
 
   it('FLIP mode (MAX_START_ATTEMPTS=1, ADMISSION_MAX_WAIT_MS=0): the first failure removes the job, as the seed does', async () => {
-    const flip = await startTestHub(db.url, { ...ADMISSION, maxStartAttempts: 1, admissionMaxWaitMs: 0 });
+    const flip = await startTestHub(f.db.url, { ...ADMISSION, maxStartAttempts: 1, admissionMaxWaitMs: 0 });
     try {
-      const id = await s.queue(await s.newModel());
-      net.fail('check_client_status', { status: 503, times: 1 });
+      const id = await f.s.queue(await f.s.newModel());
+      f.net.fail('check_client_status', { status: 503, times: 1 });
       const { runPickupCycle } = await flip.gqlOk(CYCLE);
       expect(runPickupCycle).toEqual({ started: [], failed: [{ id, status: 'DELETED' }] });
       expect(await job(id)).toMatchObject({ status: 'DELETED', endReason: 'START_FAILED', model: { status: 'ERROR' } });
       expect(await netRow()).toEqual({ failed_calls: 0, status: 'AVAILABLE' }); // free for the next job at once
 
-      const offline = await s.queue(await s.newModel());
-      net.setClients(SLOTS.slice(1), [SLOTS[0]]);
+      const offline = await f.s.queue(await f.s.newModel());
+      f.net.setClients(SLOTS.slice(1), [SLOTS[0]]);
       const second = (await flip.gqlOk(CYCLE)).runPickupCycle;
       if (backend === 'nvflare') {
         expect(second.failed).toEqual([{ id: offline, status: 'DELETED' }]);
@@ -198,48 +171,39 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
   });
 
   it('offline clients: the job waits (CLIENTS_OFFLINE, not a failed start), the net serves the next job, and it starts when they are back', async () => {
-    auto = await startTestHub(db.url, { ...ADMISSION, pickupIntervalMs: 60_000, admissionBackoffMaxMs: 200 });
-    net.setClients(SLOTS.slice(1), [SLOTS[0]]); // site-1 offline: the scenario's first trust
-    const waiting = await s.queue(await s.newModel());
+    auto = await startTestHub(f.db.url, { ...ADMISSION, pickupIntervalMs: 60_000, admissionBackoffMaxMs: 200 });
+    f.net.setClients(SLOTS.slice(1), [SLOTS[0]]); // site-1 offline: the scenario's first trust
+    const waiting = await f.s.queue(await f.s.newModel());
     if (backend === 'flower') {
       // Flower starts with DISCONNECTED clients (logged)
-      const started = await until(
-        'started',
-        () => job(waiting, auto!),
-        (j) => j.startAttempts.some((a) => a.outcome === 'STARTED'),
-      );
+      await jobWhen(waiting, auto, (j) => j.startAttempts.some((a) => a.outcome === 'STARTED'), 'started');
+      const started = await job(waiting, auto); // read again: its status and its attempts were two reads
       expect(started.status).toBe('IN_PROGRESS');
       // never waiting for its clients (a loaded machine may cost a retried call, never a CLIENTS_OFFLINE)
       expect(started.startAttempts.map((a) => a.outcome)).not.toContain('CLIENTS_OFFLINE');
       return;
     }
-    const offline = await until(
-      'back in the queue',
-      () => job(waiting, auto!),
-      (j) => j.startAttempts.length > 0 && j.status === 'QUEUED',
-    );
+    const offline = await jobWhen(waiting, auto, (j) => j.startAttempts.length > 0 && j.status === 'QUEUED', 'back in the queue');
     expect(offline).toMatchObject({ status: 'QUEUED', pendingReason: 'CLIENTS_OFFLINE', endReason: null });
     expect(offline.startAttempts[0]).toMatchObject({ outcome: 'CLIENTS_OFFLINE', detail: 'clients offline: site-1' });
     expect(offline.pendingDetail).toContain('site-1');
     expect(await netRow()).toEqual({ failed_calls: 0, status: 'AVAILABLE' });
 
     // another model's job, with online clients only, takes the net while the first waits
-    const other = await s.newModel('other', [s.trustIds[1]]);
-    const otherJob = await s.queue(other, [s.trustIds[1]]);
-    await until(
-      'the other job runs',
-      () => job(otherJob, auto!),
-      (j) => j.status === 'IN_PROGRESS',
-    );
-    net.finishAll();
+    const other = await f.s.newModel('other', [f.s.trustIds[1]]);
+    const otherJob = await f.s.queue(other, [f.s.trustIds[1]]);
+    await jobWhen(otherJob, auto, (j) => j.status === 'IN_PROGRESS', 'the other job runs');
+    f.net.finishAll();
     await auto.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { status } }', { m: other });
 
-    net.setClients(SLOTS);
-    const started = await until(
-      'starts by itself once its clients are back',
-      () => job(waiting, auto!),
+    f.net.setClients(SLOTS);
+    await jobWhen(
+      waiting,
+      auto,
       (j) => j.startAttempts.at(-1)?.outcome === 'STARTED',
+      'starts by itself once its clients are back',
     );
+    const started = await job(waiting, auto); // read again, as above
     expect(started.status).toBe('IN_PROGRESS');
     expect(started.startAttempts.at(-1)!.outcome).toBe('STARTED');
     expect(started.startAttempts.slice(0, -1).every((a) => a.outcome === 'CLIENTS_OFFLINE')).toBe(true);
@@ -247,76 +211,67 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
   });
 
   it('ADMISSION_MAX_WAIT_MS: a job whose clients stay offline is removed (ADMISSION_TIMEOUT, model ERROR)', async () => {
-    auto = await startTestHub(db.url, { ...ADMISSION, pickupIntervalMs: 100, admissionMaxWaitMs: 700 });
-    net.setClients(SLOTS.slice(1), [SLOTS[0]]);
-    const id = await s.queue(await s.newModel());
+    auto = await startTestHub(f.db.url, { ...ADMISSION, pickupIntervalMs: 100, admissionMaxWaitMs: 700 });
+    f.net.setClients(SLOTS.slice(1), [SLOTS[0]]);
+    const id = await f.s.queue(await f.s.newModel());
     if (backend === 'flower') {
-      await until(
-        'Flower starts it',
-        () => job(id, auto!),
-        (j) => j.status === 'IN_PROGRESS',
-      );
+      await jobWhen(id, auto, (j) => j.status === 'IN_PROGRESS', 'Flower starts it');
       return;
     }
-    const ended = await until(
-      'removed',
-      () => job(id, auto!),
-      (j) => j.status === 'DELETED',
-    );
+    const ended = await jobWhen(id, auto, (j) => j.status === 'DELETED', 'removed');
     expect(ended).toMatchObject({ endReason: 'ADMISSION_TIMEOUT', model: { status: 'ERROR' } });
     expect(ended.startAttempts.length).toBeGreaterThan(0);
     expect(ended.startAttempts.every((a) => a.outcome === 'CLIENTS_OFFLINE')).toBe(true);
   });
 
   it('pendingReason: DEPLOYMENT_MODE, NO_NET (every net drained), WAITING_FOR_NET', async () => {
-    const id = await s.queue(await s.newModel());
-    await hub.gqlOk('mutation { setDeploymentMode(enabled: true) { enabled } }');
+    const id = await f.s.queue(await f.s.newModel());
+    await f.hub.gqlOk('mutation { setDeploymentMode(enabled: true) { enabled } }');
     expect(await job(id)).toMatchObject({ pendingReason: 'DEPLOYMENT_MODE', notBefore: null });
-    await hub.gqlOk('mutation { setDeploymentMode(enabled: false) { enabled } }');
-    const { nets } = await hub.gqlOk<{ nets: Array<{ id: string }> }>('{ nets { id } }');
-    await hub.gqlOk('mutation($id: ID!) { drainNet(netId: $id) { drained } }', { id: nets[0].id });
+    await f.hub.gqlOk('mutation { setDeploymentMode(enabled: false) { enabled } }');
+    const { nets } = await f.hub.gqlOk<{ nets: Array<{ id: string }> }>('{ nets { id } }');
+    await f.hub.gqlOk('mutation($id: ID!) { drainNet(netId: $id) { drained } }', { id: nets[0].id });
     expect(await job(id)).toMatchObject({ pendingReason: 'NO_NET', pendingDetail: 'every net is drained' });
-    await hub.gqlOk('mutation($id: ID!) { resumeNet(netId: $id) { drained } }', { id: nets[0].id });
+    await f.hub.gqlOk('mutation($id: ID!) { resumeNet(netId: $id) { drained } }', { id: nets[0].id });
     expect((await job(id)).pendingReason).toBe('WAITING_FOR_NET');
-    expect((await hub.gqlOk(CYCLE)).runPickupCycle.started).toEqual([{ id, status: 'IN_PROGRESS' }]);
+    expect((await f.hub.gqlOk(CYCLE)).runPickupCycle.started).toEqual([{ id, status: 'IN_PROGRESS' }]);
     expect((await job(id)).pendingReason).toBeNull();
   });
 
   it('endReason on every end path: REMOVED, STOPPED, UNAPPROVED_TRUST, RUN_FAILED', async () => {
-    const removed = await s.queue(await s.newModel());
-    await hub.gqlOk('mutation($id: ID!) { removeJob(id: $id) { status } }', { id: removed });
+    const removed = await f.s.queue(await f.s.newModel());
+    await f.hub.gqlOk('mutation($id: ID!) { removeJob(id: $id) { status } }', { id: removed });
     expect((await job(removed)).endReason).toBe('REMOVED');
 
-    const stoppedModel = await s.newModel();
-    const stopped = await s.queue(stoppedModel);
-    await hub.gqlOk('mutation($m: ID!) { stopTraining(modelId: $m) { status } }', { m: stoppedModel });
+    const stoppedModel = await f.s.newModel();
+    const stopped = await f.s.queue(stoppedModel);
+    await f.hub.gqlOk('mutation($m: ID!) { stopTraining(modelId: $m) { status } }', { m: stoppedModel });
     expect((await job(stopped)).endReason).toBe('STOPPED');
 
-    const unapprovedModel = await s.newModel();
-    const unapproved = await s.queue(unapprovedModel);
-    await hub.gqlOk('mutation($m: ID!, $t: [ID!]!) { updateModelApprovedTrusts(modelId: $m, trustIds: $t) { id } }', {
+    const unapprovedModel = await f.s.newModel();
+    const unapproved = await f.s.queue(unapprovedModel);
+    await f.hub.gqlOk('mutation($m: ID!, $t: [ID!]!) { updateModelApprovedTrusts(modelId: $m, trustIds: $t) { id } }', {
       m: unapprovedModel,
-      t: [s.trustIds[0]],
+      t: [f.s.trustIds[0]],
     });
-    await hub.gqlOk(CYCLE);
+    await f.hub.gqlOk(CYCLE);
     expect(await job(unapproved)).toMatchObject({ status: 'DELETED', endReason: 'UNAPPROVED_TRUST' });
 
-    const failedModel = await s.newModel();
-    const failed = await s.queue(failedModel);
-    await hub.gqlOk(CYCLE);
-    const run = net.runByModel(failedModel)!;
-    net.setRunStatus(run.job_id, 'FAILED');
-    await hub.app.get((await import('../../src/modules/schedulers/running/reconcile.service.js')).ReconcileService).reconcile();
+    const failedModel = await f.s.newModel();
+    const failed = await f.s.queue(failedModel);
+    await f.hub.gqlOk(CYCLE);
+    const run = f.net.runByModel(failedModel)!;
+    f.net.setRunStatus(run.job_id, 'FAILED');
+    await f.hub.app.get((await import('../../src/modules/schedulers/running/reconcile.service.js')).ReconcileService).reconcile();
     expect(await job(failed)).toMatchObject({ status: 'DELETED', endReason: 'RUN_FAILED', model: { status: 'ERROR' } });
     expect(await netRow()).toMatchObject({ status: 'AVAILABLE' });
   });
 
   it('jobUpdated carries the admission fields: back in the queue with its reason, removed with its endReason', async () => {
-    const live = await startTestHub(db.url, { ...ADMISSION, admissionBackoffMs: 5000, admissionBackoffMaxMs: 5000 });
-    await live.app.listen(0, '127.0.0.1');
-    const client = wsClient(await live.app.getUrl(), await testToken(['viewer']));
+    const live = await startTestHub(f.db.url, { ...ADMISSION, admissionBackoffMs: 5000, admissionBackoffMaxMs: 5000 });
+    const client = wsClient(await listen(live), await testToken(['viewer']));
     try {
-      const modelId = await s.newModel();
+      const modelId = await f.s.newModel();
       const updates = collect<{
         status: string;
         pendingReason: string | null;
@@ -327,9 +282,9 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
         'subscription($m: ID) { jobUpdated(modelId: $m) { status pendingReason endReason startAttempts { outcome } } }',
         { m: modelId },
       );
-      await sleep(200); // the subscription is registered before the changes it must see
-      const id = await s.queue(modelId);
-      net.fail('upload_app', { status: 503, times: 1 });
+      await untilSubscribed(live, 'jobUpdated'); // the subscription is registered before the changes it must see
+      const id = await f.s.queue(modelId);
+      f.net.fail('upload_app', { status: 503, times: 1 });
       await live.gqlOk(CYCLE);
       await updates.until((u) => u.status === 'QUEUED' && u.pendingReason === 'RETRY_BACKOFF');
       await live.gqlOk('mutation($id: ID!) { removeJob(id: $id) { id } }', { id });

@@ -1,21 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EventsListener } from '../../src/events/events.listener.js';
-import { collect, wsClient } from '../support/subscriptions.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startFakeNet, type FakeNet } from '../support/fake-net.js';
-import { startTestHub, testToken, type TestHub } from '../support/hub.js';
-import { createScenario, type Scenario } from '../support/scenario.js';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { testToken, type TestHub } from '../support/hub.js';
+import { useNetHub, type NetHub } from '../support/net-hub.js';
+import { collect, listen, untilSubscribed, wsClient } from '../support/subscriptions.js';
+import { until } from '../support/wait.js';
 
 const SLOTS = ['site-1', 'site-2'];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(20);
-  }
-}
 
 const QUEUE = `mutation($m: ID!, $t: [ID!]!, $o: QueueOptions) {
   queueTraining(modelId: $m, trustIds: $t, options: $o) { id status priority notBefore maxRuntimeSeconds } }`;
@@ -31,38 +20,21 @@ interface JobAnswer {
 }
 
 describe('queueTraining options (priority, notBefore, maxRuntimeSeconds)', () => {
-  let db: TestDatabase;
-  let net: FakeNet;
-  let hub: TestHub;
-  let s: Scenario;
+  const f = useNetHub({ nets: [{ name: 'net-1' }], kitSlots: SLOTS });
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    net = await startFakeNet({ clients: SLOTS });
-    hub = await startTestHub(db.url, { kitSlots: SLOTS, netEndpoints: [{ name: 'net-1', endpoint: net.url }] });
-    s = await createScenario(hub, 2);
-  });
-
-  afterAll(async () => {
-    await hub?.close();
-    await net?.close();
-    await db?.drop();
-  });
-
-  const queue = async (modelId: string, options?: Record<string, unknown>) =>
-    (await hub.gqlOk<{ queueTraining: JobAnswer }>(QUEUE, { m: modelId, t: s.trustIds, o: options })).queueTraining;
+  const queue = (modelId: string, options?: Record<string, unknown>) => queueWith(f.hub, f, modelId, options);
   const row = async (id: string) =>
     (
-      await db.pool.query<{ priority: string; not_before: Date | null; max_runtime_s: number | null; status: string }>(
+      await f.db.pool.query<{ priority: string; not_before: Date | null; max_runtime_s: number | null; status: string }>(
         'select priority, not_before, max_runtime_s, status from job where id = $1',
         [id],
       )
     ).rows[0];
-  const remove = (id: string) => hub.gqlOk('mutation($id: ID!) { removeJob(id: $id) { id } }', { id });
+  const remove = (id: string) => f.hub.gqlOk('mutation($id: ID!) { removeJob(id: $id) { id } }', { id });
 
   it('stores what was asked and answers it, in the mutation and in later reads', async () => {
     const notBefore = new Date(Date.now() + 3_600_000).toISOString();
-    const job = await queue(await s.newModel(), { priority: 'HIGH', notBefore, maxRuntimeSeconds: 600 });
+    const job = await queue(await f.s.newModel(), { priority: 'HIGH', notBefore, maxRuntimeSeconds: 600 });
     expect(job).toMatchObject({ status: 'QUEUED', priority: 'HIGH', notBefore, maxRuntimeSeconds: 600 });
     expect(await row(job.id)).toEqual({
       priority: 'HIGH',
@@ -70,13 +42,13 @@ describe('queueTraining options (priority, notBefore, maxRuntimeSeconds)', () =>
       max_runtime_s: 600,
       status: 'QUEUED',
     });
-    expect((await hub.gqlOk<{ job: JobAnswer }>(JOB, { id: job.id })).job).toEqual(job);
+    expect((await f.hub.gqlOk<{ job: JobAnswer }>(JOB, { id: job.id })).job).toEqual(job);
     await remove(job.id);
   });
 
   it('defaults: NORMAL, may start now, no limit (MAX_RUNTIME_S is 0) — with the options left out or empty', async () => {
     for (const options of [undefined, {}, { priority: null, notBefore: null, maxRuntimeSeconds: null }]) {
-      const job = await queue(await s.newModel(), options);
+      const job = await queue(await f.s.newModel(), options);
       expect(job).toMatchObject({ priority: 'NORMAL', notBefore: null, maxRuntimeSeconds: null });
       expect(await row(job.id)).toMatchObject({ priority: 'NORMAL', not_before: null, max_runtime_s: null });
       await remove(job.id);
@@ -84,8 +56,8 @@ describe('queueTraining options (priority, notBefore, maxRuntimeSeconds)', () =>
   });
 
   it('refuses bad options with BAD_USER_INPUT and writes nothing', async () => {
-    const modelId = await s.newModel();
-    const count = async () => (await db.pool.query('select count(*)::int as n from job')).rows[0].n as number;
+    const modelId = await f.s.newModel();
+    const count = async () => (await f.db.pool.query('select count(*)::int as n from job')).rows[0].n as number;
     const before = await count();
     for (const options of [
       { maxRuntimeSeconds: -1 },
@@ -96,133 +68,101 @@ describe('queueTraining options (priority, notBefore, maxRuntimeSeconds)', () =>
       { notBefore: 12 },
       { priority: 'SUPER' },
     ]) {
-      const response = await hub.gql(QUEUE, { m: modelId, t: s.trustIds, o: options });
+      const response = await f.hub.gql(QUEUE, { m: modelId, t: f.s.trustIds, o: options });
       expect({ options, code: response.errors?.[0]?.extensions?.code }).toEqual({ options, code: 'BAD_USER_INPUT' });
     }
     expect(await count()).toBe(before);
-    const { model } = await hub.gqlOk<{ model: { status: string } }>('query($id: ID!) { model(id: $id) { status } }', {
+    const { model } = await f.hub.gqlOk<{ model: { status: string } }>('query($id: ID!) { model(id: $id) { status } }', {
       id: modelId,
     });
     expect(model.status).toBe('PENDING');
   });
 
   it('a start time in the past: the job may start now', async () => {
-    const job = await queue(await s.newModel(), { notBefore: new Date(Date.now() - 60_000).toISOString() });
+    const job = await queue(await f.s.newModel(), { notBefore: new Date(Date.now() - 60_000).toISOString() });
     expect(job.notBefore).toBeNull();
-    const { runPickupCycle } = await hub.gqlOk<{ runPickupCycle: { started: Array<{ id: string }> } }>(CYCLE);
+    const { runPickupCycle } = await f.hub.gqlOk<{ runPickupCycle: { started: Array<{ id: string }> } }>(CYCLE);
     expect(runPickupCycle.started.map((j) => j.id)).toEqual([job.id]);
     await remove(job.id);
   });
 
   it('the claim leaves a job before its time, takes the one behind it, and the step form finds nothing', async () => {
     const notBefore = new Date(Date.now() + 3_600_000).toISOString();
-    const later = await queue(await s.newModel(), { notBefore });
-    const now = await queue(await s.newModel());
-    const { runPickupCycle } = await hub.gqlOk<{ runPickupCycle: { started: Array<{ id: string }> } }>(CYCLE);
+    const later = await queue(await f.s.newModel(), { notBefore });
+    const now = await queue(await f.s.newModel());
+    const { runPickupCycle } = await f.hub.gqlOk<{ runPickupCycle: { started: Array<{ id: string }> } }>(CYCLE);
     expect(runPickupCycle.started.map((j) => j.id)).toEqual([now.id]);
-    expect((await hub.gqlOk<{ job: JobAnswer }>(JOB, { id: later.id })).job).toMatchObject({ status: 'QUEUED', notBefore });
+    expect((await f.hub.gqlOk<{ job: JobAnswer }>(JOB, { id: later.id })).job).toMatchObject({ status: 'QUEUED', notBefore });
     await remove(now.id); // frees the net (after a sweep)
-    await until(
-      'the net is free',
-      async () => (await db.pool.query(`select 1 from scheduler where status = 'AVAILABLE'`)).rowCount === 1,
+    await until(async () => (await f.db.pool.query(`select 1 from scheduler where status = 'AVAILABLE'`)).rowCount === 1, {
+      what: 'the net is free',
+    });
+    const { claimAvailableNet } = await f.hub.gqlOk<{ claimAvailableNet: { id: string } }>(
+      'mutation { claimAvailableNet { id } }',
     );
-    const { claimAvailableNet } = await hub.gqlOk<{ claimAvailableNet: { id: string } }>('mutation { claimAvailableNet { id } }');
-    const { claimQueuedJob } = await hub.gqlOk('mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { id } }', {
+    const { claimQueuedJob } = await f.hub.gqlOk('mutation($id: ID!) { claimQueuedJob(schedulerId: $id) { id } }', {
       id: claimAvailableNet.id,
     });
     expect(claimQueuedJob).toBeNull();
-    await hub.gqlOk('mutation($id: ID!) { revertSchedulerPickup(schedulerId: $id) { id } }', { id: claimAvailableNet.id });
+    await f.hub.gqlOk('mutation($id: ID!) { revertSchedulerPickup(schedulerId: $id) { id } }', { id: claimAvailableNet.id });
     expect(await row(later.id)).toMatchObject({ status: 'QUEUED' });
-    expect(net.submitCount()).toBe(2); // the past-time job and `now`; never `later`
+    expect(f.net.submitCount()).toBe(2); // the past-time job and `now`; never `later`
     await remove(later.id);
   });
 });
 
 describe('notBefore with automatic pickup: the job starts by itself at its time', () => {
-  let db: TestDatabase;
-  let net: FakeNet;
-  let hub: TestHub;
+  // the interval tick (a minute) never comes during a test: only the wake-up can start the job
+  const f = useNetHub({ nets: [{ name: 'net-1' }], kitSlots: SLOTS, hub: { pickupIntervalMs: 60_000 } });
   let other: TestHub;
-  let s: Scenario;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    net = await startFakeNet({ clients: SLOTS });
-    const common = { kitSlots: SLOTS, netEndpoints: [{ name: 'net-1', endpoint: net.url }] };
-    // the interval tick (a minute) never comes during a test: only the wake-up can start the job
-    hub = await startTestHub(db.url, { ...common, pickupIntervalMs: 60_000 });
-    other = await startTestHub(db.url, common); // no automatic pickup: it only queues
-    s = await createScenario(hub, 2);
-  });
-
-  afterAll(async () => {
-    await other?.close();
-    await hub?.close();
-    await net?.close();
-    await db?.drop();
+    other = await f.startHub({ pickupIntervalMs: 0 }); // no automatic pickup: it only queues
   });
 
   const startedInTime = async (jobId: string) =>
     (
-      await db.pool.query<{ ok: boolean }>(
+      await f.db.pool.query<{ ok: boolean }>(
         `select status = 'IN_PROGRESS' and started_at >= not_before as ok from job where id = $1`,
         [jobId],
       )
     ).rows[0].ok;
 
   async function queueAndWait(via: TestHub, waitMs: number): Promise<void> {
-    const modelId = await s.newModel();
+    const modelId = await f.s.newModel();
     const notBefore = new Date(Date.now() + waitMs).toISOString();
-    const { queueTraining } = await via.gqlOk<{ queueTraining: JobAnswer }>(QUEUE, {
-      m: modelId,
-      t: s.trustIds,
-      o: { notBefore },
-    });
+    const queueTraining = await queueWith(via, f, modelId, { notBefore });
     expect(queueTraining).toMatchObject({ status: 'QUEUED', notBefore });
     await until(
-      'the job runs',
       async () =>
-        (await db.pool.query(`select 1 from job where id = $1 and start_phase = 'RUNNING'`, [queueTraining.id])).rowCount === 1,
+        (await f.db.pool.query(`select 1 from job where id = $1 and start_phase = 'RUNNING'`, [queueTraining.id])).rowCount === 1,
+      { what: 'the job runs' },
     );
     expect(await startedInTime(queueTraining.id)).toBe(true); // not before its time
-    expect(net.submitCount(modelId)).toBe(1);
-    await hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
+    expect(f.net.submitCount(modelId)).toBe(1);
+    await f.hub.gqlOk('mutation($m: ID!) { completeTraining(modelId: $m) { id } }', { m: modelId });
   }
 
-  it('queued on this instance', () => queueAndWait(hub, 1_500));
+  it('queued on this instance', () => queueAndWait(f.hub, 1_500));
 
   it('queued on another instance (heard through the change notifications)', () => queueAndWait(other, 1_500));
 });
 
 describe('jobUpdated carries the options', () => {
-  let db: TestDatabase;
-  let hub: TestHub;
-  let s: Scenario;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    hub = await startTestHub(db.url, { kitSlots: SLOTS, maxRuntimeSeconds: 30 });
-    await hub.app.listen(0, '127.0.0.1');
-    s = await createScenario(hub, 2);
-  });
-
-  afterAll(async () => {
-    await hub?.close();
-    await db?.drop();
-  });
+  const f = useNetHub({ nets: [], kitSlots: SLOTS, hub: { maxRuntimeSeconds: 30 } });
 
   it('priority, notBefore and maxRuntimeSeconds, on the queueing and on a change of priority', async () => {
-    const client = wsClient((await hub.app.getUrl()).replace('[::1]', '127.0.0.1'), await testToken(['admin']));
+    const client = wsClient(await listen(f.hub), await testToken(['admin']));
     try {
       const updates = collect<JobAnswer>(
         client,
         'subscription { jobUpdated { id status priority notBefore maxRuntimeSeconds } }',
       );
-      await until('the subscription listens', () => Promise.resolve(hub.app.get(EventsListener).streaming));
+      await untilSubscribed(f.hub, 'jobUpdated');
       const notBefore = new Date(Date.now() + 3_600_000).toISOString();
-      const job = await queue(hub, s, { priority: 'LOW', notBefore });
+      const job = await queueWith(f.hub, f, await f.s.newModel(), { priority: 'LOW', notBefore });
       await updates.until((u) => u.id === job.id);
-      await hub.gqlOk('mutation($id: ID!) { setJobPriority(jobId: $id, priority: URGENT) { id } }', { id: job.id });
+      await f.hub.gqlOk('mutation($id: ID!) { setJobPriority(jobId: $id, priority: URGENT) { id } }', { id: job.id });
       await updates.until((u) => u.id === job.id && u.priority === 'URGENT');
       expect(updates.errors).toEqual([]);
       expect(updates.seen.filter((u) => u.id === job.id)).toEqual([
@@ -235,7 +175,12 @@ describe('jobUpdated carries the options', () => {
   });
 });
 
-async function queue(hub: TestHub, s: Scenario, options: Record<string, unknown>): Promise<JobAnswer> {
-  const modelId = await s.newModel();
-  return (await hub.gqlOk<{ queueTraining: JobAnswer }>(QUEUE, { m: modelId, t: s.trustIds, o: options })).queueTraining;
+/** queueTraining through `via` (a hub of fixture `f`) for the scenario's trusts, with these options. */
+async function queueWith(
+  via: TestHub,
+  f: Pick<NetHub, 's'>,
+  modelId: string,
+  options?: Record<string, unknown>,
+): Promise<JobAnswer> {
+  return (await via.gqlOk<{ queueTraining: JobAnswer }>(QUEUE, { m: modelId, t: f.s.trustIds, o: options })).queueTraining;
 }

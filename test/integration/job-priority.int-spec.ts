@@ -1,24 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { UNKNOWN_ID } from '../support/gql.js';
 import { testToken } from '../support/hub.js';
-import { startTwoProjects, type TwoProjects } from '../support/two-projects.js';
+import { useTwoProjects } from '../support/two-projects.js';
 
 const SET =
   'mutation($id: ID!, $p: JobPriority!) { setJobPriority(jobId: $id, priority: $p) { id status priority queuePosition } }';
 
 describe('setJobPriority: QUEUED jobs only, researchers within their projects, admin everywhere', () => {
-  let t: TwoProjects;
+  const t = useTwoProjects();
   let researcherA: string;
   let researcherB: string;
   let viewer: string;
 
   beforeAll(async () => {
-    t = await startTwoProjects();
     researcherA = await testToken(['researcher'], { claims: { projects: [t.a.projectId] } });
     researcherB = await testToken(['researcher'], { claims: { projects: [t.b.projectId] } });
     viewer = await testToken(['viewer']);
   });
-
-  afterAll(() => t?.close());
 
   const priorities = async () =>
     (await t.db.pool.query<{ id: string; priority: string }>('select id, priority from job order by seq')).rows;
@@ -41,8 +39,8 @@ describe('setJobPriority: QUEUED jobs only, researchers within their projects, a
       [viewer, { id: t.jobA2, p: 'LOW' }, 'FORBIDDEN'],
       [researcherA, { id: t.jobA, p: 'LOW' }, 'CONFLICT'], // IN_PROGRESS
       [null, { id: t.jobB, p: 'LOW' }, 'CONFLICT'], // admin, IN_PROGRESS
-      [null, { id: '00000000-0000-4000-8000-000000000000', p: 'LOW' }, 'NOT_FOUND'],
-      [researcherA, { id: '00000000-0000-4000-8000-000000000000', p: 'LOW' }, 'NOT_FOUND'],
+      [null, { id: UNKNOWN_ID, p: 'LOW' }, 'NOT_FOUND'],
+      [researcherA, { id: UNKNOWN_ID, p: 'LOW' }, 'NOT_FOUND'],
       [null, { id: 'not-a-uuid', p: 'LOW' }, 'BAD_USER_INPUT'],
       [null, { id: t.jobA2, p: 'SUPER' }, 'BAD_USER_INPUT'],
       [null, { id: t.jobA2 }, 'BAD_USER_INPUT'],

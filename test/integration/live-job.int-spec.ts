@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { expectError } from '../support/gql.js';
 import { useNetHub } from '../support/net-hub.js';
 import { until } from '../support/wait.js';
 
@@ -34,8 +35,7 @@ describe('one live job per model', () => {
     const other = await f.s.newModel();
     const first = (await f.hub.gqlOk<{ queueTraining: QueueAnswer }>(QUEUE, { m: model, t: f.s.trustIds })).queueTraining;
     for (let i = 0; i < 2; i++) {
-      const refused = await f.hub.gql(QUEUE, { m: model, t: f.s.trustIds });
-      expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['CONFLICT']);
+      expectError(await f.hub.gql(QUEUE, { m: model, t: f.s.trustIds }), 'CONFLICT');
     }
     expect(await liveJobs(model)).toEqual([{ id: first.id, status: 'QUEUED' }]);
 
@@ -45,8 +45,7 @@ describe('one live job per model', () => {
     );
     expect(runPickupCycle.started.map((j) => j.id).sort()).toEqual([first.id, otherJob].sort());
     // while it runs, the model still has its one live job
-    const stillRunning = await f.hub.gql(QUEUE, { m: model, t: f.s.trustIds });
-    expect(stillRunning.errors?.map((e) => e.extensions?.code)).toEqual(['CONFLICT']);
+    expectError(await f.hub.gql(QUEUE, { m: model, t: f.s.trustIds }), 'CONFLICT');
 
     const otherNet = runPickupCycle.started.find((j) => j.id === otherJob)!.net.name;
     const otherFake = f.nets[otherNet];
