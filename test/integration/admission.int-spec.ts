@@ -126,7 +126,10 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
     expect(ended.startAttempts.map((a) => a.outcome)).toEqual(['NET_ERROR', 'NET_ERROR', 'NET_ERROR']);
     const modelId = await modelOf(id);
     expect(f.net.requestsTo('submit_job').filter((r) => r.path.endsWith(modelId))).toHaveLength(3);
-    expect((await netRow()).status).toBe('AVAILABLE'); // swept after each failed submit, freed
+    // the last failed submit's sweep frees the net just after the job's end is committed
+    await until(async () => (await netRow()).status === 'AVAILABLE', {
+      what: 'the net swept and freed after the last failed submit',
+    });
   });
 
   it('a 4xx: the net refused this job — removed at once (START_FAILED, attempt REJECTED), the net not held back', async () => {

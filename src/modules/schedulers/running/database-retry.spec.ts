@@ -23,19 +23,18 @@ describe('retrying a start write', () => {
   it('tries a transient failure again until it succeeds, and lets a refused statement stand at once', async () => {
     let calls = 0;
     await expect(
-      retryOnDatabaseError(Date.now() + 10_000, async () => {
+      retryOnDatabaseError(Date.now() + 10_000, () => {
         calls += 1;
-        if (calls < 3) throw pgError('08006');
-        return 'written';
+        return calls < 3 ? Promise.reject(pgError('08006')) : Promise.resolve('written');
       }),
     ).resolves.toBe('written');
     expect(calls).toBe(3);
 
     calls = 0;
     await expect(
-      retryOnDatabaseError(Date.now() + 10_000, async () => {
+      retryOnDatabaseError(Date.now() + 10_000, () => {
         calls += 1;
-        throw pgError('23505');
+        return Promise.reject(pgError('23505'));
       }),
     ).rejects.toThrow('pg 23505');
     expect(calls).toBe(1);
