@@ -36,6 +36,8 @@ export class HealthController {
   private dispatch() {
     return this.indicators.check('dispatch').up({
       instance: this.instanceName,
+      // which process answered (several instances may run on one host)
+      pid: process.pid,
       leader: this.events.leader,
       notifications: this.events.connected,
       // hears every change: the leader, or an instance with GraphQL subscribers

@@ -174,7 +174,13 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
   });
 
   it('offline clients: the job waits (CLIENTS_OFFLINE, not a failed start), the net serves the next job, and it starts when they are back', async () => {
-    auto = await startTestHub(f.db.url, { ...ADMISSION, pickupIntervalMs: 60_000, admissionBackoffMaxMs: 200 });
+    // a backoff long enough that the wait is still on when it is read (past it, the job may start: WAITING_FOR_NET)
+    auto = await startTestHub(f.db.url, {
+      ...ADMISSION,
+      pickupIntervalMs: 60_000,
+      admissionBackoffMs: 3000,
+      admissionBackoffMaxMs: 3000,
+    });
     f.net.setClients(SLOTS.slice(1), [SLOTS[0]]); // site-1 offline: the scenario's first trust
     const waiting = await f.s.queue(await f.s.newModel());
     if (backend === 'flower') {

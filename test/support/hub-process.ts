@@ -174,8 +174,14 @@ async function startHubProcessOnce(options: HubProcessOptions): Promise<HubProce
   const deadline = spawnedAt + (options.startTimeoutMs ?? 60_000);
   for (;;) {
     if (hasExited) throw new Error(`hub process "${name}" exited at start-up (${JSON.stringify(await exited)}):\n${output()}`);
+    // up only when this child answers: another process may have taken the probed port meanwhile
+    // (then this child fails to bind, exits with EADDRINUSE and is started again on a new port)
     const up = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })
-      .then((response) => response.status === 200)
+      .then(async (response) => {
+        if (response.status !== 200) return false;
+        const body = (await response.json()) as { info?: { dispatch?: { pid?: number } } };
+        return body.info?.dispatch?.pid === child.pid;
+      })
       .catch(() => false);
     if (up) break;
     if (Date.now() > deadline) {

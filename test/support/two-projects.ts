@@ -9,6 +9,7 @@ import { startFakeNet, type FakeNet } from './fake-net.js';
 import { startTestHub, type GqlResponse, type TestHub } from './hub.js';
 import { createScenario, type Scenario } from './scenario.js';
 import { snapshot } from './snapshot.js';
+import { until } from './wait.js';
 
 const SLOTS = ['site-1', 'site-2', 'site-3', 'site-4'];
 export const NET_NAMES = ['net-1', 'net-2'];
@@ -65,6 +66,14 @@ export async function startTwoProjects(): Promise<TwoProjects> {
     'mutation { runPickupCycle { started { id } } }',
   );
   if (runPickupCycle.started.length !== 2) throw new Error(`expected two starts, got ${JSON.stringify(runPickupCycle)}`);
+  // each start's client answer is recorded beside it (net_client), after the cycle has answered: let both land
+  // before anyone takes a snapshot, or a late write would look like a change made by a refused call
+  await until(
+    async () =>
+      (await db.pool.query<{ n: number }>('select count(*)::int as n from net_client')).rows[0].n ===
+      SLOTS.length * NET_NAMES.length,
+    { what: "both starts' client answers recorded" },
+  );
   const modelA2 = await a.newModel();
   const jobA2 = await a.queue(modelA2); // both nets busy: it stays QUEUED
   return {
