@@ -192,7 +192,8 @@ describe.each(['nvflare', 'flower'] as const)('admission (%s): jobs wait instead
       expect(started.startAttempts.map((a) => a.outcome)).not.toContain('CLIENTS_OFFLINE');
       return;
     }
-    const offline = await jobWhen(waiting, auto, (j) => j.startAttempts.length > 0 && j.status === 'QUEUED', 'back in the queue');
+    await jobWhen(waiting, auto, (j) => j.startAttempts[0]?.outcome === 'CLIENTS_OFFLINE', 'back in the queue');
+    const offline = await job(waiting, auto); // read again: the row, its attempts and its reason were three reads
     expect(offline).toMatchObject({ status: 'QUEUED', pendingReason: 'CLIENTS_OFFLINE', endReason: null });
     expect(offline.startAttempts[0]).toMatchObject({ outcome: 'CLIENTS_OFFLINE', detail: 'clients offline: site-1' });
     expect(offline.pendingDetail).toContain('site-1');
