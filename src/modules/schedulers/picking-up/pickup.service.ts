@@ -159,9 +159,6 @@ export class PickupService {
     // a fast cycle with nothing to dispatch, by the notifications, saves its claim transaction
     if (kind === 'fast' && this.view.live && !this.view.worthACycle()) return { started: [], failed: [] };
     const claimed = await this.claim();
-    // a claim that found nothing although a change asked for one: what holds the queue may be a wait only a
-    // full cycle ends (a held-back net's probe, after a sweep freed it); wake at that wait's end
-    if (claimed.length === 0 && kind === 'fast') void this.armWake();
     if (claimed.length > 0) {
       const starts: Promise<void> = Promise.all(claimed.map((claim) => this.start(claim)))
         .then(
