@@ -76,14 +76,14 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    this.pickup.stopWaking();
+    // first of all: no cycle starts from now on — no wake-up, and no re-run asked for by a cycle still in flight
+    this.pickup.stop();
     for (const unsubscribe of this.unsubscribe) unsubscribe();
     this.wake.stop();
     await this.events.resign(); // another instance dispatches from now on
     for (const name of ['pickup', 'reconcile']) {
       if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
     }
-    this.pickup.stop();
     await this.pickup.idle();
     while (this.reconciling) await new Promise((resolve) => setTimeout(resolve, 10));
   }

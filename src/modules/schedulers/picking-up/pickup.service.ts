@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { conflict } from '../../../common/errors.js';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { DispatchView } from '../../../events/dispatch-view.js';
 import type { JobRow } from '../../jobs/job.sql.js';
@@ -63,6 +64,7 @@ export class PickupService {
   /** Runs a full cycle now; if one is running, waits for it and then runs a fresh one. */
   async runPickupCycle(): Promise<PickupCycleResult> {
     while (this.current) await this.current.catch(() => undefined);
+    if (this.stopped) throw conflict('the hub is shutting down: it starts no new pickup cycle (another instance will)');
     return this.startCycle('full', true);
   }
 
@@ -84,7 +86,7 @@ export class PickupService {
   }
 
   /** Shutdown, first of all: no wake-up at a backoff's end starts a cycle any more. */
-  stopWaking(): void {
+  private stopWaking(): void {
     this.wakeOff = true;
     if (this.wake) clearTimeout(this.wake.timer);
     this.wake = null;
@@ -159,6 +161,9 @@ export class PickupService {
     // a fast cycle with nothing to dispatch, by the notifications, saves its claim transaction
     if (kind === 'fast' && this.view.live && !this.view.worthACycle()) return { started: [], failed: [] };
     const claimed = await this.claim();
+    // a claim that found nothing although a change asked for one: what holds the queue may be a wait only a
+    // full cycle ends (a held-back net's probe, after a sweep freed it); wake at that wait's end
+    if (claimed.length === 0 && kind === 'fast') void this.armWake();
     if (claimed.length > 0) {
       const starts: Promise<void> = Promise.all(claimed.map((claim) => this.start(claim)))
         .then(
