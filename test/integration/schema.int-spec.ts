@@ -27,6 +27,11 @@ const NOT_IN_ENTITIES = {
     },
     { table: 'scheduler', name: 'scheduler_changed', why: 'NOTIFY fl_events, as job_changed' },
     {
+      table: 'job',
+      name: 'job_project',
+      why: "sets a new job's project_id from its model, whatever statement inserts it (migration 20261201090000)",
+    },
+    {
       table: 'net',
       name: 'net_drain_changed',
       why: 'NOTIFY fl_events of a drain or resume, as a scheduler change (migration 20261201040000)',
@@ -37,6 +42,7 @@ const NOT_IN_ENTITIES = {
     { name: 'fl_notify_job_change', why: "job_changed's body" },
     { name: 'fl_notify_scheduler_change', why: "scheduler_changed's body" },
     { name: 'fl_notify_net_drain_change', why: "net_drain_changed's body" },
+    { name: 'fl_job_project', why: "job_project's body" },
   ],
 };
 

@@ -7,6 +7,7 @@ import { Migration20261201050000_job_v2 } from './Migration20261201050000_job_v2
 import { Migration20261201060000_admission } from './Migration20261201060000_admission.js';
 import { Migration20261201070000_job_limits } from './Migration20261201070000_job_limits.js';
 import { Migration20261201080000_admission_notify } from './Migration20261201080000_admission_notify.js';
+import { Migration20261201090000_order } from './Migration20261201090000_order.js';
 
 /** Every migration, in order. Listed explicitly: no file globbing at run time. */
 export const migrationsList = [
@@ -19,4 +20,5 @@ export const migrationsList = [
   { name: 'Migration20261201060000_admission', class: Migration20261201060000_admission },
   { name: 'Migration20261201070000_job_limits', class: Migration20261201070000_job_limits },
   { name: 'Migration20261201080000_admission_notify', class: Migration20261201080000_admission_notify },
+  { name: 'Migration20261201090000_order', class: Migration20261201090000_order },
 ];

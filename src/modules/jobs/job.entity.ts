@@ -1,6 +1,7 @@
 import { Collection, type Opt, type Rel } from '@mikro-orm/core';
 import { Check, Entity, Enum, Index, ManyToMany, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { ModelEntity } from '../models/model.entity.js';
+import { ProjectEntity } from '../models/project.entity.js';
 import { NetEntity } from '../nets/net.entity.js';
 import { TrustEntity } from '../trusts/trust.entity.js';
 import { JobTrustEntity } from './job-trust.entity.js';
@@ -37,6 +38,8 @@ const LIVE = oneOfText(LIVE_JOB_STATUSES);
 @Index({ name: 'job_retry_at_idx', properties: ['retryAt'], where: `status = ${QUEUED} and retry_at is not null` })
 @Index({ name: 'job_status_seq_idx', properties: ['status', 'seq'] })
 @Index({ name: 'job_model_idx', properties: ['model', 'seq'] })
+/** each project's queue by priority lane, oldest first: the claim's heads (SPEC.md "Order") */
+@Index({ name: 'job_project_queue_idx', properties: ['project', 'priority', 'seq'], where: `status = ${QUEUED}` })
 export class JobEntity {
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -47,6 +50,10 @@ export class JobEntity {
 
   @ManyToOne(() => ModelEntity, { foreignKeyName: 'job_model_id_fkey' })
   model!: Rel<ModelEntity>;
+
+  /** The model's project, kept on the job for the claim's order (set on insert by the `job_project` trigger). */
+  @ManyToOne(() => ProjectEntity, { foreignKeyName: 'job_project_id_fkey', updateRule: 'cascade', deleteRule: 'no action' })
+  project!: Rel<ProjectEntity> & Opt;
 
   @Enum({ items: () => JobStatus })
   status: JobStatus & Opt = JobStatus.QUEUED;

@@ -12,4 +12,16 @@ export class TrustEntity {
 
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
+
+  /** Jobs naming this trust that may be IN_PROGRESS at once, on all nets together; null: no limit. */
+  @Property({ type: 'integer', nullable: true, check: 'max_concurrent_jobs >= 0' })
+  maxConcurrentJobs?: number | null;
+
+  /** On hold (a maintenance window): jobs naming it wait (TRUST_HELD); running ones go on. */
+  @Property({ default: false })
+  onHold: boolean & Opt = false;
+
+  /** When the hold ends by itself; null: held until released. */
+  @Property({ type: 'timestamptz', nullable: true })
+  holdUntil?: Date | null;
 }
