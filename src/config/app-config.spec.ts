@@ -92,7 +92,10 @@ describe('loadConfig', () => {
       admissionMaxWaitMs: 21_600_000,
       maxRuntimeSeconds: 0,
       priorityAgingMs: 3_600_000,
+      dispatchOrder: 'fair',
     });
+    expect(loadConfig({ DISPATCH_ORDER: 'fifo' }).dispatchOrder).toBe('fifo');
+    expect(() => loadConfig({ DISPATCH_ORDER: 'random' })).toThrow('DISPATCH_ORDER');
   });
 
   it("takes 0 where it means 'at once', 'none' or 'no aging', and FLIP's fail-fast settings", () => {

@@ -32,6 +32,7 @@ const environment = z
     ADMISSION_MAX_WAIT_MS: wholeNumber(21_600_000, 0),
     MAX_RUNTIME_S: wholeNumber(0, 0),
     PRIORITY_AGING_MS: wholeNumber(3_600_000, 0),
+    DISPATCH_ORDER: oneOf(['fair', 'fifo'], 'fair'),
     // the secret is never echoed back in a message
     AUTH_JWT_SECRET: text().refine((secret) => secret === undefined || secret.length >= 32, {
       error: 'must be at least 32 characters',
@@ -105,6 +106,11 @@ const environment = z
     maxRuntimeSeconds: env.MAX_RUNTIME_S,
     /** waiting time that raises a job's priority by one class (0: no aging) */
     priorityAgingMs: env.PRIORITY_AGING_MS,
+    /**
+     * `fair`: priority with aging, then fair share between projects, then age (SPEC.md "Order");
+     * `fifo`: FLIP's order, oldest first (priorities and shares ignored; holds and limits still hold)
+     */
+    dispatchOrder: env.DISPATCH_ORDER,
     authJwtSecret: env.AUTH_JWT_SECRET ?? null,
     authJwksUrl: env.AUTH_JWKS_URL ?? null,
     logLevel: env.LOG_LEVEL,
