@@ -14,7 +14,7 @@ export class TrustModel {
   @Field(() => Int, { nullable: true, description: 'null: no limit' })
   maxConcurrentJobs!: number | null;
 
-  @Field({ description: 'jobs naming it wait (TRUST_HELD) until it is released or its hold ends' })
+  @Field({ description: 'on hold now (a hold whose time has passed is over): jobs naming it wait (TRUST_HELD)' })
   onHold!: boolean;
 
   @Field(() => Date, { nullable: true, description: 'when a hold ends by itself; null: held until released, or not on hold' })
