@@ -2,49 +2,17 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadConfig } from '../../src/config/app-config.js';
 import { startSimNets, type RunningSimNets } from '../../src/sim-nets/sim-nets.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet } from '../support/fake-net.js';
 import { startTestHub, testToken, type TestHub } from '../support/hub.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
+import { CHROMIUM, CHROMIUM_ARGS, foreignRequests, openTab, WAIT } from './console-tab.js';
 
-/** Debian's chromium (scripts/ensure-chromium.sh installs it before the tests); playwright never downloads one. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ROOT = process.cwd();
 const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
-const WAIT = { timeout: 20_000 };
-
-/** A browser tab on the console that records what would make it fail: errors, foreign requests, reloads. */
-interface ConsoleTab {
-  page: Page;
-  problems: string[];
-  requests: string[];
-}
-
-async function openTab(context: BrowserContext): Promise<ConsoleTab> {
-  const page = await context.newPage();
-  const tab: ConsoleTab = { page, problems: [], requests: [] };
-  page.on('console', (message) => {
-    if (message.type() === 'error') tab.problems.push(`console error: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => tab.problems.push(`page error: ${error.message}`));
-  page.on('request', (request) => tab.requests.push(request.url()));
-  page.on('websocket', (socket) => tab.requests.push(socket.url()));
-  page.on('requestfailed', (request) => tab.problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
-  return tab;
-}
 
 const row = (page: Page, jobId: string) => page.locator(`tr[data-job-id="${jobId}"]`);
 
@@ -183,10 +151,7 @@ describe('the console in a real browser', () => {
 
     expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     expect(tab.problems).toEqual([]);
-    const foreign = tab.requests.filter(
-      (url) => !url.startsWith(`${origin}/`) && !url.startsWith(`ws://127.0.0.1:${new URL(origin).port}/`),
-    );
-    expect(foreign).toEqual([]);
+    expect(foreignRequests(tab, origin)).toEqual([]);
     expect(tab.requests.some((url) => url.startsWith('ws://'))).toBe(true);
     await context.close();
   });
@@ -320,10 +285,7 @@ describe('the console in a real browser', () => {
 
     expect(tab.problems).toEqual([]);
     await expect(page.locator('[role="alert"]').count()).resolves.toBe(0);
-    const foreign = tab.requests.filter(
-      (url) => !url.startsWith(`${origin}/`) && !url.startsWith(`ws://127.0.0.1:${new URL(origin).port}/`),
-    );
-    expect(foreign).toEqual([]);
+    expect(foreignRequests(tab, origin)).toEqual([]);
     jobs.waiting = high;
     await context.close();
   });
@@ -354,6 +316,7 @@ describe('the console in a real browser', () => {
     await expect(page.locator('main button').count()).resolves.toBe(0);
     await expect(page.locator('main select, main input').count()).resolves.toBe(0);
     expect(tab.problems).toEqual([]);
+    expect(foreignRequests(tab, origin)).toEqual([]);
     await context.close();
   });
 
