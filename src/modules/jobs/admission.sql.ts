@@ -22,10 +22,7 @@ export const NET_TAKES_JOBS_TEXT = `(not n.drained and n.failed_calls = 0)`;
 export const FREE_NET_TEXT = `s.status = 'AVAILABLE' and ${NET_TAKES_JOBS_TEXT} and not ${PICKUP_PAUSED_TEXT}`;
 
 /** True for a job `j` whose own waits are over: its backoff after a try, and its own start time. */
-export const JOB_MAY_START_TEXT = [
-  `(j.retry_at is null or j.retry_at <= now())`,
-  NOT_BEFORE_REACHED_TEXT,
-].join(' and ');
+export const JOB_MAY_START_TEXT = [`(j.retry_at is null or j.retry_at <= now())`, NOT_BEFORE_REACHED_TEXT].join(' and ');
 
 /**
  * The admission's predicates under one configuration. With

@@ -53,29 +53,47 @@ export const GATES_TEXT = `running_trust as (
     where t.on_hold or t.max_concurrent_jobs is not null
   ), project_gate as (
     select p.id, p.name, p.share, p.max_concurrent_jobs as cap, coalesce(rp.n, 0) as running,
-      coalesce(p.max_concurrent_jobs <= coalesce(rp.n, 0), false) as full
+      coalesce(p.max_concurrent_jobs <= coalesce(rp.n, 0), false) as at_cap
     from project p left join running_project rp on rp.project_id = p.id
   ), gate as (
     select coalesce(array_agg(id) filter (where held), '{}') as held,
-      coalesce(array_agg(id) filter (where held or running >= cap), '{}') as blocked
+      coalesce(array_agg(id) filter (where held or running >= cap), '{}') as blocked,
+      (select coalesce(array_agg(id), '{}') from project_gate where at_cap) as full_projects
     from trust_gate
   )`;
 
-/** True for a job `j` naming a trust in the `gate` array `which` (held, or blocked: held or at capacity). */
+/**
+ * True for a job `j` naming a trust in the `gate` array `which` (held, or
+ * blocked: held or at capacity): its trusts read by its own key, and only
+ * when some trust is gated at all.
+ */
 export const namesGatedTrust = (which: 'held' | 'blocked') =>
   `(cardinality((select ${which} from gate)) > 0
-    and exists (select 1 from job_trust gt where gt.job_id = j.id and gt.trust_id = any((select ${which} from gate)::uuid[])))`;
+    and array(select gt.trust_id from job_trust gt where gt.job_id = j.id) && (select ${which} from gate))`;
 
 /** True for a job `j` whose project runs its maximum of jobs. */
-export const PROJECT_FULL_TEXT = `exists (select 1 from project_gate fp where fp.id = j.project_id and fp.full)`;
+export const PROJECT_FULL_TEXT = `(j.project_id = any((select full_projects from gate)::uuid[]))`;
+
+/**
+ * namesGatedTrust for a pass over the whole queue: the same condition as a
+ * semi-join the planner may run set-wise (the gated trusts' jobs hashed once)
+ * rather than one probe per queued job.
+ */
+export const namesGatedTrustInQueue = (which: 'held' | 'blocked') =>
+  `(cardinality((select ${which} from gate)) > 0
+    and exists (select 1 from job_trust gt where gt.job_id = j.id and gt.trust_id = any((select ${which} from gate)::uuid[])))`;
 
 /**
  * True for a QUEUED job `j` that nothing but a net keeps from starting: its
  * own waits are over (backoff, start time), every trust approved, none held
  * or at capacity, its project below its cap. Needs GATES_TEXT.
  */
-export const JOB_OPEN_TEXT = `(${JOB_MAY_START_TEXT} and not ${FRAGMENT_TEXT.UNAPPROVED_TRUST}
-  and not ${namesGatedTrust('blocked')} and not ${PROJECT_FULL_TEXT})`;
+export const JOB_OPEN_TEXT = `(${JOB_MAY_START_TEXT} and not ${PROJECT_FULL_TEXT} and not ${namesGatedTrust('blocked')}
+  and not ${FRAGMENT_TEXT.UNAPPROVED_TRUST})`;
+
+/** JOB_OPEN_TEXT for a job of a project known to be below its cap. */
+export const JOB_OPEN_IN_OPEN_PROJECT_TEXT = `(${JOB_MAY_START_TEXT} and not ${namesGatedTrust('blocked')}
+  and not ${FRAGMENT_TEXT.UNAPPROVED_TRUST})`;
 
 /** A job's fair-share key: (its project's running jobs + its jobs ranked before it) / share (`k`, `pg` a project_gate row). */
 export const FAIR_KEY_TEXT = (k: string) => `((pg.running + ${k})::float8 / pg.share)`;

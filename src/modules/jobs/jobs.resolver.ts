@@ -110,7 +110,10 @@ export class JobsResolver {
     return limit > 0 ? limit : null;
   }
 
-  @ResolveField(() => Int, { nullable: true, description: '1-based place in the dispatch order while QUEUED (1: next to start), else null' })
+  @ResolveField(() => Int, {
+    nullable: true,
+    description: '1-based place in the dispatch order while QUEUED (1: next to start), else null',
+  })
   queuePosition(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<number | null> {
     return job.status === JobStatus.QUEUED
       ? loaders

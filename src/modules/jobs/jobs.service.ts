@@ -66,7 +66,7 @@ export class JobsService {
       return queued;
     });
     this.pickup.changed();
-    if (job.notBefore) this.pickup.startsAt(job.notBefore);
+    if (job.notBefore) this.pickup.startsAt(new Date(job.notBefore));
     return job;
   }
 

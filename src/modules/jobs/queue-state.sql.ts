@@ -6,7 +6,7 @@ import {
   effectivePriorityText,
   FAIR_KEY_TEXT,
   GATES_TEXT,
-  namesGatedTrust,
+  namesGatedTrustInQueue,
   PROJECT_FULL_TEXT,
 } from './dispatch-order.sql.js';
 import { WAITS_FOR_NOT_BEFORE_TEXT } from './job-timing.sql.js';
@@ -35,17 +35,26 @@ const utc = (expression: string) => `to_char((${expression}) at time zone 'UTC',
 function pendingReasonText(config: AppConfig): string {
   const { clientsReady, freeNets } = admissionPredicates(config);
   return `case
-      when ${PICKUP_PAUSED_TEXT} then 'DEPLOYMENT_MODE'
-      when not exists (select 1 from net nd where not nd.drained) then 'NO_NET'
+      when h.paused then 'DEPLOYMENT_MODE'
+      when h.no_net then 'NO_NET'
       when ${WAITS_FOR_NOT_BEFORE_TEXT} and not coalesce(j.retry_at > j.not_before, false) then 'NOT_BEFORE'
-      when ${namesGatedTrust('held')} then 'TRUST_HELD'
+      when ${namesGatedTrustInQueue('held')} then 'TRUST_HELD'
       when ${PROJECT_FULL_TEXT} then 'PROJECT_AT_CAPACITY'
-      when ${namesGatedTrust('blocked')} then 'TRUST_AT_CAPACITY'
+      when ${namesGatedTrustInQueue('blocked')} then 'TRUST_AT_CAPACITY'
       when not ${JOB_MAY_START_TEXT} then case
         when (select sa.outcome from start_attempt sa where sa.job_id = j.id order by sa.seq desc limit 1) = 'CLIENTS_OFFLINE'
         then 'CLIENTS_OFFLINE' else 'RETRY_BACKOFF' end
-      when exists (select 1 from ${freeNets}) and not exists (select 1 from ${freeNets} and ${clientsReady}) then 'CLIENTS_OFFLINE'
+      when h.any_free and not exists (select 1 from ${freeNets} and ${clientsReady}) then 'CLIENTS_OFFLINE'
       else '${CAN_START}' end`;
+}
+
+/** What holds every job alike, read once: `hub (paused, no_net, any_free)`. */
+function hubStateText(config: AppConfig): string {
+  const { freeNets } = admissionPredicates(config);
+  return `hub as (
+      select ${PICKUP_PAUSED_TEXT} as paused, not exists (select 1 from net nd where not nd.drained) as no_net,
+        exists (select 1 from ${freeNets}) as any_free
+    )`;
 }
 
 /** For people: what lies behind reason `r.reason` of job `j` (`a`: its last start attempt). Needs GATES_TEXT. */
@@ -98,21 +107,23 @@ export function withQueueState(config: AppConfig, page: RawBuilder<unknown>): Ra
   const order = fifo
     ? `(c.reason = '${CAN_START}') desc, c.seq`
     : `(c.reason = '${CAN_START}') desc, c.effective desc, ${FAIR_KEY_TEXT('c.k')}, c.seq`;
-  return sql<QueuedJobRow>`with page as (${page}), ${sql.raw(GATES_TEXT)},
+  return sql<QueuedJobRow>`with page as (${page}), ${sql.raw(GATES_TEXT)}, ${sql.raw(hubStateText(config))},
       queued as (
         select j.id, j.seq, j.project_id, ${sql.raw(effective)} as effective, ${sql.raw(pendingReasonText(config))} as reason
-        from job j where j.status = 'QUEUED' and exists (select 1 from page where page.status = 'QUEUED')
+        from job j cross join hub h where j.status = 'QUEUED' and exists (select 1 from page where page.status = 'QUEUED')
       ), in_project as (
         select q.*, row_number() over (partition by q.project_id, q.reason = '${sql.raw(CAN_START)}' order by q.effective desc, q.seq) - 1 as k
         from queued q
       ), ordered as (
         select c.id, c.reason, row_number() over (order by ${sql.raw(order)})::int as position
         from in_project c join project_gate pg on pg.id = c.project_id
+      ), placed as materialized (
+        select o.id, o.reason, o.position from ordered o where o.id in (select id from page)
       )
     select page.*, r.position as "queuePosition", r.reason as "pendingReason", ${sql.raw(pendingDetailText(config))} as "pendingDetail"
     from page
-    left join ordered r on r.id = page.id
-    left join job j on j.id = page.id and r.id is not null
+    left join placed r on r.id = page.id
+    left join lateral (select * from job jr where jr.id = page.id) j on r.id is not null
     left join lateral (select sa.outcome, sa.detail, an.name as net_name from start_attempt sa
                        left join net an on an.id = sa.net_id where sa.job_id = j.id order by sa.seq desc limit 1) a on j.id is not null
     order by page.seq`;

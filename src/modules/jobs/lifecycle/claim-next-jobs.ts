@@ -8,6 +8,7 @@ import {
   effectivePriorityText,
   FAIR_KEY_TEXT,
   GATES_TEXT,
+  JOB_OPEN_IN_OPEN_PROJECT_TEXT,
   JOB_OPEN_TEXT,
   PRIORITY_LANES,
   type OrderConfig,
@@ -26,12 +27,14 @@ export const CLAIM_NEXT_JOBS = lifecycleStatement('claimNextJobs', {
 export type FreeNets = 'all' | { schedulerId: string };
 
 /**
- * `candidates (id, project_id, trusts, rn)`: the jobs that can start now, in
+ * `candidates (id, project_id, rn)`: the jobs that can start now, in
  * dispatch order (rn 1 first), as many as the claim can use. Needs
  * GATES_TEXT and `free`.
  *
  * fair: each project's queue is read one priority class at a time by index
- * (`job_project_queue_idx`), at most one job per free net from each class:
+ * (`job_project_queue_idx`), oldest first, the checks made row by row only
+ * until one job per free net passed them (the `offset 0` keeps the planner
+ * from checking the whole class before sorting it), from each class:
  * within a project and a class the oldest job has waited longest, so no
  * other can rank before it. Of those, each project keeps its first jobs in
  * its own order (effective priority, then age), each ranked by its fair-share
@@ -42,10 +45,9 @@ export type FreeNets = 'all' | { schedulerId: string };
  */
 export function candidatesText(order: OrderConfig, runnable: string): string {
   const effective = effectivePriorityText(order);
-  const trusts = `array(select jt.trust_id from job_trust jt where jt.job_id = c.id)`;
   if (order.dispatchOrder === 'fifo') {
-    return `candidates as (
-      select c.id, c.project_id, ${trusts} as trusts, row_number() over (order by c.seq) as rn
+    return `candidates as materialized (
+      select c.id, c.project_id, row_number() over (order by c.seq) as rn
       from (select j.id, j.seq, j.project_id from job j
             where j.status = 'QUEUED' and ${JOB_OPEN_TEXT} and ${runnable}
             order by j.seq limit (select ${FIFO_CANDIDATES_PER_NET} * count(*) from free)) c
@@ -57,14 +59,17 @@ export function candidatesText(order: OrderConfig, runnable: string): string {
       from project_gate pg
       cross join (values ${lanes}) as lane(priority)
       cross join lateral (
-        select j.id, j.seq, j.project_id, ${effective} as effective from job j
-        where j.project_id = pg.id and j.priority = lane.priority and j.status = 'QUEUED' and ${JOB_OPEN_TEXT} and ${runnable}
-        order by j.seq limit (select count(*) from free)) h
-      where not pg.full and exists (select 1 from free)
+        select j.id, j.seq, j.project_id, ${effective} as effective
+        from (select lj.id, lj.seq, lj.project_id, lj.model_id, lj.priority, lj.created_at, lj.retry_at, lj.not_before
+              from job lj where lj.project_id = pg.id and lj.priority = lane.priority and lj.status = 'QUEUED'
+              order by lj.seq offset 0) j
+        where ${JOB_OPEN_IN_OPEN_PROJECT_TEXT} and ${runnable}
+        limit (select count(*) from free)) h
+      where not pg.at_cap and exists (select 1 from free)
     ), in_project as (
       select h.*, row_number() over (partition by h.project_id order by h.effective desc, h.seq) - 1 as k from heads h
-    ), candidates as (
-      select c.id, c.project_id, ${trusts} as trusts,
+    ), candidates as materialized (
+      select c.id, c.project_id,
         row_number() over (order by c.effective desc, ${FAIR_KEY_TEXT('c.k')}, c.seq) as rn
       from in_project c join project_gate pg on pg.id = c.project_id
       where c.k < (select count(*) from free)
@@ -90,17 +95,18 @@ function pairing(nets: RawBuilder<unknown>, admission: { clientsReady: string },
           union all
           select c.rn,
             case when e.scheduler_id is null then w.taken else w.taken || e.scheduler_id end,
-            case when e.scheduler_id is null then w.trusts else w.trusts || c.trusts end,
+            case when e.scheduler_id is null then w.trusts else w.trusts || ct.trusts end,
             case when e.scheduler_id is null then w.projects else w.projects || c.project_id end,
             c.id, e.scheduler_id, e.net_id
           from walk w join candidates c on c.rn = w.rn + 1
+          cross join lateral (select array(select jt.trust_id from job_trust jt where jt.job_id = c.id) as trusts) ct
           left join lateral (
             select f.id as scheduler_id, f.net_id from free f join net n on n.id = f.net_id join job j on j.id = c.id
             where f.id <> all (w.taken) and ${sql.raw(admission.clientsReady)}
               and not exists (select 1 from project_gate pg where pg.id = c.project_id and pg.cap is not null
                               and pg.running + cardinality(array_positions(w.projects, c.project_id)) >= pg.cap)
-              and not exists (select 1 from unnest(c.trusts) as ct(id) join trust_gate tg on tg.id = ct.id
-                              where tg.cap is not null and tg.running + cardinality(array_positions(w.trusts, ct.id)) >= tg.cap)
+              and not exists (select 1 from unnest(ct.trusts) as t(id) join trust_gate tg on tg.id = t.id
+                              where tg.cap is not null and tg.running + cardinality(array_positions(w.trusts, t.id)) >= tg.cap)
             order by f.ord limit 1) e on true
           where cardinality(w.taken) < (select count(*) from free)
         ), pair as (
@@ -124,12 +130,21 @@ export async function claimNextJobs(
   admission: { clientsReady: string },
   order: OrderConfig,
 ): Promise<Claim[]> {
+  const rows = await query(em, claimNextJobsStatement(claim, admission, order));
+  return rows.map(toClaim);
+}
+
+/** The statement of `claimNextJobs` (for a measurement or a plan). */
+export function claimNextJobsStatement(
+  claim: { instanceName: string; leaseMs: number },
+  admission: { clientsReady: string },
+  order: OrderConfig,
+): RawBuilder<ClaimRow> {
   const nets = sql`select s.id, s.net_id, s.updated_at from scheduler s join net n on n.id = s.net_id
       where ${sql.raw(FREE_NET_TEXT)}
       order by s.updated_at, s.id
       for update of s skip locked`;
-  const rows = await query<ClaimRow>(em, sql`${pairing(nets, admission, order)}, ${assignPairs(claim)} ${CLAIM_NEXT_JOBS.tag}`);
-  return rows.map(toClaim);
+  return sql<ClaimRow>`${pairing(nets, admission, order)}, ${assignPairs(claim)} ${CLAIM_NEXT_JOBS.tag}`;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Claim } from '../../jobs/lifecycle/claim.js';
 import { claimFreeNet } from '../../jobs/lifecycle/claim-free-net.js';
 import { claimJobForNet } from '../../jobs/lifecycle/claim-job-for-net.js';
 import { claimNextJobs, nextJobForNet } from '../../jobs/lifecycle/claim-next-jobs.js';
-import { lockClaims } from '../net-state/claim-lock.js';
+import { takeClaimTurn } from '../net-state/claim-lock.js';
 import { freeNet } from '../../jobs/lifecycle/free-net.js';
 import { requeueClaimedJob } from '../../jobs/lifecycle/requeue-claimed-job.js';
 import { retireInvalidQueuedJobs } from '../../jobs/lifecycle/retire-invalid-queued-jobs.js';
@@ -44,7 +44,7 @@ export class ClaimService {
    */
   async claimBatch(): Promise<Claim[]> {
     return this.em.fork().transactional(async (em) => {
-      await lockClaims(em);
+      await takeClaimTurn(em);
       return claimNextJobs(em, this.claimer(), admissionPredicates(this.config), this.config);
     });
   }
@@ -69,7 +69,7 @@ export class ClaimService {
   /** `check_for_queued_jobs`: for a net claimed by `checkForAvailableNet`, claims the oldest valid QUEUED job. */
   async checkForQueuedJobs(schedulerId: string): Promise<Claim | null> {
     return this.em.fork().transactional(async (em) => {
-      await lockClaims(em);
+      await takeClaimTurn(em);
       const scheduler = await queryOne<{
         id: string;
         netId: string;
