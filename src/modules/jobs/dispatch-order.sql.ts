@@ -1,6 +1,7 @@
 import type { AppConfig } from '../../config/app-config.js';
 import { JOB_MAY_START_TEXT } from './admission.sql.js';
 import { FRAGMENT_TEXT } from './lifecycle/fragments.js';
+import { trustHeldText } from '../trusts/trust-hold.sql.js';
 
 /**
  * The dispatch order (SPEC.md "Version 2": Order, Limits), as SQL text: ONE
@@ -32,7 +33,7 @@ export function effectivePriorityText(config: OrderConfig): string {
 }
 
 /** True for a trust `t` on hold now (a hold whose time has passed is over, by the database clock). */
-export const TRUST_HELD_TEXT = `(t.on_hold and (t.hold_until is null or t.hold_until > now()))`;
+const TRUST_HELD_TEXT = trustHeldText('t');
 
 /**
  * The gates, as CTEs for a `with` list (no trailing comma): every trust that
