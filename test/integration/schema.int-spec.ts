@@ -36,6 +36,11 @@ const NOT_IN_ENTITIES = {
       name: 'net_drain_changed',
       why: 'NOTIFY fl_events of a drain or resume, as a scheduler change (migration 20261201040000)',
     },
+    {
+      table: 'model_approved_trust',
+      name: 'revoked_approval_kept',
+      why: 'keeps revoked_approval: a removed approval adds its pair, an added one takes it out (migration 20261201095000)',
+    },
   ],
   /** the schema generator does not compare functions: the test checks the database has exactly these */
   functions: [
@@ -43,6 +48,7 @@ const NOT_IN_ENTITIES = {
     { name: 'fl_notify_scheduler_change', why: "scheduler_changed's body" },
     { name: 'fl_notify_net_drain_change', why: "net_drain_changed's body" },
     { name: 'fl_job_project', why: "job_project's body" },
+    { name: 'fl_revoked_approval', why: "revoked_approval_kept's body" },
   ],
 };
 
