@@ -25,7 +25,7 @@ export class PickupSignal {
     for (const listener of this.listeners) listener();
   }
 
-  /** A job was queued that may not start before `time`: run a cycle then (the pickup's wake-up). */
+  /** A job was queued that may not start before `time`, or a hold ends then: run a cycle then (the pickup's wake-up). */
   startsAt(time: Date): void {
     for (const listener of this.startTimeListeners) listener(time);
   }

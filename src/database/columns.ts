@@ -98,6 +98,14 @@ export function joinColumns<A, B>(a: ColumnList<A>, b: ColumnList<B>): ColumnLis
   return selectList([a.text, b.text]);
 }
 
+/**
+ * Computed entries of a select list, `expression as "key"` each. Their row
+ * type is declared, not derived: keep it next to the SQL it describes.
+ */
+export function expressions<Row>(parts: { readonly [K in keyof Row & string]: string }): ColumnList<Row> {
+  return selectList(Object.entries<string>(parts).map(([key, expression]) => `${expression} as "${key}"`));
+}
+
 function selectList<Row>(parts: string[]): ColumnList<Row> {
   const text = parts.join(', ');
   return Object.assign(sql.raw<Row>(text), { text });

@@ -24,7 +24,30 @@ const job = (id: string, status: string): HubEvent => ({
   attempts: 0,
 });
 
+const trust: HubEvent = {
+  kind: 'trust',
+  id: 't1',
+  name: 'T',
+  slotName: null,
+  maxConcurrentJobs: null,
+  onHold: false,
+  holdUntil: null,
+};
+const project: HubEvent = { kind: 'project', id: 'p1', name: 'P', maxConcurrentJobs: 2, share: 1 };
+
 describe('DispatchView', () => {
+  it('finds a trust or project change worth a cycle only while a free net and a queued job wait', () => {
+    const view = new DispatchView();
+    view.reset(['s1'], []);
+    expect(view.apply(trust)).toBe(false);
+    expect(view.apply(project)).toBe(false);
+    view.apply(job('j1', 'QUEUED'));
+    // the job may have waited for that trust or project: it may start now
+    expect(view.apply(trust)).toBe(true);
+    expect(view.apply(project)).toBe(true);
+    expect(view.worthACycle()).toBe(true); // the change moved no net and no job
+  });
+
   it('is worth a cycle only with a free net and a queued job', () => {
     const view = new DispatchView();
     view.reset([], []);

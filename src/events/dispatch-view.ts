@@ -44,9 +44,13 @@ export class DispatchView {
   /**
    * Applies a change; true when it raises the number of (free net, queued
    * job) pairs — a new dispatch opportunity, rather than one more job for a
-   * net somebody is already claiming, or one more net for a job being claimed.
+   * net somebody is already claiming, or one more net for a job being claimed —
+   * or, for a trust's or project's change, when a free net and a queued job
+   * are both known (the job may have waited for that trust or project).
    */
   apply(event: HubEvent): boolean {
+    // a trust's or project's limit, hold or share changed: a job that waited for it may start now
+    if (event.kind === 'trust' || event.kind === 'project') return this.worthACycle();
     const before = this.pairs();
     const entries = event.kind === 'scheduler' ? this.freeNets : this.queuedJobs;
     // a drained net counts as free only once it is resumed (its drain change is announced as a scheduler change)

@@ -32,7 +32,29 @@ export interface SchedulerChanged {
   drained?: boolean;
 }
 
-export type HubEvent = JobChanged | SchedulerChanged;
+/** A trust created, given a kit slot, or its limit or hold changed (its hold as it stood then). */
+export interface TrustChanged {
+  kind: 'trust';
+  id: string;
+  name: string;
+  slotName: string | null;
+  maxConcurrentJobs: number | null;
+  onHold: boolean;
+  holdUntil: string | null;
+}
+
+/** A project created, or its limit or share changed. */
+export interface ProjectChanged {
+  kind: 'project';
+  id: string;
+  name: string;
+  maxConcurrentJobs: number | null;
+  share: number;
+}
+
+export type HubEvent = JobChanged | SchedulerChanged | TrustChanged | ProjectChanged;
+
+const KINDS: ReadonlySet<string> = new Set<HubEvent['kind']>(['job', 'scheduler', 'trust', 'project']);
 
 export const EVENTS_CHANNEL = 'fl_events';
 
@@ -40,7 +62,7 @@ export function parseHubEvent(payload: string | undefined): HubEvent | null {
   if (!payload) return null;
   try {
     const event = JSON.parse(payload) as HubEvent;
-    return event.kind === 'job' || event.kind === 'scheduler' ? event : null;
+    return KINDS.has(event.kind) ? event : null;
   } catch {
     return null;
   }

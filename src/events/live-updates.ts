@@ -1,9 +1,20 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PubSub } from 'graphql-subscriptions';
 import { EventsListener } from './events.listener.js';
+import type { HubEvent } from './hub-events.js';
 
 export const JOB_UPDATED = 'jobUpdated';
 export const SCHEDULER_UPDATED = 'schedulerUpdated';
+export const TRUST_UPDATED = 'trustUpdated';
+export const PROJECT_UPDATED = 'projectUpdated';
+
+/** The subscription each kind of change feeds. */
+const TRIGGERS: Record<HubEvent['kind'], string> = {
+  job: JOB_UPDATED,
+  scheduler: SCHEDULER_UPDATED,
+  trust: TRUST_UPDATED,
+  project: PROJECT_UPDATED,
+};
 
 /**
  * A PubSub that keeps this instance listening to the database's change
@@ -60,9 +71,7 @@ export class LiveUpdates implements OnModuleDestroy {
     this.unsubscribe = events.onEvent((event) => {
       // the rows as the triggers announced them: the subscription resolvers answer them as their models
       const { kind, ...row } = event;
-      void pubSub.publish(kind === 'job' ? JOB_UPDATED : SCHEDULER_UPDATED, {
-        [kind === 'job' ? JOB_UPDATED : SCHEDULER_UPDATED]: row,
-      });
+      void pubSub.publish(TRIGGERS[kind], { [TRIGGERS[kind]]: row });
     });
   }
 

@@ -28,7 +28,11 @@ export async function listen(hub: TestHub): Promise<string> {
  * every change committed from then on reaches them. (Reads the PubSub's emitter: graphql-ws does not
  * acknowledge a subscription.)
  */
-export async function untilSubscribed(hub: TestHub, trigger: 'jobUpdated' | 'schedulerUpdated', count = 1): Promise<void> {
+export async function untilSubscribed(
+  hub: TestHub,
+  trigger: 'jobUpdated' | 'schedulerUpdated' | 'trustUpdated' | 'projectUpdated',
+  count = 1,
+): Promise<void> {
   const emitter = (hub.app.get(LiveUpdates).pubSub as unknown as { ee: EventEmitter }).ee;
   const events = hub.app.get(EventsListener);
   await until(() => emitter.listenerCount(trigger) >= count && events.streaming, {

@@ -32,9 +32,14 @@ export const EARLIEST_START_TEXT = `(case when j.status = 'QUEUED' and ${EARLIES
 
 /**
  * Milliseconds (by the database clock) until the next QUEUED job's start
- * time comes, null when no queued job waits for one: what the pickup's
- * wake-up sleeps for.
+ * time comes, or the next hold that ends by itself on a trust a QUEUED job
+ * names, null when no queued job waits for either: what the pickup's wake-up
+ * sleeps for.
  */
 export const NEXT_START_TIME = sql<{ inMs: number | null }>`select
-    ceil(extract(epoch from min(${sql.raw(OWN_EARLIEST_START_TEXT)}) - now()) * 1000)::float8 as "inMs"
-  from job j where j.status = 'QUEUED' and ${WAITS_FOR_NOT_BEFORE}`;
+    ceil(extract(epoch from least(
+      (select min(${sql.raw(OWN_EARLIEST_START_TEXT)}) from job j where j.status = 'QUEUED' and ${WAITS_FOR_NOT_BEFORE}),
+      (select min(t.hold_until) from trust t
+        where t.on_hold and t.hold_until > now()
+          and exists (select 1 from job_trust jt join job j on j.id = jt.job_id where jt.trust_id = t.id and j.status = 'QUEUED'))
+    ) - now()) * 1000)::float8 as "inMs"`;

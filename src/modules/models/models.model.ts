@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { ModelStatus } from './model-status.js';
 
 registerEnumType(ModelStatus, { name: 'ModelStatus' });
@@ -10,6 +10,12 @@ export class ProjectModel {
 
   @Field()
   name!: string;
+
+  @Field(() => Int, { nullable: true, description: 'null: no limit' })
+  maxConcurrentJobs!: number | null;
+
+  @Field(() => Int, { description: 'fair-share weight, at least 1 (default 1)' })
+  share!: number;
 }
 
 @ObjectType('Model', { description: 'A machine-learning model of a project, trained on approved trusts' })

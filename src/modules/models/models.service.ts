@@ -10,7 +10,7 @@ import { CohortQueryEntity } from './cohort-query.entity.js';
 import { ModelEntity } from './model.entity.js';
 import type { CohortQueryModel, ProjectModel, TrainingDetailsModel, TrainingModel } from './models.model.js';
 import { ProjectEntity } from './project.entity.js';
-import { MODEL_COLUMNS, type ModelRow } from './model.sql.js';
+import { MODEL_COLUMNS, PROJECT_COLUMNS, type ModelRow, type ProjectRow } from './model.sql.js';
 import { modelInScope } from './project-scope.sql.js';
 
 /** Projects, their models (with approved trusts) and cohort queries. */
@@ -22,16 +22,16 @@ export class ModelsService {
     const em = this.em.fork();
     const project = em.create(ProjectEntity, { name: normalizeName(input.name) });
     await em.flush();
-    return { id: project.id, name: project.name };
+    return { id: project.id, name: project.name, maxConcurrentJobs: null, share: project.share };
   }
 
   /** Projects in scope, by name. */
   async listProjects(scope: ProjectScope): Promise<ProjectModel[]> {
-    return query<ProjectModel>(
+    return query<ProjectRow>(
       this.em.fork(),
       scope.unrestricted
-        ? sql`select id, name from project order by name, id`
-        : sql`select id, name from project where id = any(${scope.projectIds}::uuid[]) order by name, id`,
+        ? sql`select ${PROJECT_COLUMNS} from project p order by p.name, p.id`
+        : sql`select ${PROJECT_COLUMNS} from project p where p.id = any(${scope.projectIds}::uuid[]) order by p.name, p.id`,
     );
   }
 
@@ -115,7 +115,7 @@ export class ModelsService {
   }
 
   async projectsByIds(ids: readonly string[]): Promise<ProjectModel[]> {
-    return query<ProjectModel>(this.em.fork(), sql`select id, name from project where id = any(${ids}::uuid[])`);
+    return query<ProjectRow>(this.em.fork(), sql`select ${PROJECT_COLUMNS} from project p where p.id = any(${ids}::uuid[])`);
   }
 
   private async existingTrusts(em: EntityManager, ids: string[], field: string): Promise<TrustEntity[]> {

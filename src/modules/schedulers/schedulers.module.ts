@@ -9,6 +9,9 @@ import { AdmissionService } from './net-state/admission.service.js';
 import { DeploymentStatusResolver } from './deployment-status.resolver.js';
 import { JobRemovalResolver } from './job-removal.resolver.js';
 import { JobRemovalService } from './running/job-removal.service.js';
+import { LimitLoaders } from './net-state/limit.loaders.js';
+import { LimitsService } from './net-state/limits.service.js';
+import { ProjectLimitsResolver, TrustLimitsResolver } from './limits.resolver.js';
 import { ModelRunsResolver } from './model-runs.resolver.js';
 import { NetSweeper } from './net-state/net-sweeper.service.js';
 import { PickupCron } from './picking-up/pickup.cron.js';
@@ -41,6 +44,10 @@ import { TrainingService } from './running/training.service.js';
     NetStateService,
     NetStateResolver,
     SchedulerLoaders,
+    LimitsService,
+    LimitLoaders,
+    TrustLimitsResolver,
+    ProjectLimitsResolver,
   ],
   exports: [
     ClaimService,

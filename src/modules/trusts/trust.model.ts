@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from '@nestjs/graphql';
+import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
 
 @ObjectType('Trust', { description: 'A hospital taking part in federated training' })
 export class TrustModel {
@@ -10,6 +10,15 @@ export class TrustModel {
 
   @Field(() => String, { nullable: true, description: "the trust's FL identity (kit slot name), if it has one" })
   slotName!: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'null: no limit' })
+  maxConcurrentJobs!: number | null;
+
+  @Field({ description: 'on hold now (a hold whose time has passed is over): jobs naming it wait (TRUST_HELD)' })
+  onHold!: boolean;
+
+  @Field(() => Date, { nullable: true, description: 'when a hold ends by itself; null: held until released, or not on hold' })
+  holdUntil!: Date | null;
 }
 
 @ObjectType('TrustSlotName')

@@ -2,16 +2,21 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 import { conflict } from '../../common/errors.js';
 import { normalizeName } from '../../common/validation.js';
-import { columns, joinColumns, type RowFor, type RowOf } from '../../database/columns.js';
+import { columns, expressions, joinColumns, type RowFor, type RowOf } from '../../database/columns.js';
 import { query, queryOne, sql } from '../../database/sql.js';
 import { KitSlotEntity } from './kit-slot.entity.js';
 import { TrustEntity } from './trust.entity.js';
+import { holdEndsText, trustHeldText } from './trust-hold.sql.js';
 import type { TrustModel, TrustSlotNameModel } from './trust.model.js';
 
-const TRUST_COLUMNS = joinColumns(columns(TrustEntity, 't', ['id', 'name']), columns(KitSlotEntity, 'k', ['slotName']));
+/** A trust `t` left-joined to its kit slot `k`, in the shape of TrustModel (its hold as it stands now). */
+export const TRUST_COLUMNS = joinColumns(
+  joinColumns(columns(TrustEntity, 't', ['id', 'name', 'maxConcurrentJobs']), columns(KitSlotEntity, 'k', ['slotName'])),
+  expressions<{ onHold: boolean; holdUntil: Date | null }>({ onHold: trustHeldText('t'), holdUntil: holdEndsText('t') }),
+);
 
 /** a trust left-joined to its kit slot: no slot, no name */
-type TrustRow = RowFor<TrustModel, Omit<RowOf<typeof TRUST_COLUMNS>, 'slotName'> & { slotName: string | null }>;
+export type TrustRow = RowFor<TrustModel, Omit<RowOf<typeof TRUST_COLUMNS>, 'slotName'> & { slotName: string | null }>;
 
 @Injectable()
 export class TrustsService {
@@ -36,7 +41,7 @@ export class TrustsService {
             returning slot_name as "slotName"`,
       );
       if (!slot) this.logger.warn(`trust "${name}" created without a kit slot: none is free (FL_KIT_SLOTS)`);
-      return { id: created.id, name, slotName: slot?.slotName ?? null };
+      return { id: created.id, name, slotName: slot?.slotName ?? null, maxConcurrentJobs: null, onHold: false, holdUntil: null };
     });
   }
 

@@ -13,7 +13,7 @@ import { StartTimeWake } from './start-time-wake.js';
  * Drives the pickup cycle: every PICKUP_INTERVAL_MS (the safety net), and at
  * once when a job is queued or a net is freed. Also reconciles running jobs
  * with their nets every RECONCILE_INTERVAL_MS, and wakes at the next queued
- * job's start time (`StartTimeWake`). PICKUP_INTERVAL_MS=0 turns all
+ * job's start time or the end of a hold on one of its trusts (`StartTimeWake`). PICKUP_INTERVAL_MS=0 turns all
  * automatic pickup off (only `runPickupCycle` and the step mutations dispatch).
  */
 @Injectable()
@@ -55,6 +55,8 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
         this.signal.onStartTime((time) => this.wake.at(time)),
         this.events.onEvent((event) => {
           if (event.kind === 'job' && event.status === 'QUEUED' && event.notBefore) this.wake.at(new Date(event.notBefore));
+          // a hold that ends by itself: the jobs it holds start then
+          if (event.kind === 'trust' && event.holdUntil) this.wake.at(new Date(event.holdUntil));
         }),
       );
       this.tick('full');

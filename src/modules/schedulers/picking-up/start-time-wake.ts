@@ -9,12 +9,13 @@ const MAX_SLEEP_MS = 3_600_000;
 const PAST_THE_TIME_MS = 5;
 
 /**
- * Sleeps until the next QUEUED job's start time (`notBefore`) and then asks
- * for a cycle, so that a timed job starts by itself, without waiting for the
- * interval tick. One timer, for the earliest time known; told of new times by
- * the queueing on this instance and by the change notifications, and reading
- * the next time from the database (by its clock) after each wake and on
- * every interval tick — so a time learnt late, or a clock that runs ahead of
+ * Sleeps until the next QUEUED job's start time (`notBefore`), or the end of
+ * a hold on a trust a QUEUED job names (`holdTrust(until)`), and then asks
+ * for a cycle, so that a timed or held job starts by itself, without waiting
+ * for the interval tick. One timer, for the earliest time known; told of new
+ * times by the queueing and holds on this instance and by the change
+ * notifications, and reading the next time from the database (by its
+ * clock) after each wake and on every interval tick — so a time learnt late, or a clock that runs ahead of
  * the database's, costs at most one more short sleep. Any number of
  * instances may wake at once: the claim keeps them apart.
  */

@@ -10,8 +10,8 @@ import { Migration } from '@mikro-orm/migrations';
  * looks at the jobs of these models instead of every queued job. Filled at
  * once with the pairs live jobs name without approval.
  */
-export class Migration20261201095000_revoked_approval extends Migration {
-  override name = 'Migration20261201095000_revoked_approval';
+export class Migration20261201105000_revoked_approval extends Migration {
+  override name = 'Migration20261201105000_revoked_approval';
 
   override up(): void {
     this.addSql(`
