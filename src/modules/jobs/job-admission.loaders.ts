@@ -2,13 +2,12 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { query, sql } from '../../database/sql.js';
-import { batchLoader, byKey, groupedBy, type LoaderSet } from '../../graphql/request-loaders.js';
-import { pendingStatement, type PendingRow } from './admission.sql.js';
+import { batchLoader, groupedBy, type LoaderSet } from '../../graphql/request-loaders.js';
 import type { StartAttemptModel } from './job-admission.model.js';
 
 type AttemptRow = Omit<StartAttemptModel, 'net'>;
 
-/** Per request: each job's pending state (one statement for all the jobs asked) and start attempts (one more). */
+/** Per request: each job's start attempts (one statement for all the jobs asked). */
 @Injectable()
 export class JobAdmissionLoaders implements LoaderSet {
   constructor(
@@ -18,10 +17,6 @@ export class JobAdmissionLoaders implements LoaderSet {
 
   create(options: { cache: boolean }) {
     return {
-      pending: batchLoader<PendingRow | null>(
-        async (ids) => byKey(await query(this.em.fork(), pendingStatement(this.config, ids)), 'id', ids),
-        options,
-      ),
       startAttempts: batchLoader<AttemptRow[]>(
         async (ids) =>
           groupedBy(

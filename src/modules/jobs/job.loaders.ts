@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { batchLoader, byKey, type LoaderSet } from '../../graphql/request-loaders.js';
 import type { JobModel } from './job.model.js';
+import type { QueuedJobRow } from './queue-state.sql.js';
 import { JobsService } from './jobs.service.js';
 
 @Injectable()
@@ -10,10 +11,8 @@ export class JobLoaders implements LoaderSet {
   create(options: { cache: boolean }) {
     return {
       job: batchLoader<JobModel | null>(async (ids) => byKey(await this.jobs.listJobsByIds(ids), 'id', ids), options),
-      queuePosition: batchLoader<number | null>(
-        async (ids) => byKey(await this.jobs.listJobsByIds(ids), 'id', ids).map((row) => row?.queuePosition ?? null),
-        options,
-      ),
+      /** each job with its place in the queue and why it waits, one statement for all the jobs asked (one snapshot) */
+      queueState: batchLoader<QueuedJobRow | null>(async (ids) => byKey(await this.jobs.listJobsByIds(ids), 'id', ids), options),
     };
   }
 }

@@ -110,8 +110,16 @@ export class JobsResolver {
     return limit > 0 ? limit : null;
   }
 
-  @ResolveField(() => Int, { nullable: true, description: '1-based place in the queue while QUEUED, else null' })
+  @ResolveField(() => Int, {
+    nullable: true,
+    description: '1-based place in the dispatch order while QUEUED (1: next to start), else null',
+  })
   queuePosition(@Parent() job: JobModel, @Context() { loaders }: GqlContext): Promise<number | null> {
-    return job.status === JobStatus.QUEUED ? loaders.of(JobLoaders).queuePosition.load(job.id) : Promise.resolve(null);
+    return job.status === JobStatus.QUEUED
+      ? loaders
+          .of(JobLoaders)
+          .queueState.load(job.id)
+          .then((row) => row?.queuePosition ?? null)
+      : Promise.resolve(null);
   }
 }

@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ProjectScope } from '../../common/auth/scopes.js';
 import { badInput, conflict, notFound } from '../../common/errors.js';
 import { PickupSignal } from '../../common/pickup-signal.js';
@@ -7,7 +7,9 @@ import { assertUuidList } from '../../common/validation.js';
 import { query, sql } from '../../database/sql.js';
 import { assertJobInScope, assertModelInScope, modelInScope } from '../models/project-scope.sql.js';
 import { type JobPriority, JobStatus } from './lifecycle/states.js';
-import { JOB_COLUMNS, type JobRow, type PositionedJobRow, withQueuePositions } from './job.sql.js';
+import { JOB_COLUMNS, type JobRow } from './job.sql.js';
+import { type QueuedJobRow, withQueueState } from './queue-state.sql.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { RawBuilder } from 'kysely';
 import { type JobRequest, queueJob, type QueueOutcome } from './lifecycle/queue-job.js';
 import { setQueuedJobPriority } from './lifecycle/set-job-priority.js';
@@ -22,6 +24,7 @@ export class JobsService {
   constructor(
     private readonly em: EntityManager,
     private readonly pickup: PickupSignal,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -30,42 +33,40 @@ export class JobsService {
    * list, an unknown trust or one not approved for the model → BAD_USER_INPUT,
    * a model outside the scope → FORBIDDEN, a model that already has a live
    * (QUEUED or IN_PROGRESS) job → CONFLICT, and nothing is written. The answer
-   * is the job as the insert left it, its queue position counted in the same
-   * statement (a job claimed an instant later is still answered consistently).
+   * is the job as queued, with its place in the dispatch order and why it
+   * waits, read in one statement inside the queueing transaction (no claim can
+   * take the job before the answer is read).
    */
   async queueTraining(modelId: string, trustIdsInput: string[], request: JobRequest, scope: ProjectScope): Promise<JobRow> {
     const trustIds = assertUuidList(trustIdsInput, 'trustIds', { allowEmpty: false });
     await assertModelInScope(this.em.fork(), scope, modelId);
-    // one statement: checks and inserts commit together or not at all
-    let outcome: QueueOutcome | undefined;
-    try {
-      outcome = await queueJob(this.em.fork(), modelId, trustIds, request);
-    } catch (error) {
-      // two requests for one model at once: the partial unique index lets one insert through
-      if (isUniqueViolation(error, LIVE_JOB_INDEX)) throw liveJobConflict(modelId, null);
-      throw error;
-    }
-    if (!outcome?.modelFound) throw notFound('Model', modelId);
-    if (outcome.unknown.length > 0) {
-      throw badInput(`unknown trust(s): ${outcome.unknown.join(', ')}`, { field: 'trustIds', unknown: outcome.unknown });
-    }
-    if (outcome.unapproved.length > 0) {
-      throw badInput(`trust(s) not approved for this model: ${outcome.unapproved.join(', ')}`, {
-        field: 'trustIds',
-        unapproved: outcome.unapproved,
-      });
-    }
-    if (outcome.liveJob) throw liveJobConflict(modelId, outcome.liveJob);
-    // the statement's snapshot: the new job was QUEUED behind every job queued before it
-    const created = outcome.job!;
-    const job = preload(
-      { ...created, createdAt: new Date(created.createdAt), notBefore: created.notBefore ? new Date(created.notBefore) : null },
-      {
-        queuePosition: outcome.queuedBefore + 1,
-      },
-    );
+    // one statement: checks and inserts commit together or not at all; the answer is read before the
+    // commit, so it is the job as queued (no claim can take it yet), placed in the queue as that read saw it
+    const job = await this.em.fork().transactional(async (em) => {
+      let outcome: QueueOutcome | undefined;
+      try {
+        outcome = await queueJob(em, modelId, trustIds, request);
+      } catch (error) {
+        // two requests for one model at once: the partial unique index lets one insert through
+        if (isUniqueViolation(error, LIVE_JOB_INDEX)) throw liveJobConflict(modelId, null);
+        throw error;
+      }
+      if (!outcome?.modelFound) throw notFound('Model', modelId);
+      if (outcome.unknown.length > 0) {
+        throw badInput(`unknown trust(s): ${outcome.unknown.join(', ')}`, { field: 'trustIds', unknown: outcome.unknown });
+      }
+      if (outcome.unapproved.length > 0) {
+        throw badInput(`trust(s) not approved for this model: ${outcome.unapproved.join(', ')}`, {
+          field: 'trustIds',
+          unapproved: outcome.unapproved,
+        });
+      }
+      if (outcome.liveJob) throw liveJobConflict(modelId, outcome.liveJob);
+      const [queued] = await this.withState(em, sql`select ${JOB_COLUMNS}, j.seq from job j where j.id = ${outcome.job!.id}`);
+      return queued;
+    });
     this.pickup.changed();
-    if (job.notBefore) this.pickup.startsAt(job.notBefore);
+    if (job.notBefore) this.pickup.startsAt(new Date(job.notBefore));
     return job;
   }
 
@@ -73,7 +74,7 @@ export class JobsService {
    * A QUEUED job's priority (else CONFLICT; unknown → NOT_FOUND; outside the
    * scope → FORBIDDEN; nothing changes then). The answer is the job after the change.
    */
-  async setJobPriority(jobId: string, priority: JobPriority, scope: ProjectScope): Promise<PositionedJobRow> {
+  async setJobPriority(jobId: string, priority: JobPriority, scope: ProjectScope): Promise<QueuedJobRow> {
     await assertJobInScope(this.em.fork(), scope, jobId);
     const outcome = await setQueuedJobPriority(this.em.fork(), jobId, priority);
     if (!outcome?.status) throw notFound('Job', jobId);
@@ -92,7 +93,7 @@ export class JobsService {
   }
 
   /** The job with its queue position (one snapshot), or null when unknown or outside the scope. */
-  async getJob(id: string, scope: ProjectScope): Promise<PositionedJobRow | null> {
+  async getJob(id: string, scope: ProjectScope): Promise<QueuedJobRow | null> {
     const [job] = await this.positioned(
       sql`select ${JOB_COLUMNS}, j.seq from job j where j.id = ${id} and ${modelInScope(scope, 'j.model_id')}`,
     );
@@ -100,7 +101,7 @@ export class JobsService {
   }
 
   /** Jobs by id (any scope: the caller checks), each with its queue position. */
-  async listJobsByIds(ids: readonly string[]): Promise<PositionedJobRow[]> {
+  async listJobsByIds(ids: readonly string[]): Promise<QueuedJobRow[]> {
     return this.positioned(sql`select ${JOB_COLUMNS}, j.seq from job j where j.id = any(${ids}::uuid[])`);
   }
 
@@ -113,7 +114,7 @@ export class JobsService {
       after?: string | null;
     },
     scope: ProjectScope,
-  ): Promise<PositionedJobRow[]> {
+  ): Promise<QueuedJobRow[]> {
     const first = filter.first ?? MAX_JOBS_PAGE;
     if (!Number.isInteger(first) || first < 1 || first > MAX_JOBS_PAGE) {
       throw badInput(`first must be between 1 and ${MAX_JOBS_PAGE}`, { field: 'first' });
@@ -128,11 +129,15 @@ export class JobsService {
     );
   }
 
-  /** The page's rows with their queue positions, the GraphQL field answered from the same snapshot. */
-  private async positioned(page: RawBuilder<unknown>): Promise<PositionedJobRow[]> {
-    const rows = await query(this.em.fork(), withQueuePositions(page));
-    return rows.map(({ seq: _seq, ...row }: PositionedJobRow & { seq?: string }) =>
-      preload(row, { queuePosition: row.queuePosition }),
+  /** The page's rows with their place in the queue and why they wait: the GraphQL fields answered from the same snapshot. */
+  private positioned(page: RawBuilder<unknown>): Promise<QueuedJobRow[]> {
+    return this.withState(this.em.fork(), page);
+  }
+
+  private async withState(em: EntityManager, page: RawBuilder<unknown>): Promise<QueuedJobRow[]> {
+    const rows = await query(em, withQueueState(this.config, page));
+    return rows.map(({ seq: _seq, ...row }: QueuedJobRow & { seq?: string }) =>
+      preload(row, { queuePosition: row.queuePosition, pendingReason: row.pendingReason, pendingDetail: row.pendingDetail }),
     );
   }
 }

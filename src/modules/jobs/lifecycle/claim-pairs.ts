@@ -6,8 +6,10 @@ import { leaseInterval, NET, PHASE, JOB } from './fragments.js';
 
 /**
  * The tail of a claim statement: `pair (job_id, scheduler_id, net_id)` must be
- * defined before it. Each job → IN_PROGRESS (CLAIMED) on its net, each
- * scheduler → BUSY with its job and a lease; selects what the start needs.
+ * defined before it. Each job still QUEUED → IN_PROGRESS (CLAIMED) on its net
+ * (a job removed since the statement began is left out: its row lock is
+ * waited for and its status read again), and only then its scheduler → BUSY
+ * with the job and a lease; selects what the start needs.
  */
 export function assignPairs(claim: { instanceName: string; leaseMs: number }) {
   return sql`claimed as (
@@ -15,12 +17,12 @@ export function assignPairs(claim: { instanceName: string; leaseMs: number }) {
         retry_at = null,
         claim_token = gen_random_uuid(), start_phase = ${PHASE.CLAIMED}, missing_since = null, backend_job_id = null,
         claimed_by = ${claim.instanceName}
-      from pair p where j.id = p.job_id
+      from pair p where j.id = p.job_id and j.status = ${JOB.QUEUED}
       returning j.*, p.scheduler_id
     ), held as (
-      update scheduler s set status = ${NET.BUSY}, job_id = p.job_id, sweep_pending = false, updated_at = now(),
+      update scheduler s set status = ${NET.BUSY}, job_id = c.id, sweep_pending = false, updated_at = now(),
         lease_until = now() + ${leaseInterval(claim.leaseMs)}
-      from pair p where s.id = p.scheduler_id
+      from claimed c where s.id = c.scheduler_id
     )
     select ${JOB_COLUMNS}, j.claim_token as "claimToken", j.scheduler_id as "schedulerId",
       n.name as "netName", n.endpoint, n.fl_backend as "flBackend", m.project_id as "projectId",

@@ -3,7 +3,7 @@ import { queryOne, sql } from '../../../database/sql.js';
 import { ModelStatus } from '../../models/model-status.js';
 import { JOB_COLUMNS, type JobRow } from '../job.sql.js';
 import type { JobPriority } from './states.js';
-import { JOB, MODEL, oneOf } from './fragments.js';
+import { MODEL, oneOf } from './fragments.js';
 import { JobState, lifecycleStatement, LIVE_JOB_STATUSES } from './transitions.js';
 
 export const QUEUE_JOB = lifecycleStatement('queueJob', { job: [[JobState.NEW, JobState.QUEUED]] });
@@ -17,8 +17,6 @@ export interface QueueOutcome {
   unapproved: string[];
   /** the model's live job, when it has one (then nothing was written) */
   liveJob: string | null;
-  /** QUEUED jobs in the statement's snapshot, all queued before the new one */
-  queuedBefore: number;
   job: (Omit<JobRow, 'createdAt' | 'notBefore'> & { createdAt: string; notBefore: string | null }) | null;
 }
 
@@ -70,7 +68,6 @@ export async function queueJob(
           array(select id::text from requested where not known) as unknown,
           array(select id::text from requested where known and not approved) as unapproved,
           (select id::text from live) as "liveJob",
-          (select count(*)::int from job where status = ${JOB.QUEUED}) as "queuedBefore",
           (select row_to_json(created_job) from (select ${JOB_COLUMNS} from created j) created_job) as job ${QUEUE_JOB.tag}`,
   );
 }

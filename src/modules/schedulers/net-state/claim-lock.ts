@@ -16,3 +16,17 @@ export const CLAIM_LOCK_KEY = 7311001;
 export async function lockClaims(em: EntityManager): Promise<void> {
   await sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`.execute(em.getKysely());
 }
+
+/**
+ * A claim's turn: the claim lock, and for the rest of the transaction no
+ * bitmap scans. The claim reads each project's queue one priority class at a
+ * time, oldest first, and stops at the first jobs that pass its checks; a
+ * bitmap scan would fetch and sort the whole class first (the planner
+ * expects the checks to pass at once), which costs the claim the length of
+ * the queue instead of the number of projects.
+ */
+export async function takeClaimTurn(em: EntityManager): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY}), set_config('enable_bitmapscan', 'off', true)`.execute(
+    em.getKysely(),
+  );
+}

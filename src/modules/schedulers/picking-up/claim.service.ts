@@ -4,12 +4,12 @@ import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { conflict, notFound } from '../../../common/errors.js';
 import { HUB_INSTANCE_NAME } from '../../../database/database.tokens.js';
 import { queryOne, sql } from '../../../database/sql.js';
-import { admissionPredicates, JOB_MAY_START_TEXT } from '../../jobs/admission.sql.js';
+import { admissionPredicates } from '../../jobs/admission.sql.js';
 import type { Claim } from '../../jobs/lifecycle/claim.js';
 import { claimFreeNet } from '../../jobs/lifecycle/claim-free-net.js';
 import { claimJobForNet } from '../../jobs/lifecycle/claim-job-for-net.js';
-import { claimNextJobs } from '../../jobs/lifecycle/claim-next-jobs.js';
-import { JOB, UNAPPROVED_TRUST } from '../../jobs/lifecycle/fragments.js';
+import { claimNextJobs, nextJobForNet } from '../../jobs/lifecycle/claim-next-jobs.js';
+import { takeClaimTurn } from '../net-state/claim-lock.js';
 import { freeNet } from '../../jobs/lifecycle/free-net.js';
 import { requeueClaimedJob } from '../../jobs/lifecycle/requeue-claimed-job.js';
 import { retireInvalidQueuedJobs } from '../../jobs/lifecycle/retire-invalid-queued-jobs.js';
@@ -18,9 +18,10 @@ import type { SchedulerModel } from '../net-state/scheduler.model.js';
 import { SCHEDULER_COLUMNS } from '../net-state/scheduler.sql.js';
 
 /**
- * Claims nets and jobs. Every claim is a transaction that locks rows with
- * FOR UPDATE SKIP LOCKED, so any number of hub instances can claim at once
- * without waiting on each other or taking the same net or job.
+ * Claims nets and jobs. Every claim is a transaction that takes the claim
+ * lock (`claim-lock.ts`) and then one statement, so any number of hub
+ * instances can claim without taking the same net or job, and each claim
+ * counts every job the others started (capacity, fair share).
  */
 @Injectable()
 export class ClaimService {
@@ -42,7 +43,10 @@ export class ClaimService {
    * The result carries what the start needs (net, project, cohort query, slots).
    */
   async claimBatch(): Promise<Claim[]> {
-    return claimNextJobs(this.em.fork(), this.claimer(), admissionPredicates(this.config));
+    return this.em.fork().transactional(async (em) => {
+      await takeClaimTurn(em);
+      return claimNextJobs(em, this.claimer(), admissionPredicates(this.config), this.config);
+    });
   }
 
   /** Retires (DELETED; model ERROR unless it has another live job) every queued job naming a trust no longer approved. */
@@ -65,6 +69,7 @@ export class ClaimService {
   /** `check_for_queued_jobs`: for a net claimed by `checkForAvailableNet`, claims the oldest valid QUEUED job. */
   async checkForQueuedJobs(schedulerId: string): Promise<Claim | null> {
     return this.em.fork().transactional(async (em) => {
+      await takeClaimTurn(em);
       const scheduler = await queryOne<{
         id: string;
         netId: string;
@@ -80,7 +85,7 @@ export class ClaimService {
       if (scheduler.status !== SchedulerStatus.BUSY || scheduler.jobId !== null || scheduler.sweepPending) {
         throw conflict('the scheduler is not claimed (call claimAvailableNet first) or already holds a job', { schedulerId });
       }
-      const jobId = await this.takeValidQueuedJob(em, scheduler.netId);
+      const jobId = await this.takeValidQueuedJob(em, scheduler.id);
       if (jobId === undefined) return null;
       return claimJobForNet(em, { jobId, schedulerId: scheduler.id, netId: scheduler.netId }, this.claimer());
     });
@@ -108,17 +113,14 @@ export class ClaimService {
     });
   }
 
-  /** The oldest valid QUEUED job that may start on net `netId` now, locked; invalid ones in front of it are retired first. */
-  private async takeValidQueuedJob(em: EntityManager, netId: string): Promise<string | undefined> {
+  /**
+   * The job the claim would give net `schedulerId` now (the first in dispatch
+   * order that may start there; the caller holds the claim lock); invalid
+   * queued jobs are retired first.
+   */
+  private async takeValidQueuedJob(em: EntityManager, schedulerId: string): Promise<string | undefined> {
     await this.retireInvalidQueuedJobs(em);
-    const { clientsReady } = admissionPredicates(this.config);
-    const head = await queryOne<{ id: string }>(
-      em,
-      sql`select j.id from job j join net n on n.id = ${netId}
-          where j.status = ${JOB.QUEUED} and not ${UNAPPROVED_TRUST} and ${sql.raw(JOB_MAY_START_TEXT)} and ${sql.raw(clientsReady)}
-          order by j.seq limit 1 for update of j skip locked`,
-    );
-    return head?.id;
+    return nextJobForNet(em, schedulerId, admissionPredicates(this.config), this.config);
   }
 
   private claimer() {
