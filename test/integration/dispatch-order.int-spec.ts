@@ -106,6 +106,39 @@ describe('dispatch order: priority with aging, fair share, age', () => {
     expect(await cycle()).toEqual([bJobs[1]]);
   });
 
+  it("the README's worked example: Oncology share 2, Cardiology share 1, a HIGH job, a trust limit", async () => {
+    const onc = await createScenario(f.hub, 2);
+    const card = await createScenario(f.hub, 1);
+    await f.hub.gqlOk('mutation($p: ID!) { setProjectLimits(projectId: $p, share: 2) { share } }', { p: onc.projectId });
+    const o = [await queue(onc), await queue(onc), await queue(onc), await queue(onc)];
+    const c = [await queue(card), await queue(card), await queue(card), await queue(card, { priority: 'HIGH' })];
+    const [c1, c2, c3, c4] = c;
+    const [o1, o2, o3, o4] = o;
+    expect((await queueView()).map((j) => j.id)).toEqual([c4, o1, o2, o3, c1, o4, c2, c3]);
+    expect((await cycle()).sort()).toEqual([c4, o1, o2].sort());
+    // Oncology runs 2, Cardiology 1: O3 (2 + 0)/2 = 1 and C1 (1 + 0)/1 = 1, O3 older
+    expect((await queueView()).map((j) => j.id).slice(0, 2)).toEqual([o3, c1]);
+    // C4 ends: Cardiology runs 0, C1's key drops to 0
+    await complete([c4]);
+    expect((await queueView())[0].id).toBe(c1);
+    expect(await cycle()).toEqual([c1]);
+    await complete([o1, o2, c1]);
+
+    // a trust limit of 1: the claim takes the first of two jobs naming it, passes the second by
+    const leeds = onc.trustIds[0];
+    await f.hub.gqlOk('mutation($t: ID!) { setTrustLimit(trustId: $t, maxConcurrentJobs: 1) { maxConcurrentJobs } }', {
+      t: leeds,
+    });
+    try {
+      // nothing runs: O3 0, C2 0, O4 0.5, C3 1 — O3 and O4 both name Leeds
+      expect((await queueView()).map((j) => j.id)).toEqual([o3, c2, o4, c3]);
+      expect((await cycle()).sort()).toEqual([o3, c2, c3].sort());
+      expect(await queueView()).toMatchObject([{ id: o4, queuePosition: 1, pendingReason: 'TRUST_AT_CAPACITY' }]);
+    } finally {
+      await f.hub.gqlOk('mutation($t: ID!) { setTrustLimit(trustId: $t, maxConcurrentJobs: null) { id } }', { t: leeds });
+    }
+  });
+
   it('DISPATCH_ORDER=fifo: oldest first, whatever the priority and the share', async () => {
     const fifo = await f.startHub({ dispatchOrder: 'fifo' });
     try {

@@ -98,3 +98,16 @@ export const JOB_OPEN_IN_OPEN_PROJECT_TEXT = `(${JOB_MAY_START_TEXT} and not ${n
 
 /** A job's fair-share key: (its project's running jobs + its jobs ranked before it) / share (`k`, `pg` a project_gate row). */
 export const FAIR_KEY_TEXT = (k: string) => `((pg.running + ${k})::float8 / pg.share)`;
+
+/** Jobs IN_PROGRESS now that name trust `t`: a probe per running job (at most one per net), never the trust's history. */
+const TRUST_RUNNING_TEXT = `(select count(*) from job r where r.status = 'IN_PROGRESS'
+  and exists (select 1 from job_trust rt where rt.job_id = r.id and rt.trust_id = t.id))`;
+
+/**
+ * True for a job `j` that no hold or limit keeps from starting, without the
+ * gates' CTEs: for a statement asked on its own (the follower's look).
+ */
+export const JOB_UNGATED_TEXT = `(not exists (select 1 from job_trust jt join trust t on t.id = jt.trust_id
+    where jt.job_id = j.id and (${TRUST_HELD_TEXT} or t.max_concurrent_jobs <= ${TRUST_RUNNING_TEXT}))
+  and not exists (select 1 from project p where p.id = j.project_id
+    and p.max_concurrent_jobs <= (select count(*) from job r where r.status = 'IN_PROGRESS' and r.project_id = p.id)))`;
