@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: starts its own embedded PostgreSQL, fake nets and hubs,
- * runs the six measurements, prints one table (each figure beside its peer
+ * runs the eight measurements, prints one table (each figure beside its peer
  * from the same run) and writes the same results to bench/results/<time>.json.
  * A missed target is reported, never fatal; the exit code is non-zero only
  * when a measurement fails. `npm run bench -- --only=1,3` runs a subset;
@@ -13,6 +13,8 @@ import { performance } from 'node:perf_hooks';
 import { startBenchCluster, type BenchCluster } from './lib/cluster.js';
 import { printTable, writeResults, type Row } from './lib/report.js';
 import { round } from './lib/stats.js';
+import { claimOrderNotes, claimOrderRows, measureClaimOrder } from './measure/claim-order.js';
+import { cycleVsQueueNotes, cycleVsQueueRows, measureCycleVsQueue } from './measure/cycle-vs-queue.js';
 import { claimHistoryNotes, claimHistoryRows, measureClaimHistory } from './measure/claim-history.js';
 import { dispatchNotes, dispatchRows, measureDispatch } from './measure/dispatch.js';
 import { graphqlReadNotes, graphqlReadRows, measureGraphqlReads } from './measure/graphql-reads.js';
@@ -104,6 +106,31 @@ const MEASUREMENTS: Array<Measurement<unknown>> = [
     run: (cluster) => measureQueueView(cluster, { sizes: [1000, 10_000], repeats: 7, page: 100 }),
     rows: queueViewRows,
     notes: queueViewNotes,
+  }),
+  define({
+    id: '7',
+    title: 'claim cost: DISPATCH_ORDER fair vs fifo, queue size, projects, free nets',
+    run: (cluster) =>
+      measureClaimOrder(cluster, {
+        trusts: 100,
+        reference: { jobs: 10_000, projects: 100 },
+        queueSizes: [100, 1000, 10_000],
+        projectCounts: [10, 100, 1000],
+        freeNets: [1, 4, 16],
+        defaultFreeNets: 4,
+        busyNets: 8,
+        samples: 120,
+        warmup: 10,
+      }),
+    rows: claimOrderRows,
+    notes: claimOrderNotes,
+  }),
+  define({
+    id: '8',
+    title: 'runPickupCycle + completeTraining vs queue length',
+    run: (cluster) => measureCycleVsQueue(cluster, { queued: [200, 3000], rounds: 60, warmup: 5 }),
+    rows: cycleVsQueueRows,
+    notes: cycleVsQueueNotes,
   }),
 ];
 

@@ -29,6 +29,8 @@ export interface HubOptions {
   pickupIntervalMs: number;
   /** DB_POOL_MAX (default: the hub's own default) */
   poolMax?: number;
+  /** more settings, by their environment names (DISPATCH_ORDER, CLIENT_STATUS_INTERVAL_MS, …) */
+  env?: Record<string, string>;
 }
 
 export interface BenchHub {
@@ -56,6 +58,7 @@ export async function startHub(databaseUrl: string, options: HubOptions): Promis
     RECONCILE_INTERVAL_MS: '0',
     LOG_LEVEL: 'silent',
     DB_POOL_MAX: options.poolMax === undefined ? undefined : String(options.poolMax),
+    ...options.env,
   });
   const app = await createHub(config, databaseUrl);
   await app.listen(0, '127.0.0.1');

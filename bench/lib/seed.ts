@@ -101,7 +101,7 @@ export async function seedJobs(client: pg.ClientBase, seed: JobSeed): Promise<vo
        ), approved as (
          insert into model_approved_trust (model_id, trust_id) select m.id, t from models m, unnest($3::uuid[]) t
        ), created as (
-         insert into job (model_id) select id from models returning id
+         insert into job (model_id, project_id) select id, (select project_id from model where id = $1) from models returning id
        ) insert into job_trust (job_id, trust_id) select c.id, t from created c, unnest($3::uuid[]) t`,
       [seed.modelIds[0], seed.count, seed.trustIds],
     );
@@ -109,8 +109,8 @@ export async function seedJobs(client: pg.ClientBase, seed: JobSeed): Promise<vo
   }
   await client.query(
     `with created as (
-       insert into job (model_id, status, started_at, completed_at, net_id, attempts, backend_job_id)
-       select ($1::uuid[])[1 + g % cardinality($1::uuid[])], $2,
+       insert into job (model_id, project_id, status, started_at, completed_at, net_id, attempts, backend_job_id)
+       select ($1::uuid[])[1 + g % cardinality($1::uuid[])], (select project_id from model where id = ($1::uuid[])[1]), $2,
               clock_timestamp() - interval '2 hours',
               case when $2 = 'COMPLETED' then clock_timestamp() - interval '1 hour' end,
               case when cardinality($3::uuid[]) > 0 then ($3::uuid[])[1 + g % cardinality($3::uuid[])] end,
@@ -129,8 +129,8 @@ export async function seedRunningJobs(
 ): Promise<void> {
   await client.query(
     `with created as (
-       insert into job (model_id, status, started_at, net_id, attempts, backend_job_id, claim_token, start_phase)
-       select ($1::uuid[])[1 + (n.ord::int % cardinality($1::uuid[]))], 'IN_PROGRESS', clock_timestamp(), n.id, 1,
+       insert into job (model_id, project_id, status, started_at, net_id, attempts, backend_job_id, claim_token, start_phase)
+       select ($1::uuid[])[1 + (n.ord::int % cardinality($1::uuid[]))], (select project_id from model where id = ($1::uuid[])[1]), 'IN_PROGRESS', clock_timestamp(), n.id, 1,
               'run-live-' || n.ord, gen_random_uuid(), 'RUNNING'
        from unnest($2::uuid[]) with ordinality as n(id, ord)
        returning id, net_id

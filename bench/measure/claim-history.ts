@@ -28,15 +28,15 @@ export interface ClaimHistoryResult {
   runs: ClaimAtHistory[];
 }
 
-const INSERT_HISTORY = `insert into job (model_id, status, started_at, completed_at, net_id, attempts, backend_job_id)
-  select ($1::uuid[])[1 + g % cardinality($1::uuid[])],
+const INSERT_HISTORY = `insert into job (model_id, project_id, status, started_at, completed_at, net_id, attempts, backend_job_id)
+  select ($1::uuid[])[1 + g % cardinality($1::uuid[])], (select project_id from model where id = ($1::uuid[])[1]),
          case when g % 4 = 0 then 'DELETED' else 'COMPLETED' end,
          case when g % 4 = 0 then null else clock_timestamp() - interval '2 hours' end,
          case when g % 4 = 0 then null else clock_timestamp() - interval '1 hour' end,
          $2::uuid, 1, 'history-' || g
   from generate_series(1, $3::int) g`;
 
-const INSERT_QUEUED = `with created as (insert into job (model_id) values ($1) returning id),
+const INSERT_QUEUED = `with created as (insert into job (model_id, project_id) select id, project_id from model where id = $1 returning id),
     linked as (insert into job_trust (job_id, trust_id) select created.id, t from created, unnest($2::uuid[]) t)
   select id from created`;
 

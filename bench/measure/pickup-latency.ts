@@ -12,6 +12,8 @@ import { fmtPercentiles, roundSummary, summarize, type Summary } from '../lib/st
 
 const PICKUP_INTERVAL_MS = 1000;
 const TARGET_P99_MS = 25;
+/** issue 13: enqueue → start p99 with the dispatch policy on (DISPATCH_ORDER=fair) */
+const TARGET_FAIR_P99_MS = 12;
 
 export interface PickupLatencyOptions {
   /** jobs queued one after another through queueTraining (event-driven pickup) */
@@ -35,8 +37,10 @@ export interface PickupLatencyResult {
   pickupIntervalMs: number;
   /** the fake net's keep-alive timeout during the main figure (see bench/lib/fake-nets.ts) */
   netKeepAliveMs: number | null;
-  /** queueTraining sent → job IN_PROGRESS with a backend job id (commit seen through NOTIFY) */
+  /** queueTraining sent → job IN_PROGRESS with a backend job id (commit seen through NOTIFY), DISPATCH_ORDER=fair */
   eventDriven: Summary;
+  /** the same on a hub with DISPATCH_ORDER=fifo (its own database and net), jobs alternating with the fair hub's */
+  eventDrivenFifo: Summary;
   /** where the event-driven time goes: ms from the send */
   eventDrivenSegments: EventDrivenSegments;
   /** plain INSERT (no in-process signal, no change trigger) → IN_PROGRESS with a backend job id */
@@ -62,7 +66,7 @@ const COMPLETE_SQL = `with ended as (
     where job_id in (select id from ended)
   ) select count(*)::int as ended from ended`;
 
-const INSERT_SQL = `with created as (insert into job (model_id) values ($1) returning id),
+const INSERT_SQL = `with created as (insert into job (model_id, project_id) select id, project_id from model where id = $1 returning id),
     linked as (insert into job_trust (job_id, trust_id) select created.id, t from created, unnest($2::uuid[]) t)
   select id from created`;
 
@@ -128,35 +132,84 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
   // picked up by the event path too. In replica mode this session's writes fire no triggers, so only
   // the interval can see them — the polling-only peer.
   await raw.query('set session_replication_role = replica');
-  const hub = await startHub(url, { nets: [{ name: 'net-latency', endpoint: net.url }], pickupIntervalMs: PICKUP_INTERVAL_MS });
+  const hub = await startHub(url, {
+    nets: [{ name: 'net-latency', endpoint: net.url }],
+    pickupIntervalMs: PICKUP_INTERVAL_MS,
+    env: { DISPATCH_ORDER: 'fair' },
+  });
+  // the FIFO peer: the same setup on a database of its own, DISPATCH_ORDER=fifo
+  const fifoBed = await seededDatabase(cluster, 'bench_latency_fifo', 'latencyfifo');
+  const fifoArrivals: Partial<Record<NetCallName, number>> = {};
+  const fifoNet = await startFakeNet({
+    clients: fifoBed.fixture.slotNames,
+    onRequest: (request) => {
+      if (request.call) fifoArrivals[request.call] ??= performance.now();
+    },
+  });
+  setNetKeepAlive(fifoNet);
+  const fifoStarted = await StartedJobs.listen(fifoBed.url);
+  const fifoHub = await startHub(fifoBed.url, {
+    nets: [{ name: 'net-latency-fifo', endpoint: fifoNet.url }],
+    pickupIntervalMs: PICKUP_INTERVAL_MS,
+    env: { DISPATCH_ORDER: 'fifo' },
+  });
+  let fifoClosed: Promise<void> | null = null;
+  const closeFifo = () => (fifoClosed ??= fifoHub.close());
+  interface LatencyBed {
+    hub: typeof hub;
+    started: StartedJobs;
+    arrivals: Partial<Record<NetCallName, number>>;
+    modelId: string;
+    trustIds: string[];
+  }
+  const fairBed: LatencyBed = { hub, started, arrivals, modelId, trustIds: fixture.trustIds };
+  const fifo: LatencyBed = {
+    hub: fifoHub,
+    started: fifoStarted,
+    arrivals: fifoArrivals,
+    modelId: fifoBed.modelId,
+    trustIds: fifoBed.fixture.trustIds,
+  };
 
-  /** Queue one job through GraphQL, wait until it is started, complete it; `count` times after `warmup`. */
-  const eventDriven = async (count: number, warmup: number): Promise<EventDrivenRun> => {
-    const run: EventDrivenRun = {
-      latencies: [],
-      segments: { queueResponse: [], checkClientStatusAtNet: [], submitJobAtNet: [] },
-    };
-    for (let i = 0; i < warmup + count; i++) {
-      for (const key of Object.keys(arrivals) as NetCallName[]) delete arrivals[key];
-      const sentAt = performance.now();
-      const queued = await hub.gql.ok<{ queueTraining: { id: string } }>(QUEUE, { m: modelId, t: fixture.trustIds });
-      const respondedAt = performance.now();
-      const startedAt = await started.waitFor(queued.queueTraining.id, 10_000);
-      if (i >= warmup) {
-        run.latencies.push(startedAt - sentAt);
-        run.segments.queueResponse.push(respondedAt - sentAt);
-        run.segments.checkClientStatusAtNet.push((arrivals.check_client_status ?? Number.NaN) - sentAt);
-        run.segments.submitJobAtNet.push((arrivals.submit_job ?? Number.NaN) - sentAt);
-      }
-      await hub.gql.ok(COMPLETE, { m: modelId });
+  const emptyRun = (): EventDrivenRun => ({
+    latencies: [],
+    segments: { queueResponse: [], checkClientStatusAtNet: [], submitJobAtNet: [] },
+  });
+  /** Queue one job through GraphQL on `bed`, wait until it is started, complete it. */
+  const oneJob = async (bed: LatencyBed, run: EventDrivenRun | null): Promise<void> => {
+    for (const key of Object.keys(bed.arrivals) as NetCallName[]) delete bed.arrivals[key];
+    const sentAt = performance.now();
+    const queued = await bed.hub.gql.ok<{ queueTraining: { id: string } }>(QUEUE, { m: bed.modelId, t: bed.trustIds });
+    const respondedAt = performance.now();
+    const startedAt = await bed.started.waitFor(queued.queueTraining.id, 10_000);
+    if (run) {
+      run.latencies.push(startedAt - sentAt);
+      run.segments.queueResponse.push(respondedAt - sentAt);
+      run.segments.checkClientStatusAtNet.push((bed.arrivals.check_client_status ?? Number.NaN) - sentAt);
+      run.segments.submitJobAtNet.push((bed.arrivals.submit_job ?? Number.NaN) - sentAt);
     }
-    return run;
+    await bed.hub.gql.ok(COMPLETE, { m: bed.modelId });
+  };
+  /** `count` jobs after `warmup` on each hub, alternating (fair first, then fifo first, …). */
+  const eventDriven = async (count: number, warmup: number): Promise<{ fair: EventDrivenRun; fifo: EventDrivenRun }> => {
+    const runs = { fair: emptyRun(), fifo: emptyRun() };
+    for (let i = 0; i < warmup + count; i++) {
+      const order: Array<['fair' | 'fifo', LatencyBed]> = [
+        ['fair', fairBed],
+        ['fifo', fifo],
+      ];
+      if (i % 2 === 1) order.reverse();
+      for (const [name, bed] of order) await oneJob(bed, i >= warmup ? runs[name] : null);
+    }
+    return runs;
   };
 
   let measured: Omit<PickupLatencyResult, 'stockNet'>;
   try {
-    const main = await eventDriven(options.jobs, options.warmup);
+    const both = await eventDriven(options.jobs, options.warmup);
+    const main = both.fair;
     await hub.app.get(PickupService).idle();
+    await closeFifo(); // the polling peer and the baselines run beside one hub, as before
 
     const pollingOnly: number[] = [];
     for (let i = 0; i < 1 + options.pollingJobs; i++) {
@@ -174,6 +227,7 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
       pickupIntervalMs: PICKUP_INTERVAL_MS,
       netKeepAliveMs: stockKeepAlive === null ? null : REAL_NET_KEEP_ALIVE_MS,
       eventDriven: roundSummary(summarize(main.latencies)),
+      eventDrivenFifo: roundSummary(summarize(both.fifo.latencies)),
       eventDrivenSegments: {
         queueResponse: roundSummary(summarize(main.segments.queueResponse)),
         checkClientStatusAtNet: roundSummary(summarize(main.segments.checkClientStatusAtNet)),
@@ -184,9 +238,12 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
     };
   } finally {
     await hub.close();
+    await closeFifo();
     await raw.end();
     await started.close();
+    await fifoStarted.close();
     await net.close();
+    await fifoNet.close();
   }
   const stockNet = options.stockNetJobs > 0 ? await compareKeepAlive(cluster, options.stockNetJobs) : null;
   return { ...measured, stockNet };
@@ -250,6 +307,15 @@ export function pickupLatencyRows(result: PickupLatencyResult): Row[] {
       ratio: `p99 ${fmtRatio(eventDriven.p99 / pollingOnly.p99)}`,
       target: `p99 ≤ ${TARGET_P99_MS} ms`,
       verdict: verdict(eventDriven.p99 <= TARGET_P99_MS),
+    },
+    {
+      id: '1',
+      measurement: `enqueue → IN_PROGRESS, DISPATCH_ORDER fair vs fifo (two hubs, jobs alternating; n=${eventDriven.n} each)`,
+      figure: `fair ${fmtPercentiles(eventDriven)}`,
+      peer: `fifo ${fmtPercentiles(result.eventDrivenFifo)}`,
+      ratio: `p50 ${fmtRatio(eventDriven.p50 / result.eventDrivenFifo.p50)}, p99 ${fmtRatio(eventDriven.p99 / result.eventDrivenFifo.p99)}`,
+      target: `fair p99 ≤ ${TARGET_FAIR_P99_MS} ms`,
+      verdict: verdict(eventDriven.p99 <= TARGET_FAIR_P99_MS),
     },
   ];
 }

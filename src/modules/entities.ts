@@ -6,6 +6,7 @@ import { CohortQueryEntity } from './models/cohort-query.entity.js';
 import { ModelApprovedTrustEntity } from './models/model-approved-trust.entity.js';
 import { ModelEntity } from './models/model.entity.js';
 import { ProjectEntity } from './models/project.entity.js';
+import { RevokedApprovalEntity } from './models/revoked-approval.entity.js';
 import { NetClientEntity } from './nets/net-client.entity.js';
 import { NetEntity } from './nets/net.entity.js';
 import { HubSettingEntity } from './schedulers/net-state/hub-setting.entity.js';
@@ -31,6 +32,7 @@ export const entities = [
   JobTrustEntity,
   StartAttemptEntity,
   ModelApprovedTrustEntity,
+  RevokedApprovalEntity,
   HubSettingEntity,
   AuditLogEntity,
 ];

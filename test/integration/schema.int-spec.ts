@@ -43,6 +43,11 @@ const NOT_IN_ENTITIES = {
     },
     { table: 'kit_slot', name: 'kit_slot_assigned', why: 'NOTIFY fl_events of a trust given a kit slot, as trust_changed' },
     { table: 'project', name: 'project_changed', why: 'NOTIFY fl_events of a project, its limit or its share, as trust_changed' },
+    {
+      table: 'model_approved_trust',
+      name: 'revoked_approval_kept',
+      why: 'keeps revoked_approval: a removed approval adds its pair, an added one takes it out (migration 20261201105000)',
+    },
   ],
   /** the schema generator does not compare functions: the test checks the database has exactly these */
   functions: [
@@ -52,6 +57,7 @@ const NOT_IN_ENTITIES = {
     { name: 'fl_job_project', why: "job_project's body" },
     { name: 'fl_notify_trust_change', why: "trust_changed's and kit_slot_assigned's body" },
     { name: 'fl_notify_project_change', why: "project_changed's body" },
+    { name: 'fl_revoked_approval', why: "revoked_approval_kept's body" },
   ],
 };
 

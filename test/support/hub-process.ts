@@ -11,8 +11,8 @@ import { closeBeforeDrop } from './database.js';
 import { TEST_JWT_SECRET, testToken, type GqlResponse } from './hub.js';
 
 /**
- * A hub as its own OS process (`src/main.ts` through swc-node, no build
- * needed), for tests that SIGKILL or SIGTERM it. Every process started here
+ * A hub as its own OS process (`src/main.ts`, compiled once per test run into
+ * `.test-build/` by the global setup), for tests that SIGKILL or SIGTERM it. Every process started here
  * is tracked: `killAllHubProcesses()` (call it in afterAll) SIGKILLs the ones
  * still alive, and a process-exit hook does the same if a test run dies.
  */
@@ -84,6 +84,7 @@ export interface HubProcess {
 
 const ROOT = process.cwd();
 const NODE = path.resolve(ROOT, 'node_modules/.bin/node');
+const HUB_MAIN = path.resolve(ROOT, '.test-build/src/main.js');
 const MAX_CAPTURE = 2 * 1024 * 1024;
 const running = new Set<ChildProcess>();
 
@@ -137,7 +138,8 @@ async function startHubProcessOnce(options: HubProcessOptions): Promise<HubProce
   const name = options.name ?? 'hub';
   const port = await freePort();
   const spawnedAt = Date.now();
-  const child = spawn(NODE, ['--import', '@swc-node/register/esm-register', 'src/main.ts'], {
+  // the hub compiled once by the test run's global setup (test/support/global-setup.js)
+  const child = spawn(NODE, [HUB_MAIN], {
     cwd: ROOT,
     env: environment(options, port),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,6 +9,7 @@ import { Migration20261201070000_job_limits } from './Migration20261201070000_jo
 import { Migration20261201080000_admission_notify } from './Migration20261201080000_admission_notify.js';
 import { Migration20261201090000_order } from './Migration20261201090000_order.js';
 import { Migration20261201100000_trust_project_notify } from './Migration20261201100000_trust_project_notify.js';
+import { Migration20261201105000_revoked_approval } from './Migration20261201105000_revoked_approval.js';
 
 /** Every migration, in order. Listed explicitly: no file globbing at run time. */
 export const migrationsList = [
@@ -23,4 +24,5 @@ export const migrationsList = [
   { name: 'Migration20261201080000_admission_notify', class: Migration20261201080000_admission_notify },
   { name: 'Migration20261201090000_order', class: Migration20261201090000_order },
   { name: 'Migration20261201100000_trust_project_notify', class: Migration20261201100000_trust_project_notify },
+  { name: 'Migration20261201105000_revoked_approval', class: Migration20261201105000_revoked_approval },
 ];

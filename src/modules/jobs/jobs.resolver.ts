@@ -1,5 +1,7 @@
 import { Inject } from '@nestjs/common';
-import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
+import { Args, Context, ID, Info, Int, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { selectsAnyOf } from '../../graphql/selection.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { Allow, READERS } from '../../common/auth/roles.js';
 import { ActScope, principalOf, ProjectScope, ReadScope } from '../../common/auth/scopes.js';
@@ -20,6 +22,9 @@ import { QueueOptionsInput, toJobRequest } from './job.inputs.js';
 import { JobModel } from './job.model.js';
 import { JobsService, MAX_JOBS_PAGE } from './jobs.service.js';
 
+/** The fields the queue state answers: read with the rows when asked for, else not at all. */
+const asksQueueState = (info: GraphQLResolveInfo) => selectsAnyOf(info, ['queuePosition', 'pendingReason', 'pendingDetail']);
+
 @Resolver(() => JobModel)
 export class JobsResolver {
   constructor(
@@ -30,8 +35,12 @@ export class JobsResolver {
 
   @Allow(...READERS)
   @Query(() => JobModel, { nullable: true })
-  job(@Args('id', { type: () => ID }, UuidPipe) id: string, @ReadScope() scope: ProjectScope): Promise<JobModel | null> {
-    return this.jobsService.getJob(id, scope);
+  job(
+    @Args('id', { type: () => ID }, UuidPipe) id: string,
+    @ReadScope() scope: ProjectScope,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<JobModel | null> {
+    return this.jobsService.getJob(id, scope, asksQueueState(info));
   }
 
   @Allow(...READERS)
@@ -44,8 +53,9 @@ export class JobsResolver {
     first?: number | null,
     @Args('after', { type: () => ID, nullable: true, description: 'only jobs queued after this one' }, UuidPipe)
     after?: string | null,
+    @Info() info?: GraphQLResolveInfo,
   ): Promise<JobModel[]> {
-    return this.jobsService.listJobs({ status, modelId, first, after }, scope);
+    return this.jobsService.listJobs({ status, modelId, first, after }, scope, info ? asksQueueState(info) : true);
   }
 
   @Allow('researcher')
@@ -55,8 +65,9 @@ export class JobsResolver {
     @Args('trustIds', { type: () => [ID] }, UuidListPipe) trustIds: string[],
     @ActScope() scope: ProjectScope,
     @Args('options', { type: () => QueueOptionsInput, nullable: true }) options?: QueueOptionsInput | null,
+    @Info() info?: GraphQLResolveInfo,
   ): Promise<JobModel> {
-    return this.jobsService.queueTraining(modelId, trustIds, toJobRequest(options), scope);
+    return this.jobsService.queueTraining(modelId, trustIds, toJobRequest(options), scope, info ? asksQueueState(info) : true);
   }
 
   @Allow('researcher')
@@ -65,8 +76,9 @@ export class JobsResolver {
     @Args('jobId', { type: () => ID }, UuidPipe) jobId: string,
     @Args('priority', { type: () => JobPriority }) priority: JobPriority,
     @ActScope() scope: ProjectScope,
+    @Info() info?: GraphQLResolveInfo,
   ): Promise<JobModel> {
-    return this.jobsService.setJobPriority(jobId, priority, scope);
+    return this.jobsService.setJobPriority(jobId, priority, scope, info ? asksQueueState(info) : true);
   }
 
   @Allow(...READERS)

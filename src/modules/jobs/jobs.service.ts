@@ -37,7 +37,13 @@ export class JobsService {
    * waits, read in one statement inside the queueing transaction (no claim can
    * take the job before the answer is read).
    */
-  async queueTraining(modelId: string, trustIdsInput: string[], request: JobRequest, scope: ProjectScope): Promise<JobRow> {
+  async queueTraining(
+    modelId: string,
+    trustIdsInput: string[],
+    request: JobRequest,
+    scope: ProjectScope,
+    queueState = true,
+  ): Promise<JobRow> {
     const trustIds = assertUuidList(trustIdsInput, 'trustIds', { allowEmpty: false });
     await assertModelInScope(this.em.fork(), scope, modelId);
     // one statement: checks and inserts commit together or not at all; the answer is read before the
@@ -62,7 +68,11 @@ export class JobsService {
         });
       }
       if (outcome.liveJob) throw liveJobConflict(modelId, outcome.liveJob);
-      const [queued] = await this.withState(em, sql`select ${JOB_COLUMNS}, j.seq from job j where j.id = ${outcome.job!.id}`);
+      const [queued] = await this.withState(
+        em,
+        sql`select ${JOB_COLUMNS}, j.seq from job j where j.id = ${outcome.job!.id}`,
+        queueState,
+      );
       return queued;
     });
     this.pickup.changed();
@@ -74,7 +84,7 @@ export class JobsService {
    * A QUEUED job's priority (else CONFLICT; unknown → NOT_FOUND; outside the
    * scope → FORBIDDEN; nothing changes then). The answer is the job after the change.
    */
-  async setJobPriority(jobId: string, priority: JobPriority, scope: ProjectScope): Promise<QueuedJobRow> {
+  async setJobPriority(jobId: string, priority: JobPriority, scope: ProjectScope, queueState = true): Promise<QueuedJobRow> {
     await assertJobInScope(this.em.fork(), scope, jobId);
     const outcome = await setQueuedJobPriority(this.em.fork(), jobId, priority);
     if (!outcome?.status) throw notFound('Job', jobId);
@@ -87,15 +97,16 @@ export class JobsService {
         },
       );
     }
-    const job = await this.getJob(jobId, scope);
+    const job = await this.getJob(jobId, scope, queueState);
     if (!job) throw notFound('Job', jobId);
     return job;
   }
 
   /** The job with its queue position (one snapshot), or null when unknown or outside the scope. */
-  async getJob(id: string, scope: ProjectScope): Promise<QueuedJobRow | null> {
+  async getJob(id: string, scope: ProjectScope, queueState = true): Promise<QueuedJobRow | null> {
     const [job] = await this.positioned(
       sql`select ${JOB_COLUMNS}, j.seq from job j where j.id = ${id} and ${modelInScope(scope, 'j.model_id')}`,
+      queueState,
     );
     return job ?? null;
   }
@@ -114,6 +125,7 @@ export class JobsService {
       after?: string | null;
     },
     scope: ProjectScope,
+    queueState = true,
   ): Promise<QueuedJobRow[]> {
     const first = filter.first ?? MAX_JOBS_PAGE;
     if (!Number.isInteger(first) || first < 1 || first > MAX_JOBS_PAGE) {
@@ -126,15 +138,24 @@ export class JobsService {
             and (${filter.after ?? null}::uuid is null or j.seq > (select seq from job where id = ${filter.after ?? null}::uuid))
             and ${modelInScope(scope, 'j.model_id')}
           order by j.seq limit ${first}`,
+      queueState,
     );
   }
 
   /** The page's rows with their place in the queue and why they wait: the GraphQL fields answered from the same snapshot. */
-  private positioned(page: RawBuilder<unknown>): Promise<QueuedJobRow[]> {
-    return this.withState(this.em.fork(), page);
+  private positioned(page: RawBuilder<unknown>, queueState = true): Promise<QueuedJobRow[]> {
+    return this.withState(this.em.fork(), page, queueState);
   }
 
-  private async withState(em: EntityManager, page: RawBuilder<unknown>): Promise<QueuedJobRow[]> {
+  /**
+   * `page`'s rows, with their queue state when `queueState` (the request
+   * asks for a field of it); else the rows alone, and the queue is not read.
+   */
+  private async withState(em: EntityManager, page: RawBuilder<unknown>, queueState: boolean): Promise<QueuedJobRow[]> {
+    if (!queueState) {
+      const rows = await query<JobRow & { seq?: string }>(em, sql`select * from (${page}) page order by page.seq`);
+      return rows.map(({ seq: _seq, ...row }) => ({ ...row, queuePosition: null, pendingReason: null, pendingDetail: null }));
+    }
     const rows = await query(em, withQueueState(this.config, page));
     return rows.map(({ seq: _seq, ...row }: QueuedJobRow & { seq?: string }) =>
       preload(row, { queuePosition: row.queuePosition, pendingReason: row.pendingReason, pendingDetail: row.pendingDetail }),

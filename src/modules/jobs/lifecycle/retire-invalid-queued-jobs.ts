@@ -7,13 +7,22 @@ export const RETIRE_INVALID_QUEUED_JOBS = lifecycleStatement('retireInvalidQueue
   job: [[JobState.QUEUED, JobState.DELETED]],
 });
 
-/** Every queued job naming a trust no longer approved → DELETED; its model → ERROR unless it has another live job. */
+/**
+ * Every queued job naming a trust no longer approved → DELETED; its model →
+ * ERROR unless it has another live job. Such a job can only be a job of a
+ * model with a revoked approval (`revoked_approval`, kept by a trigger on
+ * `model_approved_trust`: queueTraining refuses unapproved trusts), so only
+ * those models' jobs are looked at, not the whole queue.
+ */
 export async function retireInvalidQueuedJobs(em: EntityManager): Promise<Array<{ id: string }>> {
   return query<{ id: string }>(
     em,
     sql`with retired as (
           update job set status = ${JOB.DELETED}, end_reason = ${END.UNAPPROVED_TRUST}
-          where id in (select j.id from job j where j.status = ${JOB.QUEUED} and ${UNAPPROVED_TRUST} for update of j skip locked)
+          where id in (select j.id from job j
+                       where j.model_id in (select r.model_id from revoked_approval r)
+                         and j.status = ${JOB.QUEUED} and ${UNAPPROVED_TRUST}
+                       for update of j skip locked)
           returning id, model_id
         ), errored as (
           update model m set status = ${MODEL.ERROR}, updated_at = now()
