@@ -21,11 +21,18 @@ describe('console sign-in', () => {
   });
 
   it('offers job controls to researchers and admins, deployment mode to admins only', () => {
-    expect(permissionsOf(['viewer'])).toEqual({ controlJobs: false, deploymentMode: false, manageNets: false });
-    expect(permissionsOf(['net'])).toEqual({ controlJobs: false, deploymentMode: false, manageNets: false });
-    expect(permissionsOf([])).toEqual({ controlJobs: false, deploymentMode: false, manageNets: false });
-    expect(permissionsOf(['researcher'])).toEqual({ controlJobs: true, deploymentMode: false, manageNets: false });
-    expect(permissionsOf(['viewer', 'admin'])).toEqual({ controlJobs: true, deploymentMode: true, manageNets: true });
+    const none = { controlJobs: false, deploymentMode: false, manageNets: false, manageTrusts: false, manageProjects: false };
+    expect(permissionsOf(['viewer'])).toEqual(none);
+    expect(permissionsOf(['net'])).toEqual(none);
+    expect(permissionsOf([])).toEqual(none);
+    expect(permissionsOf(['researcher'])).toEqual({ ...none, controlJobs: true });
+    expect(permissionsOf(['viewer', 'admin'])).toEqual({
+      controlJobs: true,
+      deploymentMode: true,
+      manageNets: true,
+      manageTrusts: true,
+      manageProjects: true,
+    });
   });
 
   it('takes the token from the URL fragment', () => {

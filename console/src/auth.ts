@@ -2,12 +2,16 @@
 export type Role = 'admin' | 'researcher' | 'viewer' | 'net';
 
 export interface Permissions {
-  /** stopTraining on a running job, removeJob on a queued one (researcher, admin) */
+  /** stopTraining on a running job, removeJob and setJobPriority on a queued one (researcher, admin) */
   controlJobs: boolean;
   /** setDeploymentMode (admin) */
   deploymentMode: boolean;
   /** drainNet / resumeNet (admin) */
   manageNets: boolean;
+  /** holdTrust / releaseTrust / setTrustLimit (admin) */
+  manageTrusts: boolean;
+  /** setProjectLimits (admin) */
+  manageProjects: boolean;
 }
 
 export interface Identity {
@@ -49,7 +53,13 @@ export function decodeToken(token: string): Identity | null {
 
 export function permissionsOf(roles: readonly Role[]): Permissions {
   const admin = roles.includes('admin');
-  return { controlJobs: admin || roles.includes('researcher'), deploymentMode: admin, manageNets: admin };
+  return {
+    controlJobs: admin || roles.includes('researcher'),
+    deploymentMode: admin,
+    manageNets: admin,
+    manageTrusts: admin,
+    manageProjects: admin,
+  };
 }
 
 /** `#token=<jwt>` (also among other fragment parameters); null when absent */

@@ -1,10 +1,10 @@
 import { connectToHub, GqlError, type HubClient } from './api/client.js';
 import * as docs from './api/documents.js';
-import type { DeploymentData, JobData, SchedulerData, SnapshotData, TrustData } from './api/documents.js';
+import type { DeploymentData, JobData, ProjectData, SchedulerData, SnapshotData, TrustData } from './api/documents.js';
 import { History } from './state/history.js';
 import {
   applyJob,
-  applyQueuePositions,
+  applyQueue,
   applyScheduler,
   busyNets,
   EMPTY_STATE,
@@ -12,17 +12,21 @@ import {
   queueLength,
   withDeployment,
   withDrained,
+  withProject,
+  withProjects,
+  withTrust,
   withTrusts,
   type ConsoleState,
 } from './state/store.js';
 
 export type Connection = 'connecting' | 'live' | 'reconnecting';
 
-type LiveEvent = { job: JobData } | { scheduler: SchedulerData };
+type LiveEvent = { job: JobData } | { scheduler: SchedulerData } | { trust: TrustData } | { project: ProjectData };
 
 const SAMPLE_EVERY_MS = 5_000;
+/** reasons that change with time alone (a notBefore or a hold's end passing), and a check on the counts */
 const SLOW_PARTS_EVERY_MS = 30_000;
-const QUEUE_REFRESH_DELAY_MS = 250;
+const REFRESH_DELAY_MS = 250;
 /** the hub does not confirm a subscription, so a second snapshot shortly after connecting covers its start */
 const SETTLE_SNAPSHOT_MS = 2_000;
 
@@ -43,8 +47,10 @@ export class LiveConsole {
   private readonly timers: Array<ReturnType<typeof setInterval>> = [];
   private buffered: LiveEvent[] | null = null;
   private snapshots = 0;
-  private queueRefresh: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
+  /** a burst of events is one read of the queue, and one of the trusts and projects */
+  private readonly queueRefresh = new Debounced(REFRESH_DELAY_MS, () => this.refreshQueue());
+  private readonly slowRefresh = new Debounced(REFRESH_DELAY_MS, () => this.refreshSlowParts());
 
   constructor(
     token: string,
@@ -66,8 +72,23 @@ export class LiveConsole {
       (d) => this.receive({ scheduler: d.schedulerUpdated }),
       onError,
     );
+    this.client.subscribe<{ trustUpdated: TrustData }>(
+      docs.TRUST_UPDATED,
+      (d) => this.receive({ trust: d.trustUpdated }),
+      onError,
+    );
+    this.client.subscribe<{ projectUpdated: ProjectData }>(
+      docs.PROJECT_UPDATED,
+      (d) => this.receive({ project: d.projectUpdated }),
+      onError,
+    );
     this.timers.push(setInterval(() => this.sample(), SAMPLE_EVERY_MS));
-    this.timers.push(setInterval(() => void this.refreshSlowParts(), SLOW_PARTS_EVERY_MS));
+    this.timers.push(
+      setInterval(() => {
+        this.slowRefresh.schedule();
+        this.queueRefresh.schedule();
+      }, SLOW_PARTS_EVERY_MS),
+    );
   }
 
   subscribe(listener: () => void): () => void {
@@ -82,7 +103,8 @@ export class LiveConsole {
   close(): void {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
-    if (this.queueRefresh) clearTimeout(this.queueRefresh);
+    this.queueRefresh.cancel();
+    this.slowRefresh.cancel();
     this.client.close();
   }
 
@@ -108,17 +130,51 @@ export class LiveConsole {
     this.changed();
   }
 
-  /** after an action: the parts no subscription carries */
+  /** trusts, projects and the deployment mode: their running counts change with every start and end */
   async refreshSlowParts(): Promise<void> {
     try {
-      const { trusts, deploymentStatus } = await this.client.request<{ trusts: TrustData[]; deploymentStatus: DeploymentData }>(
-        docs.TRUSTS_AND_DEPLOYMENT,
-      );
-      this.state = withDeployment(withTrusts(this.state, trusts), deploymentStatus);
+      const { trusts, projects, deploymentStatus } = await this.client.request<{
+        trusts: TrustData[];
+        projects: ProjectData[];
+        deploymentStatus: DeploymentData;
+      }>(docs.SLOW_PARTS);
+      if (this.closed) return;
+      this.state = withDeployment(withProjects(withTrusts(this.state, trusts), projects), deploymentStatus);
       this.notify();
     } catch (error) {
-      if (error instanceof GqlError && error.code === 'UNAUTHENTICATED') this.onSignedOut(error.message);
+      this.failedRead(error);
     }
+  }
+
+  /** the queue whole: positions and reasons move whenever any job, net, hold or limit changes */
+  async refreshQueue(): Promise<void> {
+    try {
+      const { jobs } = await this.client.request<{ jobs: JobData[] }>(docs.QUEUE);
+      if (this.closed) return;
+      this.state = applyQueue(this.state, jobs);
+      this.notify();
+    } catch (error) {
+      this.failedRead(error); // else the next event or tick tries again
+    }
+  }
+
+  /** an action's answer, before (or without) its event */
+  setJob(job: JobData): void {
+    this.state = applyJob(this.state, job);
+    this.queueRefresh.schedule();
+    this.notify();
+  }
+
+  setTrust(trust: TrustData): void {
+    this.state = withTrust(this.state, trust);
+    this.queueRefresh.schedule();
+    this.notify();
+  }
+
+  setProject(project: ProjectData): void {
+    this.state = withProject(this.state, project);
+    this.queueRefresh.schedule();
+    this.notify();
   }
 
   setDrained(netId: string, drained: boolean): void {
@@ -144,23 +200,15 @@ export class LiveConsole {
     if (this.buffered) this.buffered.push(event);
     const before = 'job' in event ? this.state.jobs.get(event.job.id) : undefined;
     this.state = apply(this.state, event);
-    // a job joining or leaving the queue moves the jobs behind it
-    if ('job' in event && (event.job.status === 'QUEUED' || before?.status === 'QUEUED')) this.scheduleQueueRefresh();
+    // any change may move the queue or change why its jobs wait: the hub ranks it, the page re-reads it
+    this.queueRefresh.schedule();
+    // a start or an end changes its trusts' and project's running counts
+    if ('job' in event && event.job.status !== before?.status) this.slowRefresh.schedule();
     this.changed();
   }
 
-  private scheduleQueueRefresh(): void {
-    if (this.queueRefresh) return;
-    this.queueRefresh = setTimeout(() => {
-      this.queueRefresh = null;
-      this.client.request<{ jobs: Array<{ id: string; queuePosition: number | null }> }>(docs.QUEUE_POSITIONS).then(
-        ({ jobs }) => {
-          this.state = applyQueuePositions(this.state, jobs);
-          this.notify();
-        },
-        () => undefined, // the next event or resync tries again
-      );
-    }, QUEUE_REFRESH_DELAY_MS);
+  private failedRead(error: unknown): void {
+    if (error instanceof GqlError && error.code === 'UNAUTHENTICATED') this.onSignedOut(error.message);
   }
 
   private setConnection(connection: Connection): void {
@@ -184,5 +232,45 @@ export class LiveConsole {
 }
 
 function apply(state: ConsoleState, event: LiveEvent): ConsoleState {
-  return 'job' in event ? applyJob(state, event.job) : applyScheduler(state, event.scheduler);
+  if ('job' in event) return applyJob(state, event.job);
+  if ('scheduler' in event) return applyScheduler(state, event.scheduler);
+  if ('trust' in event) return withTrust(state, event.trust);
+  return withProject(state, event.project);
+}
+
+/** Runs `run` once `delayMs` after the first call of a burst; a call while it runs runs it once more after. */
+class Debounced {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running = false;
+  private again = false;
+
+  constructor(
+    private readonly delayMs: number,
+    private readonly run: () => Promise<void>,
+  ) {}
+
+  schedule(): void {
+    if (this.running) this.again = true;
+    else this.timer ??= setTimeout(() => void this.fire(), this.delayMs);
+  }
+
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.again = false;
+  }
+
+  private async fire(): Promise<void> {
+    this.timer = null;
+    this.running = true;
+    try {
+      await this.run();
+    } finally {
+      this.running = false;
+      if (this.again) {
+        this.again = false;
+        this.schedule();
+      }
+    }
+  }
 }

@@ -1,7 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { GqlError } from '../api/client.js';
-import * as docs from '../api/documents.js';
-import type { DeploymentData, JobData, NetData } from '../api/documents.js';
 import { decodeToken, permissionsOf } from '../auth.js';
 import { clock } from '../format.js';
 import { LiveConsole } from '../live.js';
@@ -9,7 +7,11 @@ import { queue, recentEnds, running } from '../state/store.js';
 import { LatencyChart, PoolCharts } from './charts.js';
 import { ENDED_COLUMNS, QUEUE_COLUMNS, RUNNING_COLUMNS, type RowContext } from './job-columns.js';
 import { JobTable } from './job-table.js';
-import { ConfirmDialog, NetsPanel, TrustsPanel, type NetActions, type PendingAction } from './panels.js';
+import { pageActions } from './actions.js';
+import { ConfirmDialog, type PendingAction } from './dialog.js';
+import { NetsPanel } from './nets-panel.js';
+import { ProjectsPanel } from './projects-panel.js';
+import { TrustsPanel } from './trusts-panel.js';
 
 const useNow = (everyMs: number): number => {
   const [now, setNow] = useState(Date.now());
@@ -41,70 +43,8 @@ export function App(props: { token: string; onSignOut(reason?: string): void }) 
     };
   }, [live]);
 
-  const act = async (what: string, run: () => Promise<void>) => {
-    try {
-      await run();
-    } catch (error) {
-      report(what)(error as GqlError);
-    }
-  };
-  const ctx: RowContext = {
-    now,
-    permissions,
-    stop: (job: JobData) =>
-      setPending({
-        title: `Stop ${job.model.name}?`,
-        body: `The run on ${job.net?.name ?? 'its net'} is aborted and the model set to STOPPED. This cannot be undone.`,
-        confirm: 'Stop the training',
-        run: () => act(`Could not stop ${job.model.name}`, () => live.request(docs.STOP_TRAINING, { modelId: job.model.id })),
-      }),
-    remove: (job: JobData) =>
-      setPending({
-        title: `Remove ${job.model.name} from the queue?`,
-        body: `The job (queue position ${job.queuePosition ?? '—'}) is set to DELETED and will not run.`,
-        confirm: 'Remove the job',
-        run: () => act(`Could not remove ${job.model.name}`, () => live.request(docs.REMOVE_JOB, { id: job.id })),
-      }),
-  };
-  const setDrained = (net: NetData, drained: boolean) =>
-    act(`Could not ${drained ? 'drain' : 'resume'} ${net.name}`, async () => {
-      const answer = await live.request<Record<string, { id: string; drained: boolean }>>(
-        drained ? docs.DRAIN_NET : docs.RESUME_NET,
-        { netId: net.id },
-      );
-      const changed = answer[drained ? 'drainNet' : 'resumeNet'];
-      if (changed) live.setDrained(changed.id, changed.drained);
-    });
-  const netActions: NetActions = {
-    allowed: permissions.manageNets,
-    drain: (net) =>
-      setPending({
-        title: `Drain ${net.name}?`,
-        body: `${net.name} finishes the run it has, then takes no new job until it is resumed.`,
-        confirm: 'Drain the net',
-        run: () => setDrained(net, true),
-      }),
-    resume: (net) => void setDrained(net, false),
-  };
-  const setDeploymentMode = (enabled: boolean) => {
-    const run = () =>
-      act('Could not change the deployment mode', async () => {
-        const { setDeploymentMode: status } = await live.request<{ setDeploymentMode: DeploymentData }>(
-          docs.SET_DEPLOYMENT_MODE,
-          {
-            enabled,
-          },
-        );
-        live.setDeployment(status);
-      });
-    if (!enabled) return void run();
-    setPending({
-      title: 'Enter deployment mode?',
-      body: 'Running jobs finish; no queued job starts until deployment mode is turned off.',
-      confirm: 'Enter deployment mode',
-      run,
-    });
-  };
+  const actions = pageActions(live, permissions, setPending, report);
+  const ctx: RowContext = { now, ...actions.jobs };
 
   const state = live.state;
   const deployment = state.deployment;
@@ -126,7 +66,7 @@ export function App(props: { token: string; onSignOut(reason?: string): void }) 
           </span>
         )}
         {deployment && permissions.deploymentMode && (
-          <button type="button" data-action="deployment" onClick={() => setDeploymentMode(!deployment.enabled)}>
+          <button type="button" data-action="deployment" onClick={() => actions.setDeploymentMode(!deployment.enabled)}>
             {deployment.enabled ? 'Leave deployment mode' : 'Enter deployment mode'}
           </button>
         )}
@@ -150,7 +90,7 @@ export function App(props: { token: string; onSignOut(reason?: string): void }) 
       <main>
         <section>
           <h2>Nets</h2>
-          <NetsPanel nets={state.nets} noNets={state.noNets} jobs={state.jobs} now={now} actions={netActions} />
+          <NetsPanel nets={state.nets} noNets={state.noNets} jobs={state.jobs} now={now} actions={actions.nets} />
         </section>
         <section>
           <PoolCharts samples={live.history.all()} netCount={state.nets.length} />
@@ -167,17 +107,19 @@ export function App(props: { token: string; onSignOut(reason?: string): void }) 
           <h2>Recent ends</h2>
           <JobTable id="ended" jobs={recentEnds(state)} columns={ENDED_COLUMNS} ctx={ctx} empty="No job has ended yet." />
         </section>
-        <section class="split">
-          <div>
-            <h2>Trusts</h2>
-            <TrustsPanel trusts={state.trusts} />
-          </div>
-          <div>
-            <LatencyChart jobs={state.jobs.values()} />
-          </div>
+        <section>
+          <h2>Trusts</h2>
+          <TrustsPanel trusts={state.trusts} actions={actions.trusts} />
+        </section>
+        <section>
+          <h2>Projects</h2>
+          <ProjectsPanel projects={state.projects} actions={actions.projects} />
+        </section>
+        <section>
+          <LatencyChart jobs={state.jobs.values()} />
         </section>
       </main>
-      {pending && <ConfirmDialog action={pending} onClose={() => setPending(null)} />}
+      {pending && <ConfirmDialog key={pending.title} action={pending} onClose={() => setPending(null)} />}
     </div>
   );
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import type { JobData, NetData } from '../api/documents.js';
+import type { JobData, NetData, ProjectData, TrustData } from '../api/documents.js';
 import { History, percentile, startLatencies } from './history.js';
 import {
   applyJob,
-  applyQueuePositions,
+  applyQueue,
   applyScheduler,
   withDrained,
   busyNets,
@@ -13,6 +13,9 @@ import {
   recentEnds,
   RECENT_ENDS,
   running,
+  withProject,
+  withProjects,
+  withTrust,
 } from './store.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 12, 0, s)).toISOString();
@@ -26,6 +29,12 @@ function job(id: string, status: JobData['status'], extra: Partial<JobData> = {}
     completedAt: null,
     backendJobId: null,
     queuePosition: null,
+    priority: 'NORMAL',
+    pendingReason: null,
+    pendingDetail: null,
+    notBefore: null,
+    endReason: null,
+    startAttempts: [],
     net: null,
     model: { id: `m-${id}`, name: `model ${id}`, status: 'PENDING', project: { id: 'p', name: 'Project' } },
     trusts: [],
@@ -47,7 +56,29 @@ const snapshot = (jobs: JobData[], nets: NetData[] | undefined = [net('n2', 'net
   nets,
   jobs,
   trusts: [],
+  projects: [],
   deploymentStatus: { enabled: false, since: null, busyNets: 0 },
+});
+
+const trust = (id: string, extra: Partial<TrustData> = {}): TrustData => ({
+  id,
+  name: `Trust ${id}`,
+  slotName: null,
+  maxConcurrentJobs: null,
+  runningJobs: 0,
+  onHold: false,
+  holdUntil: null,
+  clients: [],
+  ...extra,
+});
+
+const project = (id: string, name: string, extra: Partial<ProjectData> = {}): ProjectData => ({
+  id,
+  name,
+  share: 1,
+  maxConcurrentJobs: null,
+  runningJobs: 0,
+  ...extra,
 });
 
 describe('the console state', () => {
@@ -99,14 +130,34 @@ describe('the console state', () => {
     expect(withDrained(state, 'nope', true).nets).toEqual(state.nets);
   });
 
-  it('takes new queue positions for queued jobs only', () => {
+  it("takes the hub's queue for jobs still queued, and keeps a job whose later event moved it on", () => {
     let state = fromSnapshot(snapshot([job('a', 'QUEUED', { queuePosition: 2 }), job('b', 'IN_PROGRESS')]));
-    state = applyQueuePositions(state, [
-      { id: 'a', queuePosition: 1 },
-      { id: 'b', queuePosition: 7 },
+    state = applyQueue(state, [
+      job('a', 'QUEUED', { queuePosition: 1, priority: 'HIGH', pendingReason: 'TRUST_HELD', pendingDetail: 'Trust x' }),
+      job('b', 'QUEUED', { queuePosition: 2 }), // read before its start's event arrived
+      job('c', 'QUEUED', { queuePosition: 3 }),
     ]);
-    expect(state.jobs.get('a')?.queuePosition).toBe(1);
-    expect(state.jobs.get('b')?.queuePosition).toBeNull();
+    expect(state.jobs.get('a')).toMatchObject({ queuePosition: 1, priority: 'HIGH', pendingReason: 'TRUST_HELD' });
+    expect(state.jobs.get('b')).toMatchObject({ status: 'IN_PROGRESS', queuePosition: null });
+    expect(queue(state).map((j) => j.id)).toEqual(['a', 'c']);
+  });
+
+  it('replaces a trust or a project from its event, adds a new one, keeps projects by name', () => {
+    let state = fromSnapshot({ ...snapshot([]), trusts: [trust('t1'), trust('t2')], projects: [project('p2', 'B')] });
+    state = withTrust(state, trust('t2', { onHold: true, holdUntil: at(60) }));
+    expect(state.trusts.map((t) => [t.id, t.onHold])).toEqual([
+      ['t1', false],
+      ['t2', true],
+    ]);
+    state = withTrust(state, trust('t3', { maxConcurrentJobs: 2 }));
+    expect(state.trusts.map((t) => t.id)).toEqual(['t1', 't2', 't3']);
+    state = withProject(state, project('p1', 'A', { share: 3 }));
+    state = withProject(state, project('p2', 'B', { runningJobs: 1 }));
+    expect(state.projects.map((p) => [p.name, p.share, p.runningJobs])).toEqual([
+      ['A', 3, 0],
+      ['B', 1, 1],
+    ]);
+    expect(withProjects(state, [project('p9', 'Z'), project('p8', 'Y')]).projects.map((p) => p.name)).toEqual(['Y', 'Z']);
   });
 
   it('keeps the newest ended jobs only, and says when no net is registered', () => {

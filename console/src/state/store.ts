@@ -1,4 +1,4 @@
-import type { DeploymentData, JobData, NetData, SchedulerData, SnapshotData, TrustData } from '../api/documents.js';
+import type { DeploymentData, JobData, NetData, ProjectData, SchedulerData, SnapshotData, TrustData } from '../api/documents.js';
 
 /** how many ended jobs the page keeps (newest first) */
 export const RECENT_ENDS = 50;
@@ -9,10 +9,18 @@ export interface ConsoleState {
   noNets: boolean;
   jobs: ReadonlyMap<string, JobData>;
   trusts: TrustData[];
+  projects: ProjectData[];
   deployment: DeploymentData | null;
 }
 
-export const EMPTY_STATE: ConsoleState = { nets: [], noNets: false, jobs: new Map(), trusts: [], deployment: null };
+export const EMPTY_STATE: ConsoleState = {
+  nets: [],
+  noNets: false,
+  jobs: new Map(),
+  trusts: [],
+  projects: [],
+  deployment: null,
+};
 
 const ended = (job: JobData) => job.status === 'COMPLETED' || job.status === 'DELETED';
 const endTime = (job: JobData) => Date.parse(job.completedAt ?? job.startedAt ?? job.createdAt);
@@ -33,6 +41,7 @@ export function fromSnapshot(snapshot: Partial<SnapshotData> & Omit<SnapshotData
     noNets: snapshot.nets === undefined,
     jobs: pruned(jobs),
     trusts: snapshot.trusts,
+    projects: byName(snapshot.projects),
     deployment: snapshot.deploymentStatus,
   };
 }
@@ -55,15 +64,16 @@ export function applyScheduler(state: ConsoleState, scheduler: SchedulerData): C
   return { ...state, nets };
 }
 
-/** the queue's order as the hub reports it now; a job it no longer lists has left the queue */
-export function applyQueuePositions(
-  state: ConsoleState,
-  positions: Array<{ id: string; queuePosition: number | null }>,
-): ConsoleState {
-  const byId = new Map(positions.map((p) => [p.id, p.queuePosition]));
+/**
+ * The queue as the hub reports it now (positions, reasons, priorities). A job
+ * the page already knows to have left the queue stays as it is (its event
+ * came after this read); one the answer leaves out is left to its own event.
+ */
+export function applyQueue(state: ConsoleState, queued: JobData[]): ConsoleState {
   const jobs = new Map(state.jobs);
-  for (const [id, job] of jobs) {
-    if (job.status === 'QUEUED' && byId.has(id)) jobs.set(id, { ...job, queuePosition: byId.get(id) ?? null });
+  for (const job of queued) {
+    const known = jobs.get(job.id);
+    if (!known || known.status === 'QUEUED') jobs.set(job.id, job);
   }
   return { ...state, jobs };
 }
@@ -76,6 +86,29 @@ export function withDrained(state: ConsoleState, netId: string, drained: boolean
 export const withDeployment = (state: ConsoleState, deployment: DeploymentData): ConsoleState => ({ ...state, deployment });
 
 export const withTrusts = (state: ConsoleState, trusts: TrustData[]): ConsoleState => ({ ...state, trusts });
+
+export const withProjects = (state: ConsoleState, projects: ProjectData[]): ConsoleState => ({
+  ...state,
+  projects: byName(projects),
+});
+
+/** a trustUpdated event or an action's answer: that trust as it is now */
+export const withTrust = (state: ConsoleState, trust: TrustData): ConsoleState => ({
+  ...state,
+  trusts: replaced(state.trusts, trust),
+});
+
+/** a projectUpdated event or an action's answer */
+export const withProject = (state: ConsoleState, project: ProjectData): ConsoleState => ({
+  ...state,
+  projects: byName(replaced(state.projects, project)),
+});
+
+function replaced<T extends { id: string }>(list: T[], item: T): T[] {
+  return list.some((x) => x.id === item.id) ? list.map((x) => (x.id === item.id ? item : x)) : [...list, item];
+}
+
+const byName = <T extends { name: string }>(list: T[]): T[] => [...list].sort((a, b) => a.name.localeCompare(b.name));
 
 // ---- what the page shows ----
 

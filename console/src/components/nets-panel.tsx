@@ -1,5 +1,5 @@
-import type { JobData, NetData, TrustData } from '../api/documents.js';
-import { clock, since, STATUS_WORDS } from '../format.js';
+import type { JobData, NetData } from '../api/documents.js';
+import { since, STATUS_WORDS } from '../format.js';
 
 /** What the nets panel may offer: drain and resume for a token that may manage nets, else nothing. */
 export interface NetActions {
@@ -83,81 +83,5 @@ export function NetsPanel(props: {
         })}
       </tbody>
     </table>
-  );
-}
-
-/** Trusts, their kit slots, and their FL client as each net last reported it. */
-export function TrustsPanel(props: { trusts: TrustData[] }) {
-  if (props.trusts.length === 0) return <p class="empty">No trust yet (createTrust).</p>;
-  return (
-    <table data-table="trusts">
-      <thead>
-        <tr>
-          <th>Trust</th>
-          <th>Kit slot (FL client)</th>
-          <th>Client per net</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.trusts.map((trust) => (
-          <tr key={trust.id} data-trust={trust.name}>
-            <td>{trust.name}</td>
-            <td>{trust.slotName ?? 'none free'}</td>
-            <td data-col="clients">
-              {trust.clients.length === 0
-                ? trust.slotName
-                  ? 'not reported yet'
-                  : '—'
-                : trust.clients.map((client) => (
-                    <span
-                      key={client.net.id}
-                      class={`badge client-${client.online ? 'online' : 'offline'}`}
-                      data-client-net={client.net.name}
-                      data-online={client.online ? 'yes' : 'no'}
-                      title={client.lastSeen ? `last seen ${clock(client.lastSeen)}` : 'never seen'}
-                    >
-                      {client.net.name}: {client.online ? 'online' : 'offline'}
-                    </span>
-                  ))}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-export interface PendingAction {
-  title: string;
-  body: string;
-  confirm: string;
-  run(): Promise<void>;
-}
-
-/** Asks before anything destructive; the action runs only on "confirm". */
-export function ConfirmDialog(props: { action: PendingAction; onClose(): void }) {
-  return (
-    <div class="overlay">
-      <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
-        <h2 id="confirm-title">{props.action.title}</h2>
-        <p>{props.action.body}</p>
-        <div class="buttons">
-          <button type="button" data-cancel onClick={() => props.onClose()}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            class="danger"
-            data-confirm
-            onClick={() => {
-              props.onClose();
-              void props.action.run();
-            }}
-          >
-            {props.action.confirm}
-          </button>
-        </div>
-      </div>
-    </div>
   );
 }
