@@ -18,15 +18,17 @@ export async function lockClaims(em: EntityManager): Promise<void> {
 }
 
 /**
- * A claim's turn: the claim lock, and for the rest of the transaction no
- * bitmap scans. The claim reads each project's queue one priority class at a
- * time, oldest first, and stops at the first jobs that pass its checks; a
- * bitmap scan would fetch and sort the whole class first (the planner
- * expects the checks to pass at once), which costs the claim the length of
- * the queue instead of the number of projects.
+ * A claim's turn: the claim lock, and for the rest of the transaction a
+ * planner told to follow the claim's indexes. The claim reads each project's
+ * queue one priority class at a time, oldest first, and stops at the first
+ * jobs that pass its checks; left to itself the planner expects the checks to
+ * pass at once and reads the whole class first (a bitmap scan and a sort), or
+ * walks the whole queue in age order for each class (the queue's own index,
+ * whose rows lie in heap order), which costs the claim the length of the
+ * queue instead of the number of projects. Random reads cost about as much as
+ * sequential ones here: the queue is in memory.
  */
 export async function takeClaimTurn(em: EntityManager): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY}), set_config('enable_bitmapscan', 'off', true)`.execute(
-    em.getKysely(),
-  );
+  await sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY}), set_config('enable_bitmapscan', 'off', true),
+      set_config('random_page_cost', '1', true)`.execute(em.getKysely());
 }
