@@ -7,7 +7,8 @@ import { Migration } from '@mikro-orm/migrations';
  *  - `project.max_concurrent_jobs` (null: no limit), `project.share` (the
  *    fair-share weight, at least 1);
  *  - `job.project_id`: the model's project, kept on the job (set by the
- *    `job_project` trigger on every insert, whatever the statement), so that
+ *    `job_project` trigger on every insert, whatever the statement or the
+ *    session), so that
  *    the claim finds each project's queue head by index
  *    (`job_project_queue_idx`) instead of walking every model.
  */
@@ -35,6 +36,8 @@ begin
   return new;
 end $$;
 create trigger job_project before insert on job for each row execute function fl_job_project();
+-- in every session, replica ones too (bulk loads): a job never lacks its project
+alter table job enable always trigger job_project;
 `);
   }
 
