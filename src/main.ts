@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config/app-config.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
 import { ensureDatabase } from './database/ensure-database.js';
 import { createHub } from './hub.js';
+import { PickupCron } from './modules/schedulers/picking-up/pickup.cron.js';
 import { startSimNets, type RunningSimNets } from './sim-nets/sim-nets.js';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -60,6 +61,8 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    // before anything awaits: the shutdown hooks run module by module, and a change announced meanwhile must start no cycle
+    app.get(PickupCron, { strict: false }).stopTakingCycles();
     logger.log(`${signal}: shutting down`);
     const timer = setTimeout(() => {
       logger.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms; exiting`);

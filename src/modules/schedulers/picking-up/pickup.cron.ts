@@ -77,9 +77,7 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
    * in-flight one finish (anything it still leaves is recovered by lease expiry).
    */
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    // first of all: no cycle starts from now on — no wake-up, and no re-run asked for by a cycle still in flight
-    this.pickup.stop();
+    this.stopTakingCycles();
     for (const unsubscribe of this.unsubscribe) unsubscribe();
     this.wake.stop();
     await this.events.resign(); // another instance dispatches from now on
@@ -88,6 +86,16 @@ export class PickupCron implements OnApplicationBootstrap, BeforeApplicationShut
     }
     await this.pickup.idle();
     while (this.reconciling) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  /**
+   * Shutdown, first of all (synchronously, when the signal arrives — before
+   * any shutdown hook awaits anything): no cycle starts from now on — no
+   * tick, no wake-up, no re-run asked for by a cycle still in flight.
+   */
+  stopTakingCycles(): void {
+    this.stopped = true;
+    this.pickup.stop();
   }
 
   private tick(kind: CycleKind): void {
