@@ -32,7 +32,8 @@ create index job_project_queue_idx on job (project_id, priority, seq) where stat
 
 create function fl_job_project() returns trigger language plpgsql as $$
 begin
-  new.project_id := (select m.project_id from model m where m.id = new.model_id);
+  -- a bulk load that writes jobs before their models (replica session, no foreign keys) gives the project itself
+  new.project_id := coalesce((select m.project_id from model m where m.id = new.model_id), new.project_id);
   return new;
 end $$;
 create trigger job_project before insert on job for each row execute function fl_job_project();
