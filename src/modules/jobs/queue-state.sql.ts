@@ -44,16 +44,21 @@ function pendingReasonText(config: AppConfig): string {
       when not ${JOB_MAY_START_TEXT} then case
         when (select sa.outcome from start_attempt sa where sa.job_id = j.id order by sa.seq desc limit 1) = 'CLIENTS_OFFLINE'
         then 'CLIENTS_OFFLINE' else 'RETRY_BACKOFF' end
-      when h.any_free and not exists (select 1 from ${freeNets} and ${clientsReady}) then 'CLIENTS_OFFLINE'
+      when h.any_free and not h.any_free_admits_all and not exists (select 1 from ${freeNets} and ${clientsReady}) then 'CLIENTS_OFFLINE'
       else '${CAN_START}' end`;
 }
 
-/** What holds every job alike, read once: `hub (paused, no_net, any_free)`. */
+/**
+ * What holds every job alike, read once: `hub (paused, no_net, any_free,
+ * any_free_admits_all)` — the last: a free net where any job's clients pass
+ * (no job is then held back by its clients, and none is checked one by one).
+ */
 function hubStateText(config: AppConfig): string {
-  const { freeNets } = admissionPredicates(config);
+  const { freeNets, anyClientsReady } = admissionPredicates(config);
   return `hub as (
       select ${PICKUP_PAUSED_TEXT} as paused, not exists (select 1 from net nd where not nd.drained) as no_net,
-        exists (select 1 from ${freeNets}) as any_free
+        exists (select 1 from ${freeNets}) as any_free,
+        exists (select 1 from ${freeNets} and ${anyClientsReady}) as any_free_admits_all
     )`;
 }
 

@@ -61,15 +61,25 @@ const OFFLINE_BLOCKS = (() => {
  * train). For the admission's claim; the text form is for plain SQL.
  */
 export function jobClientsOnlineSql(freshMs: number | null): string {
-  const fresh = (column: string) =>
-    freshMs === null ? 'true' : `${column} > now() - ${Math.round(freshMs)} * interval '1 millisecond'`;
-  return `(not ${OFFLINE_BLOCKS}
-  or not exists (select 1 from net_client c0 where c0.net_id = n.id and ${fresh('c0.checked_at')})
+  return `(${netAdmitsAnyClientsSql(freshMs)}
   or not exists (
     select 1 from job_trust jt
     join kit_slot k on k.assigned_trust_id = jt.trust_id
     left join net_client c on c.net_id = n.id and c.client_name = k.slot_name
-    where jt.job_id = j.id and c.online is not true and (c.checked_at is null or ${fresh('c.checked_at')})))`;
+    where jt.job_id = j.id and c.online is not true and (c.checked_at is null or ${fresh(freshMs, 'c.checked_at')})))`;
+}
+
+const fresh = (freshMs: number | null, column: string) =>
+  freshMs === null ? 'true' : `${column} > now() - ${Math.round(freshMs)} * interval '1 millisecond'`;
+
+/**
+ * The part of `jobClientsOnlineSql` that does not depend on the job: true for
+ * a net `n` whose backend starts with offline clients, or of which the hub
+ * has no recent view — any job's clients pass there.
+ */
+export function netAdmitsAnyClientsSql(freshMs: number | null): string {
+  return `(not ${OFFLINE_BLOCKS}
+  or not exists (select 1 from net_client c0 where c0.net_id = n.id and ${fresh(freshMs, 'c0.checked_at')}))`;
 }
 
 /** `jobClientsOnlineSql` over everything recorded. */
