@@ -85,16 +85,24 @@ export const namesGatedTrustInQueue = (which: 'held' | 'blocked') =>
     and exists (select 1 from job_trust gt where gt.job_id = j.id and gt.trust_id = any((select ${which} from gate)::uuid[])))`;
 
 /**
+ * True for a job `j` naming a trust no longer approved for its model — looked
+ * for only when its model has a revoked approval (`revoked_approval`, kept by
+ * a trigger): a job can name an unapproved trust only through one.
+ */
+const NAMES_UNAPPROVED_TRUST_TEXT = `(exists (select 1 from revoked_approval ra where ra.model_id = j.model_id)
+  and ${FRAGMENT_TEXT.UNAPPROVED_TRUST})`;
+
+/**
  * True for a QUEUED job `j` that nothing but a net keeps from starting: its
  * own waits are over (backoff, start time), every trust approved, none held
  * or at capacity, its project below its cap. Needs GATES_TEXT.
  */
 export const JOB_OPEN_TEXT = `(${JOB_MAY_START_TEXT} and not ${PROJECT_FULL_TEXT} and not ${namesGatedTrust('blocked')}
-  and not ${FRAGMENT_TEXT.UNAPPROVED_TRUST})`;
+  and not ${NAMES_UNAPPROVED_TRUST_TEXT})`;
 
 /** JOB_OPEN_TEXT for a job of a project known to be below its cap. */
 export const JOB_OPEN_IN_OPEN_PROJECT_TEXT = `(${JOB_MAY_START_TEXT} and not ${namesGatedTrust('blocked')}
-  and not ${FRAGMENT_TEXT.UNAPPROVED_TRUST})`;
+  and not ${NAMES_UNAPPROVED_TRUST_TEXT})`;
 
 /** A job's fair-share key: (its project's running jobs + its jobs ranked before it) / share (`k`, `pg` a project_gate row). */
 export const FAIR_KEY_TEXT = (k: string) => `((pg.running + ${k})::float8 / pg.share)`;
