@@ -41,10 +41,13 @@ export class ClaimService {
    * BUSY without its job. Jobs naming a trust no longer approved are skipped
    * (they never block the queue) and retired by `retireInvalidQueuedJobs`.
    * The result carries what the start needs (net, project, cohort query, slots).
+   * `proceed` is asked once the claim lock is held: false claims nothing.
    */
-  async claimBatch(): Promise<Claim[]> {
+  async claimBatch(proceed: () => boolean = () => true): Promise<Claim[]> {
     return this.em.fork().transactional(async (em) => {
       await takeClaimTurn(em);
+      // the turn may have been waited for: a hub that began shutting down meanwhile claims nothing
+      if (!proceed()) return [];
       return claimNextJobs(em, this.claimer(), admissionPredicates(this.config), this.config);
     });
   }

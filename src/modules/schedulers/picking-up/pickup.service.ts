@@ -203,8 +203,10 @@ export class PickupService {
     return result;
   }
 
+  /** A claim, unless the hub started shutting down meanwhile (checked again once the claim's turn has come). */
   private async claim(): Promise<Claim[]> {
-    const claimed = await this.claims.claimBatch();
+    if (this.stopped) return [];
+    const claimed = await this.claims.claimBatch(() => !this.stopped);
     this.view.claimed(
       claimed.map((c) => c.schedulerId),
       claimed.map((c) => c.job.id),
