@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { useNetHub } from '../support/net-hub.js';
+import { useNetHub, type NetHub } from '../support/net-hub.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
 
 /**
@@ -19,26 +19,32 @@ interface Queued {
   pendingDetail: string | null;
 }
 
+/** What both fixtures ask of their hub: queue a job, read the queue in dispatch order, run a cycle. */
+function queueing(f: NetHub) {
+  return {
+    /** A job of a new model of `s` naming `trustIds`, queued through GraphQL with `options`. */
+    queue: async (s: Scenario, options: Record<string, unknown> = {}, trustIds = s.trustIds) =>
+      (
+        await f.hub.gqlOk<{ queueTraining: { id: string } }>(QUEUE, {
+          m: await s.newModel(undefined, s.trustIds),
+          t: trustIds,
+          o: options,
+        })
+      ).queueTraining.id,
+    /** The queue as the hub reports it, in dispatch order. */
+    queueView: async (): Promise<Queued[]> =>
+      (await f.hub.gqlOk<{ jobs: Queued[] }>(QUEUE_VIEW)).jobs.sort((a, b) => a.queuePosition - b.queuePosition),
+    /** The jobs one pickup cycle started. */
+    cycle: async () =>
+      (await f.hub.gqlOk<{ runPickupCycle: { started: Array<{ id: string }> } }>(CYCLE)).runPickupCycle.started.map((j) => j.id),
+  };
+}
+
 describe('dispatch order: priority with aging, fair share, age', () => {
   const f = useNetHub({ nets: [{ name: 'net-1' }, { name: 'net-2' }, { name: 'net-3' }], kitSlots: SLOTS, trusts: 2 });
   afterEach(() => f.reset());
 
-  /** A job of a new model of `s`, queued through GraphQL with `options`. */
-  const queue = async (s: Scenario, options: Record<string, unknown> = {}, trustIds = s.trustIds) =>
-    (
-      await f.hub.gqlOk<{ queueTraining: { id: string } }>(QUEUE, {
-        m: await s.newModel(undefined, s.trustIds),
-        t: trustIds,
-        o: options,
-      })
-    ).queueTraining.id;
-
-  /** The queue as the hub reports it, in dispatch order. */
-  const queueView = async (): Promise<Queued[]> =>
-    (await f.hub.gqlOk<{ jobs: Queued[] }>(QUEUE_VIEW)).jobs.sort((a, b) => a.queuePosition - b.queuePosition);
-
-  const cycle = async () =>
-    (await f.hub.gqlOk<{ runPickupCycle: { started: Array<{ id: string }> } }>(CYCLE)).runPickupCycle.started.map((j) => j.id);
+  const { queue, queueView, cycle } = queueing(f);
 
   /** Keeps only `n` nets free: the others drained. */
   const freeNets = async (n: number) => {
@@ -166,17 +172,8 @@ describe('limits and holds: a job that cannot start never holds up one that can'
     await f.db.pool.query(`update project set max_concurrent_jobs = null, share = 1`);
   });
 
-  const queue = async (s: Scenario, trustIds: string[]) =>
-    (
-      await f.hub.gqlOk<{ queueTraining: { id: string } }>(QUEUE, {
-        m: await s.newModel(undefined, s.trustIds),
-        t: trustIds,
-      })
-    ).queueTraining.id;
-  const queueView = async (): Promise<Queued[]> =>
-    (await f.hub.gqlOk<{ jobs: Queued[] }>(QUEUE_VIEW)).jobs.sort((a, b) => a.queuePosition - b.queuePosition);
-  const cycle = async () =>
-    (await f.hub.gqlOk<{ runPickupCycle: { started: Array<{ id: string }> } }>(CYCLE)).runPickupCycle.started.map((j) => j.id);
+  const { queueView, cycle } = queueing(f);
+  const queue = (s: Scenario, trustIds: string[]) => queueing(f).queue(s, {}, trustIds);
   const statuses = async (ids: string[]) =>
     (
       await f.db.pool.query<{ status: string }>(`select status from job where id = any($1) order by array_position($1, id)`, [
