@@ -78,6 +78,17 @@ export function jobClientsOnNetSql(freshMs: number | null): string {
     where jt.job_id = j.id and c.online is not true and (c.checked_at is null or ${fresh(freshMs, 'c.checked_at')}))`;
 }
 
+/**
+ * The trusts whose kit slot is known offline on net `n` (within `freshMs`),
+ * as `jobClientsOnNetSql` judges a slot: a query of `trust_id`. A job that
+ * jobClientsOnNetSql refuses on `n` names one of them.
+ */
+export function trustsOfflineOnNetSql(freshMs: number | null): string {
+  return `select k.assigned_trust_id as trust_id from kit_slot k
+    left join net_client c on c.net_id = n.id and c.client_name = k.slot_name
+    where k.assigned_trust_id is not null and c.online is not true and (c.checked_at is null or ${fresh(freshMs, 'c.checked_at')})`;
+}
+
 const fresh = (freshMs: number | null, column: string) =>
   freshMs === null ? 'true' : `${column} > now() - ${Math.round(freshMs)} * interval '1 millisecond'`;
 
