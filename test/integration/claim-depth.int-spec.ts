@@ -37,11 +37,32 @@ describe('the fair claim, many projects: each cycle starts the first jobs of the
     for (let i = 0; i < PROJECTS; i++) projects.push(await createScenario(f.hub, 1));
   }, 60_000);
 
+  /** Trusts held and project shares set by a test, undone after it through the same operations. */
+  let held: string[] = [];
+  let shared: string[] = [];
+
+  const hold = async (trustIds: string[]) => {
+    for (const t of trustIds) await f.hub.gqlOk('mutation($t: ID!) { holdTrust(trustId: $t) { id } }', { t });
+    held.push(...trustIds);
+  };
+
+  const setShare = async (projectId: string, share: number) => {
+    await f.hub.gqlOk('mutation($p: ID!, $s: Int) { setProjectLimits(projectId: $p, share: $s) { id } }', {
+      p: projectId,
+      s: share,
+    });
+    shared.push(projectId);
+  };
+
   afterEach(async () => {
+    await freeNets(NETS.length);
+    const [heldNow, sharedNow] = [held, shared];
+    held = [];
+    shared = [];
+    for (const t of heldNow) await f.hub.gqlOk('mutation($t: ID!) { releaseTrust(trustId: $t) { id } }', { t });
+    for (const p of sharedNow) await setShare(p, 1);
+    shared = [];
     await f.reset();
-    await f.db.pool.query(`update net set drained = false`);
-    await f.db.pool.query(`update trust set on_hold = false, hold_until = null`);
-    await f.db.pool.query(`update project set share = 1`);
   });
 
   /** `perProject` jobs of each project, queued round-robin (so every project has old and young jobs), priorities mixed. */
@@ -68,7 +89,14 @@ describe('the fair claim, many projects: each cycle starts the first jobs of the
     return ids;
   }
 
-  const freeNets = (n: number) => f.db.pool.query(`update net set drained = not (name = any($1))`, [NETS.slice(0, n)]);
+  /** The first `n` nets take jobs, the others are drained (drainNet / resumeNet). */
+  async function freeNets(n: number): Promise<void> {
+    const { nets } = await f.hub.gqlOk<{ nets: Array<{ id: string; name: string }> }>('{ nets { id name } }');
+    for (const net of nets) {
+      const resume = NETS.indexOf(net.name) < n;
+      await f.hub.gqlOk(`mutation($n: ID!) { ${resume ? 'resumeNet' : 'drainNet'}(netId: $n) { id } }`, { n: net.id });
+    }
+  }
 
   const startable = async () =>
     (await f.hub.gqlOk<{ jobs: Queued[] }>(QUEUE_VIEW)).jobs
@@ -102,8 +130,7 @@ describe('the fair claim, many projects: each cycle starts the first jobs of the
   it('one free net: the projects whose bounds come first are all held, so the claim reads every project', async () => {
     const ids = await queueAll(3);
     // the first 8 projects queued first (their bounds rank first among equals): all their trusts held
-    const held = projects.slice(0, 8).flatMap((p) => p.trustIds);
-    await f.db.pool.query(`update trust set on_hold = true where id = any($1)`, [held]);
+    await hold(projects.slice(0, 8).flatMap((p) => p.trustIds));
     await freeNets(1);
     const expected = (await startable())[0];
     const { rows } = await f.db.pool.query<{ project: string }>(`select project_id as project from job where id = $1`, [
@@ -133,7 +160,7 @@ describe('the fair claim, many projects: each cycle starts the first jobs of the
 
   it('four free nets, three projects, one of share 10: its second job ranks among the first four and starts with them', async () => {
     const [a, b, c] = projects;
-    await f.db.pool.query(`update project set share = 10 where id = $1`, [a.projectId]);
+    await setShare(a.projectId, 10);
     await queueAll(4, () => 'NORMAL', [a, b, c]);
     await freeNets(4);
     const first = (await startable()).slice(0, 4);
@@ -150,11 +177,8 @@ describe('the fair claim, many projects: each cycle starts the first jobs of the
 
   it('two free nets, shares 1–3, some trusts held: the whole queue drained cycle by cycle, each cycle as the view said', async () => {
     await queueAll(3);
-    for (const [i, p] of projects.entries())
-      await f.db.pool.query(`update project set share = $2 where id = $1`, [p.projectId, 1 + (i % 3)]);
-    await f.db.pool.query(`update trust set on_hold = true where id = any($1)`, [
-      [projects[1], projects[4], projects[9]].flatMap((p) => p.trustIds),
-    ]);
+    for (const [i, p] of projects.entries()) await setShare(p.projectId, 1 + (i % 3));
+    await hold([projects[1], projects[4], projects[9]].flatMap((p) => p.trustIds));
     const startedJobs = await drainComparing(2, 40);
     expect(startedJobs).toBe(3 * (PROJECTS - 3));
   }, 180_000);
