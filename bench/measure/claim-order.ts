@@ -90,7 +90,7 @@ const BUSY_NET = (n: number) => `busy-${String(n).padStart(2, '0')}`;
  * running side of fair share is not empty. Plain SQL in a replica session (no
  * change notifications, no triggers: the job's project is set here).
  */
-async function seedBed(client: pg.ClientBase, bed: { jobs: number; projects: number; trusts: number }): Promise<void> {
+export async function seedBed(client: pg.ClientBase, bed: { jobs: number; projects: number; trusts: number }): Promise<void> {
   await client.query('set session_replication_role = replica');
   await client.query(
     `insert into project (name, share) select 'order project ' || lpad(g::text, 5, '0'), 1 + g % 3 from generate_series(1, $1::int) g`,
@@ -137,7 +137,7 @@ async function seedBed(client: pg.ClientBase, bed: { jobs: number; projects: num
 }
 
 /** One IN_PROGRESS job on each busy net: project i, trust i (so trusts 1–5 and projects 1–3 are at capacity). */
-async function seedRunning(client: pg.ClientBase, busyNets: number): Promise<void> {
+export async function seedRunning(client: pg.ClientBase, busyNets: number): Promise<void> {
   await client.query(
     `with nets as (select s.net_id, row_number() over (order by n.name) as i from scheduler s join net n on n.id = s.net_id
                    where n.name like 'busy-%'),

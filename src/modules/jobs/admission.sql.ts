@@ -1,6 +1,6 @@
 import type { AppConfig } from '../../config/app-config.js';
 import { sql } from '../../database/sql.js';
-import { jobClientsOnlineSql, netAdmitsAnyClientsSql } from '../nets/net-client.sql.js';
+import { jobClientsOnlineSql, jobClientsOnNetSql, netAdmitsAnyClientsSql, trustsOfflineOnNetSql } from '../nets/net-client.sql.js';
 import { NOT_BEFORE_REACHED_TEXT } from './job-timing.sql.js';
 import { FRAGMENT_TEXT } from './lifecycle/fragments.js';
 
@@ -42,9 +42,15 @@ export function admissionPredicates(config: Pick<AppConfig, 'admissionMaxWaitMs'
   const clientsReady = ignoresClients ? 'true' : jobClientsOnlineSql(3 * config.clientStatusIntervalMs);
   /** True for a net `n` where any job's clients pass (clientsReady without the job). */
   const anyClientsReady = ignoresClients ? 'true' : netAdmitsAnyClientsSql(3 * config.clientStatusIntervalMs);
+  /** The job's part of clientsReady, for a net `n` where anyClientsReady is false (asked once per net, not per job). */
+  const jobClientsOnNet = ignoresClients ? 'true' : jobClientsOnNetSql(3 * config.clientStatusIntervalMs);
+  /** The trusts whose clients keep some job off a free net `n` (none when clients are not looked at): a `trust_id` query. */
+  const trustsOfflineOnNet = ignoresClients
+    ? 'select null::uuid as trust_id where false'
+    : trustsOfflineOnNetSql(3 * config.clientStatusIntervalMs);
   /** The free schedulers `s` with their nets `n`, for a `from` clause (more conditions may follow with `and`). */
   const freeNets = `scheduler s join net n on n.id = s.net_id where ${FREE_NET_TEXT}`;
-  return { clientsReady, anyClientsReady, freeNets };
+  return { clientsReady, anyClientsReady, jobClientsOnNet, trustsOfflineOnNet, freeNets };
 }
 
 /** `base · 2^n` ms, at most `max` ms, as an interval (n: the waits so far, a column). */

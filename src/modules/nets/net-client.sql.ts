@@ -61,12 +61,32 @@ const OFFLINE_BLOCKS = (() => {
  * train). For the admission's claim; the text form is for plain SQL.
  */
 export function jobClientsOnlineSql(freshMs: number | null): string {
-  return `(${netAdmitsAnyClientsSql(freshMs)}
-  or not exists (
+  return `(${netAdmitsAnyClientsSql(freshMs)} or ${jobClientsOnNetSql(freshMs)})`;
+}
+
+/**
+ * The part of `jobClientsOnlineSql` that depends on the job: no kit slot of
+ * job `j` is known offline on net `n` (within `freshMs`). Each of the job's
+ * trusts finds its kit slot by index, one probe per trust (`offset 0` keeps
+ * the planner from hashing the whole kit_slot table once per job).
+ */
+export function jobClientsOnNetSql(freshMs: number | null): string {
+  return `not exists (
     select 1 from job_trust jt
-    join kit_slot k on k.assigned_trust_id = jt.trust_id
+    cross join lateral (select ks.slot_name from kit_slot ks where ks.assigned_trust_id = jt.trust_id offset 0) k
     left join net_client c on c.net_id = n.id and c.client_name = k.slot_name
-    where jt.job_id = j.id and c.online is not true and (c.checked_at is null or ${fresh(freshMs, 'c.checked_at')})))`;
+    where jt.job_id = j.id and c.online is not true and (c.checked_at is null or ${fresh(freshMs, 'c.checked_at')}))`;
+}
+
+/**
+ * The trusts whose kit slot is known offline on net `n` (within `freshMs`),
+ * as `jobClientsOnNetSql` judges a slot: a query of `trust_id`. A job that
+ * jobClientsOnNetSql refuses on `n` names one of them.
+ */
+export function trustsOfflineOnNetSql(freshMs: number | null): string {
+  return `select k.assigned_trust_id as trust_id from kit_slot k
+    left join net_client c on c.net_id = n.id and c.client_name = k.slot_name
+    where k.assigned_trust_id is not null and c.online is not true and (c.checked_at is null or ${fresh(freshMs, 'c.checked_at')})`;
 }
 
 const fresh = (freshMs: number | null, column: string) =>

@@ -3,7 +3,7 @@ import type { RawBuilder } from 'kysely';
 import { query, sql } from '../../../database/sql.js';
 import { assignPairs, toClaim, type ClaimRow } from './claim-pairs.js';
 import type { Claim } from './claim.js';
-import { FREE_NET_TEXT } from '../admission.sql.js';
+import { FREE_NET_TEXT, JOB_MAY_START_TEXT } from '../admission.sql.js';
 import {
   effectivePriorityText,
   FAIR_KEY_TEXT,
@@ -18,6 +18,18 @@ import { JobState, lifecycleStatement, NetState } from './transitions.js';
 /** FIFO: how many queued jobs the claim looks at per free net (jobs that fit no net left over are passed by). */
 const FIFO_CANDIDATES_PER_NET = 4;
 
+/**
+ * fair: how deep the claim reads the dispatch order, per free net: the first
+ * (this × free nets) jobs in the order are exactly those the queue view
+ * ranks first; beyond one per net they are the spares taken when the walk
+ * passes a job by (a trust or the project reaches its cap within the claim,
+ * or its clients fit no net left).
+ */
+const FAIR_DEPTH_PER_NET = 2;
+
+/** fair: how many projects the claim checks first, per job of its depth (the rest only when these fall short). */
+const FAIR_PROJECTS_PER_DEPTH = 2;
+
 export const CLAIM_NEXT_JOBS = lifecycleStatement('claimNextJobs', {
   job: [[JobState.QUEUED, JobState.CLAIMED]],
   net: [[NetState.AVAILABLE, NetState.HELD]],
@@ -26,20 +38,110 @@ export const CLAIM_NEXT_JOBS = lifecycleStatement('claimNextJobs', {
 /** The nets a claim may fill: `free (id, net_id, ord)`, ord 1 = longest free. */
 export type FreeNets = 'all' | { schedulerId: string };
 
+/** The admission's predicates the claim uses (admissionPredicates). */
+export type ClaimAdmission = { anyClientsReady: string; jobClientsOnNet: string };
+
+const LANES_TEXT = `(values ${PRIORITY_LANES.map((lane) => `('${lane}')`).join(', ')}) as lane(priority)`;
+
+/**
+ * One priority class of one project's queue (`pg` its project_gate row,
+ * `lane.priority` the class), read by index (`job_project_queue_idx`) oldest
+ * first, checked row by row only until `limit` jobs that pass `where` came
+ * (the `offset 0` keeps the planner from checking the whole class before it
+ * sorts it): within a project and a class the oldest job has waited longest,
+ * so no other in the class ranks before it.
+ */
+function laneScanText(effective: string, where: string, limit: string): string {
+  return `select j.id, j.seq, j.project_id, ${effective} as effective
+        from (select lj.id, lj.seq, lj.project_id, lj.model_id, lj.priority, lj.created_at, lj.retry_at, lj.not_before
+              from job lj where lj.project_id = pg.id and lj.priority = lane.priority and lj.status = 'QUEUED'
+              order by lj.seq offset 0) j
+        where ${where}
+        limit ${limit}`;
+}
+
+/**
+ * The fair candidates of the projects `projects` (project_gate rows), as CTEs
+ * named with `p` ending in `${p}candidates (id, project_id, rn, effective,
+ * fkey, seq)`: the first `depth` jobs of those projects that can start now,
+ * in dispatch order.
+ * 1. every project's head (its first job in its own order: effective
+ *    priority, then age) — the first job that can start of each of its
+ *    priority classes, one index probe and its checks per class;
+ * 2. each project's quota: how many of its jobs can be among the first
+ *    `depth`. Its j-th job ranks after its own j jobs before it and after
+ *    every other project's head that is of a higher effective priority, or
+ *    of the same and a lower fair-share key than this job's ((running + j) /
+ *    share): counted from the heads alone (one binary search, `width_bucket`,
+ *    in the sorted keys of the heads of its priority), a count no larger than
+ *    the truth, so a job left out has at least `depth` jobs before it. Most
+ *    projects' quota is their head alone; only the few that can place more
+ *    are read again, up to their quota (and their cap, and one job per net);
+ * 3. each project's quota in its own order, each ranked by its fair-share
+ *    key, and the first `depth` of them in the dispatch order.
+ */
+function fairCandidatesText(p: string, projects: string, effective: string, open: string, depth: string): string {
+  const nets = '(select count(*) from free)';
+  return `${p}lane_heads as (
+      select h.id, h.seq, h.project_id, h.effective, ${FAIR_KEY_TEXT('0')} as key0, pg.running, pg.share, pg.cap
+      from (${projects}) pg cross join ${LANES_TEXT}
+      cross join lateral (${laneScanText(effective, open, '1')}) h
+    ), ${p}heads as materialized (
+      select distinct on (h.project_id) h.* from ${p}lane_heads h
+      order by h.project_id, h.effective desc, h.seq
+    ), ${p}placed_heads as (
+      select h.*, row_number() over (order by h.effective desc, h.key0, h.seq) - 1 as pos,
+        rank() over (order by h.effective desc) - 1 as above
+      from ${p}heads h
+    ), ${p}head_keys as (
+      select h.effective, array_agg(h.key0 order by h.key0) as keys from ${p}heads h group by h.effective
+    ), ${p}quota as (
+      select ph.project_id,
+        (select count(*) from generate_series(0, least(${nets}, coalesce(ph.cap - ph.running, ${nets})) - 1) g(j)
+         where g.j + case when g.j = 0 then ph.pos
+                          else ph.above + width_bucket((ph.running + g.j)::float8 / ph.share - 1e-9, hk.keys) - 1 end
+               < ${depth}) as quota
+      from ${p}placed_heads ph join ${p}head_keys hk on hk.effective = ph.effective
+      where ph.pos < ${depth}
+    ), ${p}more as (
+      select x.id, x.seq, x.project_id, x.effective
+      from ${p}quota qu join project_gate pg on pg.id = qu.project_id
+      cross join ${LANES_TEXT}
+      cross join lateral (${laneScanText(effective, open, 'qu.quota')}) x
+      where qu.quota > 1
+    ), ${p}pool as (
+      select h.id, h.seq, h.project_id, h.effective from ${p}heads h join ${p}quota qu on qu.project_id = h.project_id
+      where qu.quota = 1
+      union all
+      select m.id, m.seq, m.project_id, m.effective from ${p}more m
+    ), ${p}in_project as (
+      select c.*, row_number() over (partition by c.project_id order by c.effective desc, c.seq) - 1 as k from ${p}pool c
+    ), ${p}ranked as (
+      select c.id, c.project_id, c.effective, ${FAIR_KEY_TEXT('c.k')} as fkey, c.seq,
+        row_number() over (order by c.effective desc, ${FAIR_KEY_TEXT('c.k')}, c.seq) as rn
+      from ${p}in_project c join project_gate pg on pg.id = c.project_id join ${p}quota qu on qu.project_id = c.project_id
+      where c.k < qu.quota
+    ), ${p}candidates as (
+      select r.id, r.project_id, r.rn, r.effective, r.fkey, r.seq from ${p}ranked r where r.rn <= ${depth}
+    )`;
+}
+
 /**
  * `candidates (id, project_id, rn)`: the jobs that can start now, in
- * dispatch order (rn 1 first), as many as the claim can use. Needs
+ * dispatch order (rn 1 first), as deep as the claim can use. Needs
  * GATES_TEXT and `free`.
  *
- * fair: each project's queue is read one priority class at a time by index
- * (`job_project_queue_idx`), oldest first, the checks made row by row only
- * until one job per free net passed them (the `offset 0` keeps the planner
- * from checking the whole class before sorting it), from each class:
- * within a project and a class the oldest job has waited longest, so no
- * other can rank before it. Of those, each project keeps its first jobs in
- * its own order (effective priority, then age), each ranked by its fair-share
- * key; then all of them in the dispatch order. The cost follows the number of
- * projects and free nets, not the length of the queue.
+ * fair: each project's bound first, cheaply: the oldest job of each of its
+ * priority classes whose own waits are over (one index probe each, no other
+ * check), the best of them taken as if it could start — no job of the
+ * project ranks before that (its own jobs come later, or are younger, or
+ * wait). Only the projects whose bounds rank first
+ * (FAIR_PROJECTS_PER_DEPTH × depth) are checked job by job
+ * (`fairCandidatesText`); when `depth` of their jobs rank before the bound of
+ * every project not checked, those are the first `depth` of the whole queue.
+ * Otherwise (many checks failed: holds, capacities, clients) every project is
+ * checked, in the same statement. The cost follows the number of projects
+ * (one probe per class) and of free nets, not the length of the queue.
  *
  * fifo: the oldest jobs that can start, a few per free net.
  */
@@ -53,42 +155,56 @@ export function candidatesText(order: OrderConfig, runnable: string): string {
             order by j.seq limit (select ${FIFO_CANDIDATES_PER_NET} * count(*) from free)) c
     )`;
   }
-  const lanes = PRIORITY_LANES.map((lane) => `('${lane}')`).join(', ');
-  return `heads as (
-      select h.id, h.seq, h.project_id, h.effective
-      from project_gate pg
-      cross join (values ${lanes}) as lane(priority)
+  const depth = `(select ${FAIR_DEPTH_PER_NET} * count(*) from free)`;
+  const open = `${JOB_OPEN_IN_OPEN_PROJECT_TEXT} and ${runnable}`;
+  const openProjects = `select pg.* from project_gate pg where not pg.at_cap and exists (select 1 from free)`;
+  return `lane_firsts as (
+      select pg.id as project_id, f.seq, f.effective, ${FAIR_KEY_TEXT('0')} as key0
+      from (${openProjects}) pg cross join ${LANES_TEXT}
       cross join lateral (
-        select j.id, j.seq, j.project_id, ${effective} as effective
-        from (select lj.id, lj.seq, lj.project_id, lj.model_id, lj.priority, lj.created_at, lj.retry_at, lj.not_before
-              from job lj where lj.project_id = pg.id and lj.priority = lane.priority and lj.status = 'QUEUED'
-              order by lj.seq offset 0) j
-        where ${JOB_OPEN_IN_OPEN_PROJECT_TEXT} and ${runnable}
-        limit (select count(*) from free)) h
-      where not pg.at_cap and exists (select 1 from free)
-    ), in_project as (
-      select h.*, row_number() over (partition by h.project_id order by h.effective desc, h.seq) - 1 as k from heads h
-    ), candidates as materialized (
-      select c.id, c.project_id,
-        row_number() over (order by c.effective desc, ${FAIR_KEY_TEXT('c.k')}, c.seq) as rn
-      from in_project c join project_gate pg on pg.id = c.project_id
-      where c.k < (select count(*) from free)
+        select j.seq, ${effective} as effective from job j
+        where j.project_id = pg.id and j.priority = lane.priority and j.status = 'QUEUED' and ${JOB_MAY_START_TEXT}
+        order by j.seq limit 1) f
+    ), bounds as materialized (
+      select b.project_id, b.effective, b.key0, b.seq,
+        row_number() over (order by b.effective desc, b.key0, b.seq) - 1 as pos
+      from (select distinct on (lf.project_id) lf.* from lane_firsts lf order by lf.project_id, lf.effective desc, lf.seq) b
+    ), edge as (
+      select b.effective, b.key0, b.seq from bounds b where b.pos = ${FAIR_PROJECTS_PER_DEPTH} * ${depth}
+    ), ${fairCandidatesText(
+      'first_',
+      `select pg.* from project_gate pg join bounds b on b.project_id = pg.id where b.pos < ${FAIR_PROJECTS_PER_DEPTH} * ${depth}`,
+      effective,
+      open,
+      depth,
+    )}, enough as (
+      select not exists (select 1 from edge)
+        or (select count(*) from first_candidates c, edge e
+            where (-c.effective, c.fkey, c.seq) < (-e.effective, e.key0, e.seq)) >= ${depth} as yes
+    ), ${fairCandidatesText('all_', openProjects, effective, open, depth)},
+    candidates as materialized (
+      select c.id, c.project_id, c.rn from first_candidates c where (select yes from enough)
+      union all
+      select c.id, c.project_id, c.rn from all_candidates c where not (select yes from enough)
     )`;
 }
 
 /**
  * The pairing, as the head of a statement ending in `pair (job_id,
  * scheduler_id, net_id)`: the free nets `nets` (locked by the caller's
- * statement), the gates, the candidates in dispatch order, and the walk that
- * gives each candidate in turn the first free net (longest free first) where
- * its clients are online and no earlier job went — unless the jobs taken
- * before it in this walk bring one of its trusts or its project to its cap:
- * then it is passed by and the next one tried.
+ * statement; each with `admits_any`: whether any job's clients pass there,
+ * asked once per net), the gates, the candidates in dispatch order, and the
+ * walk that gives each candidate in turn the first free net (longest free
+ * first) where its clients are online and no earlier job went — unless the
+ * jobs taken before it in this walk bring one of its trusts or its project to
+ * its cap: then it is passed by and the next one tried.
  */
-function pairing(nets: RawBuilder<unknown>, admission: { clientsReady: string }, order: OrderConfig) {
-  const runnable = `exists (select 1 from free f join net n on n.id = f.net_id where ${admission.clientsReady})`;
-  return sql`with recursive free as (
-          select id, net_id, row_number() over (order by updated_at, id) as ord from (${nets}) f
+function pairing(nets: RawBuilder<unknown>, admission: ClaimAdmission, order: OrderConfig) {
+  const fits = `(f.admits_any or ${admission.jobClientsOnNet})`;
+  const runnable = `exists (select 1 from free f join net n on n.id = f.net_id where ${fits})`;
+  return sql`with recursive free as materialized (
+          select f.id, f.net_id, row_number() over (order by f.updated_at, f.id) as ord, ${sql.raw(admission.anyClientsReady)} as admits_any
+          from (${nets}) f join net n on n.id = f.net_id
         ), ${sql.raw(GATES_TEXT)}, ${sql.raw(candidatesText(order, runnable))},
         walk (rn, taken, trusts, projects, job_id, scheduler_id, net_id) as (
           select 0::bigint, array[]::uuid[], array[]::uuid[], array[]::uuid[], null::uuid, null::uuid, null::uuid
@@ -102,7 +218,7 @@ function pairing(nets: RawBuilder<unknown>, admission: { clientsReady: string },
           cross join lateral (select array(select jt.trust_id from job_trust jt where jt.job_id = c.id) as trusts) ct
           left join lateral (
             select f.id as scheduler_id, f.net_id from free f join net n on n.id = f.net_id join job j on j.id = c.id
-            where f.id <> all (w.taken) and ${sql.raw(admission.clientsReady)}
+            where f.id <> all (w.taken) and ${sql.raw(fits)}
               and not exists (select 1 from project_gate pg where pg.id = c.project_id and pg.cap is not null
                               and pg.running + cardinality(array_positions(w.projects, c.project_id)) >= pg.cap)
               and not exists (select 1 from unnest(ct.trusts) as t(id) join trust_gate tg on tg.id = t.id
@@ -127,7 +243,7 @@ function pairing(nets: RawBuilder<unknown>, admission: { clientsReady: string },
 export async function claimNextJobs(
   em: EntityManager,
   claim: { instanceName: string; leaseMs: number },
-  admission: { clientsReady: string },
+  admission: ClaimAdmission,
   order: OrderConfig,
 ): Promise<Claim[]> {
   const rows = await query(em, claimNextJobsStatement(claim, admission, order));
@@ -137,7 +253,7 @@ export async function claimNextJobs(
 /** The statement of `claimNextJobs` (for a measurement or a plan). */
 export function claimNextJobsStatement(
   claim: { instanceName: string; leaseMs: number },
-  admission: { clientsReady: string },
+  admission: ClaimAdmission,
   order: OrderConfig,
 ): RawBuilder<ClaimRow> {
   const nets = sql`select s.id, s.net_id, s.updated_at from scheduler s join net n on n.id = s.net_id
@@ -155,7 +271,7 @@ export function claimNextJobsStatement(
 export async function nextJobForNet(
   em: EntityManager,
   schedulerId: string,
-  admission: { clientsReady: string },
+  admission: ClaimAdmission,
   order: OrderConfig,
 ): Promise<string | undefined> {
   const nets = sql`select s.id, s.net_id, s.updated_at from scheduler s where s.id = ${schedulerId}::uuid`;

@@ -30,5 +30,5 @@ export async function lockClaims(em: EntityManager): Promise<void> {
  */
 export async function takeClaimTurn(em: EntityManager): Promise<void> {
   await sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY}), set_config('enable_bitmapscan', 'off', true),
-      set_config('random_page_cost', '1', true)`.execute(em.getKysely());
+      set_config('random_page_cost', '1', true), set_config('plan_cache_mode', 'force_generic_plan', true)`.execute(em.getKysely());
 }
