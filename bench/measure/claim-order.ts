@@ -112,9 +112,10 @@ export async function seedBed(client: pg.ClientBase, bed: { jobs: number; projec
          t as (select array_agg(id order by name) as ids from trust)
     select g, gen_random_uuid() as model_id, gen_random_uuid() as job_id,
            p.ids[1 + (g * 7) % cardinality(p.ids)] as project_id,
-           case when g % 20 = 0 then 'URGENT' when g % 20 < 4 then 'HIGH' when g % 20 < 8 then 'LOW' else 'NORMAL' end as priority,
-           array(select distinct t.ids[1 + (g * k * 37 + k * 11) % cardinality(t.ids)] from generate_series(1, 1 + g % 3) k) as trusts
-    from generate_series(1, ${Number(bed.jobs)}) g, p, t`);
+           -- r: the job's round through the projects, so that each project's jobs mix the classes and the trusts
+           case when r % 20 = 0 then 'URGENT' when r % 20 < 4 then 'HIGH' when r % 20 < 8 then 'LOW' else 'NORMAL' end as priority,
+           array(select distinct t.ids[1 + (g * k * 37 + k * 11 + r * 13) % cardinality(t.ids)] from generate_series(1, 1 + g % 3) k) as trusts
+    from generate_series(1, ${Number(bed.jobs)}) g, p, t, lateral (select (g - 1) / cardinality(p.ids) + g) as rr(r)`);
   await client.query(
     `insert into model (id, name, project_id) select model_id, 'order model ' || g, project_id from order_spec order by g`,
   );
