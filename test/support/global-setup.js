@@ -24,6 +24,8 @@ export default async function globalSetup() {
   const { startTestDatabaseServer } = await import('./test-database-server.ts');
   const server = await startTestDatabaseServer(process.env.DATABASE_URL);
   globalThis.__flTestDatabaseServer = server;
+  const { startStallWatch } = await import('./stall-watch.ts');
+  globalThis.__flStallWatch = await startStallWatch(server.adminUrl);
   process.env.FL_TEST_ADMIN_URL = server.adminUrl;
   process.env.FL_TEST_TEMPLATE = server.template;
 }

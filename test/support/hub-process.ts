@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import { freePort } from '../../src/database/embedded-postgres.js';
 import { closeBeforeDrop } from './database.js';
 import { TEST_JWT_SECRET, testToken, type GqlResponse } from './hub.js';
@@ -187,9 +188,10 @@ async function startHubProcessOnce(options: HubProcessOptions): Promise<HubProce
       .catch(() => false);
     if (up) break;
     if (Date.now() > deadline) {
+      const sessions = await sessionsOn(options.databaseUrl); // before the kill: what its start was waiting for
       child.kill('SIGKILL');
       await exited;
-      throw new Error(`hub process "${name}" did not answer GET /health with 200 in time:\n${output()}`);
+      throw new Error(`hub process "${name}" did not answer GET /health with 200 in time:\n${output()}\n${sessions}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -237,6 +239,26 @@ async function startHubProcessOnce(options: HubProcessOptions): Promise<HubProce
     },
     exited,
   };
+}
+
+/** The sessions on a database, with what each waits for and who blocks it (for a start that did not finish). */
+async function sessionsOn(databaseUrl: string): Promise<string> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'fl-test-diagnostics' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ line: string }>(
+      `select format('%s (pid %s) %s for %s, waiting on %s/%s, blocked by %s: %s', application_name, pid, state,
+                     clock_timestamp() - state_change, wait_event_type, wait_event, pg_blocking_pids(pid),
+                     left(regexp_replace(query, '\\s+', ' ', 'g'), 160)) as line
+         from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() order by backend_start`,
+    );
+    return `--- sessions on its database ---\n${rows.map((r) => r.line).join('\n')}`;
+  } catch (error) {
+    return `--- sessions on its database: not read (${String(error)}) ---`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** SIGKILLs every hub process started by this module that is still alive, and waits for them to exit. */
