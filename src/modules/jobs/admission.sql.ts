@@ -1,6 +1,11 @@
 import type { AppConfig } from '../../config/app-config.js';
 import { sql } from '../../database/sql.js';
-import { jobClientsOnlineSql, jobClientsOnNetSql, netAdmitsAnyClientsSql, trustsOfflineOnNetSql } from '../nets/net-client.sql.js';
+import {
+  jobClientsOnlineSql,
+  jobClientsOnNetSql,
+  netAdmitsAnyClientsSql,
+  trustsOfflineOnNetSql,
+} from '../nets/net-client.sql.js';
 import { NOT_BEFORE_REACHED_TEXT } from './job-timing.sql.js';
 import { FRAGMENT_TEXT } from './lifecycle/fragments.js';
 
