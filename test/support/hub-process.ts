@@ -175,23 +175,30 @@ async function startHubProcessOnce(options: HubProcessOptions): Promise<HubProce
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = spawnedAt + (options.startTimeoutMs ?? 60_000);
+  let lastProbe = 'none';
   for (;;) {
     if (hasExited) throw new Error(`hub process "${name}" exited at start-up (${JSON.stringify(await exited)}):\n${output()}`);
     // up only when this child answers: another process may have taken the probed port meanwhile
     // (then this child fails to bind, exits with EADDRINUSE and is started again on a new port)
+    const probeBegan = Date.now();
     const up = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })
       .then(async (response) => {
-        if (response.status !== 200) return false;
         const body = (await response.json()) as { info?: { dispatch?: { pid?: number } } };
-        return body.info?.dispatch?.pid === child.pid;
+        lastProbe = `HTTP ${response.status}, pid ${body.info?.dispatch?.pid}: ${JSON.stringify(body).slice(0, 400)}`;
+        return response.status === 200 && body.info?.dispatch?.pid === child.pid;
       })
-      .catch(() => false);
+      .catch((error: unknown) => {
+        lastProbe = `${String(error)} after ${Date.now() - probeBegan} ms`;
+        return false;
+      });
     if (up) break;
     if (Date.now() > deadline) {
       const sessions = await sessionsOn(options.databaseUrl); // before the kill: what its start was waiting for
       child.kill('SIGKILL');
       await exited;
-      throw new Error(`hub process "${name}" did not answer GET /health with 200 in time:\n${output()}\n${sessions}`);
+      throw new Error(
+        `hub process "${name}" (pid ${child.pid}) did not answer GET /health with 200 in time; last probe: ${lastProbe}\n${output()}\n${sessions}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -4,11 +4,13 @@
  * client-status refresh are off unless asked for. With fake nets and a scenario: useNetHub (net-hub.ts).
  */
 import type { INestApplication } from '@nestjs/common';
+import { MikroORM } from '@mikro-orm/postgresql';
 import { SignJWT } from 'jose';
 import request from 'supertest';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createHub } from '../../src/hub.js';
 import { HUB_INSTANCE_NAME } from '../../src/database/database.tokens.js';
+import { PickupService } from '../../src/modules/schedulers/picking-up/pickup.service.js';
 import { adminClient, closeBeforeDrop } from './database.js';
 
 export interface GqlResponse<T = Record<string, unknown>> {
@@ -49,12 +51,18 @@ export interface TestHub {
 /** How long a test hub may take to close before its close fails, naming its sessions. */
 const CLOSE_TIMEOUT_MS = 20_000;
 
+/** What a pg pool says of its sessions. */
+type PoolCounts = { totalCount: number; idleCount: number; waitingCount: number };
+
 /**
  * `app.close()`, or, when it has not finished in CLOSE_TIMEOUT_MS, an error naming the hub's database
  * sessions and the last statement of each: a close that never ends (seen once in a fresh-clone run, one idle
  * session of the hub's pool left) otherwise shows only as a hook timeout, and the tests after it fail too.
  */
-async function closeOrSayWhy(app: INestApplication, databaseUrl: string): Promise<void> {
+async function closeOrSayWhy(app: INestApplication, databaseUrl: string, pool: PoolCounts | null): Promise<void> {
+  // what the hub itself holds, read before the close changes it: its pickup's cycle and starts in flight
+  const service: PickupService = app.get(PickupService);
+  const pickup = service as unknown as { current: unknown; starting: Set<unknown>; stopped: boolean };
   const closing = app.close();
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_TIMEOUT_MS)));
@@ -73,8 +81,14 @@ async function closeOrSayWhy(app: INestApplication, databaseUrl: string): Promis
          from pg_stat_activity where application_name like $1 || '%' order by backend_start`,
       [instance],
     );
+    const held = [
+      `pickup: cycle in flight ${pickup.current !== null}, starts in flight ${pickup.starting.size}, stopped ${pickup.stopped}`,
+      pool
+        ? `pool: ${pool.totalCount} sessions, ${pool.idleCount} idle, ${pool.waitingCount} requests waiting for one`
+        : 'pool: not known',
+    ];
     throw new Error(
-      `test hub ${instance} did not close within ${CLOSE_TIMEOUT_MS} ms; its sessions:\n${rows.map((r) => r.line).join('\n')}`,
+      `test hub ${instance} did not close within ${CLOSE_TIMEOUT_MS} ms; ${held.join('; ')}; its sessions:\n${rows.map((r) => r.line).join('\n')}`,
     );
   } finally {
     await client.end();
@@ -99,12 +113,19 @@ export async function startTestHub(databaseUrl: string, overrides: Partial<AppCo
   };
   const adminToken = await testToken(['admin']);
   const app = await createHub(config, databaseUrl);
+  // the hub's pool, for a close that does not end (closeOrSayWhy)
+  const pool = (await app
+    .get(MikroORM)
+    .em.getDriver()
+    .getConnection()
+    .getNativeClient()
+    .catch(() => null)) as PoolCounts | null;
   // closed once, by the test or by its database's drop() (which comes first): never a pool alive when the database goes
   let closed: Promise<void> | null = null;
   const forget = closeBeforeDrop(databaseUrl, () => close());
   const close = (): Promise<void> => {
     forget();
-    closed ??= closeOrSayWhy(app, databaseUrl);
+    closed ??= closeOrSayWhy(app, databaseUrl, pool);
     return closed;
   };
   const server = app.getHttpServer();
