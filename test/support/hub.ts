@@ -6,6 +6,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { SignJWT } from 'jose';
+import pg from 'pg';
 import request from 'supertest';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createHub } from '../../src/hub.js';
@@ -51,8 +52,33 @@ export interface TestHub {
 /** How long a test hub may take to close before its close fails, naming its sessions. */
 const CLOSE_TIMEOUT_MS = 20_000;
 
-/** What a pg pool says of its sessions. */
-type PoolCounts = { totalCount: number; idleCount: number; waitingCount: number };
+/** How long a GraphQL request to a test hub may go unanswered before it fails, saying what the hub holds. */
+const REQUEST_TIMEOUT_MS = 50_000;
+
+/** What a pg pool says of its sessions, and who holds the sessions it has handed out (watchHolders). */
+type PoolCounts = { totalCount: number; idleCount: number; waitingCount: number; holders?: Map<pg.PoolClient, string> };
+
+/**
+ * Records, for each session the pool hands out, where it was asked for (the asking code's stack), until it
+ * is given back: a close that waits for a session never given back can then say who took it.
+ */
+function watchHolders(pool: pg.Pool & PoolCounts): void {
+  const holders = new Map<pg.PoolClient, string>();
+  pool.holders = holders;
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  (pool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = async () => {
+    const askedAt = new Error('asked for here').stack ?? '';
+    const client = await connect();
+    holders.set(client, `${new Date().toISOString()} ${askedAt}`);
+    return client;
+  };
+  pool.on('release', (_error: unknown, client: pg.PoolClient) => holders.delete(client));
+}
+
+const holdersText = (pool: PoolCounts | null) =>
+  pool?.holders && pool.holders.size > 0
+    ? `; sessions handed out and not given back:\n${[...pool.holders.values()].map((h) => h.split('\n').slice(0, 14).join('\n')).join('\n---\n')}`
+    : '';
 
 /**
  * `app.close()`, or, when it has not finished in CLOSE_TIMEOUT_MS, an error naming the hub's database
@@ -88,7 +114,7 @@ async function closeOrSayWhy(app: INestApplication, databaseUrl: string, pool: P
         : 'pool: not known',
     ];
     throw new Error(
-      `test hub ${instance} did not close within ${CLOSE_TIMEOUT_MS} ms; ${held.join('; ')}; its sessions:\n${rows.map((r) => r.line).join('\n')}`,
+      `test hub ${instance} did not close within ${CLOSE_TIMEOUT_MS} ms; ${held.join('; ')}; its sessions:\n${rows.map((r) => r.line).join('\n')}${holdersText(pool)}`,
     );
   } finally {
     await client.end();
@@ -114,12 +140,14 @@ export async function startTestHub(databaseUrl: string, overrides: Partial<AppCo
   const adminToken = await testToken(['admin']);
   const app = await createHub(config, databaseUrl);
   // the hub's pool, for a close that does not end (closeOrSayWhy)
-  const pool = (await app
-    .get(MikroORM)
-    .em.getDriver()
+  const orm: MikroORM = app.get(MikroORM);
+  const native: unknown = await orm.em
+    .getDriver()
     .getConnection()
     .getNativeClient()
-    .catch(() => null)) as PoolCounts | null;
+    .catch(() => null);
+  const pool = native instanceof pg.Pool ? (native as pg.Pool & PoolCounts) : null;
+  if (pool) watchHolders(pool);
   // closed once, by the test or by its database's drop() (which comes first): never a pool alive when the database goes
   let closed: Promise<void> | null = null;
   const forget = closeBeforeDrop(databaseUrl, () => close());
@@ -132,7 +160,22 @@ export async function startTestHub(databaseUrl: string, overrides: Partial<AppCo
   const gql: TestHub['gql'] = async (query, variables, token = adminToken) => {
     const req = request(server).post('/graphql').set('content-type', 'application/json');
     if (token) req.set('authorization', `Bearer ${token}`);
-    const response = await req.send({ query, variables });
+    const response = await req
+      .timeout({ response: REQUEST_TIMEOUT_MS })
+      .send({ query, variables })
+      .catch((error: unknown) => {
+        // a request that never ends otherwise shows only as the test's timeout: say which, and what the hub holds
+        if ((error as { timeout?: unknown }).timeout === undefined) throw error;
+        const service: PickupService = app.get(PickupService);
+        const pickup = service as unknown as { current: unknown; starting: Set<unknown> };
+        throw new Error(
+          `test hub ${app.get<string>(HUB_INSTANCE_NAME)}: no answer in ${REQUEST_TIMEOUT_MS} ms to ${query.replace(/\s+/g, ' ').slice(0, 120)}; ` +
+            `pickup: cycle in flight ${pickup.current !== null}, starts in flight ${pickup.starting.size}; ` +
+            (pool
+              ? `pool: ${pool.totalCount} sessions, ${pool.idleCount} idle, ${pool.waitingCount} waiting`
+              : 'pool: not known'),
+        );
+      });
     return { status: response.status, data: response.body.data, errors: response.body.errors };
   };
   return {
