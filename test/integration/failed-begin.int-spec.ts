@@ -20,7 +20,7 @@ describe('a transaction whose BEGIN fails', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     orm = await MikroORM.init(buildOrmOptions({ clientUrl: db.url, entities, poolMax: 2 }));
-    pool = (await orm.em.getDriver().getConnection().getNativeClient());
+    pool = await orm.em.getDriver().getConnection().getNativeClient();
   });
 
   afterAll(async () => {
