@@ -104,6 +104,15 @@ describe('the fair claim, many projects: each cycle starts the first jobs of the
       .sort((a, b) => a.queuePosition - b.queuePosition)
       .map((j) => j.id);
 
+  /** How many of `jobIds` are jobs of project `projectId`. */
+  const countOf = async (jobIds: string[], projectId: string) =>
+    (
+      await f.db.pool.query<{ n: number }>(`select count(*)::int as n from job where id = any($1) and project_id = $2`, [
+        jobIds,
+        projectId,
+      ])
+    ).rows[0].n;
+
   const cycle = async () =>
     (await f.hub.gqlOk<{ runPickupCycle: { started: Array<{ id: string }> } }>(CYCLE)).runPickupCycle.started.map((j) => j.id);
 
@@ -148,11 +157,7 @@ describe('the fair claim, many projects: each cycle starts the first jobs of the
     await queueAll(3, (_, p) => (p === big ? 'HIGH' : 'NORMAL'));
     await freeNets(4);
     const first = (await startable()).slice(0, 4);
-    const { rows } = await f.db.pool.query<{ n: number }>(
-      `select count(*)::int as n from job where id = any($1) and project_id = $2`,
-      [first, big.projectId],
-    );
-    expect(rows[0].n).toBe(3);
+    expect(await countOf(first, big.projectId)).toBe(3);
     expect((await cycle()).sort()).toEqual([...first].sort());
     await completeAll();
     expect(await drainComparing(4, 12)).toBe(3 * PROJECTS - 4);
@@ -164,12 +169,8 @@ describe('the fair claim, many projects: each cycle starts the first jobs of the
     await queueAll(4, () => 'NORMAL', [a, b, c]);
     await freeNets(4);
     const first = (await startable()).slice(0, 4);
-    const { rows } = await f.db.pool.query<{ n: number }>(
-      `select count(*)::int as n from job where id = any($1) and project_id = $2`,
-      [first, a.projectId],
-    );
     // keys: a 0, .1, .2, .3; b and c 0, 1, …: a's first two, b's and c's heads
-    expect(rows[0].n).toBe(2);
+    expect(await countOf(first, a.projectId)).toBe(2);
     expect((await cycle()).sort()).toEqual([...first].sort());
     await completeAll();
     expect(await drainComparing(4, 10)).toBe(12 - 4);
