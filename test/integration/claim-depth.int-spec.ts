@@ -7,7 +7,9 @@ import { createScenario, type Scenario } from '../support/scenario.js';
  * the dispatch order need: the projects whose cheap bounds rank first are
  * checked job by job, every project only when those fall short, and a
  * project is read past its head only when more of its jobs can rank among the
- * first. Here, with many projects, against the queue view (`queuePosition`,
+ * first. The bounds of the projects that run nothing come from the front of
+ * each priority class, those of the others (and of a class whose front is
+ * one project's) from one probe per project. Here, with many projects, against the queue view (`queuePosition`,
  * one pass over the whole queue, written apart from the claim): every cycle
  * starts exactly the first jobs of the queue view — when the projects
  * checked first are all held, when one project's share puts several of its
@@ -174,6 +176,23 @@ describe('the fair claim, many projects: each cycle starts the first jobs of the
     expect((await cycle()).sort()).toEqual([...first].sort());
     await completeAll();
     expect(await drainComparing(4, 10)).toBe(12 - 4);
+  }, 120_000);
+
+  it('three free nets: one project fills the front of the NORMAL class and another runs a job, yet both rank among the first', async () => {
+    const [a, b] = projects;
+    const runner = projects[PROJECTS - 1];
+    // the runner's first job runs on net-1 (it stays running): its project is read with a running job
+    await freeNets(1);
+    await queueAll(1, () => 'NORMAL', [runner]);
+    expect(await cycle()).toHaveLength(1);
+    // a's 60 NORMAL jobs come before every other NORMAL job: more than the claim reads of the class's front at 3 free nets
+    const aJobs = await queueAll(60, () => 'NORMAL', [a]);
+    const [bJob] = await queueAll(1, () => 'NORMAL', [b]);
+    const [urgent] = await queueAll(1, () => 'HIGH', [runner]);
+    await freeNets(4);
+    const first = (await startable()).slice(0, 3);
+    expect([...first].sort()).toEqual([aJobs[0], bJob, urgent].sort());
+    expect((await cycle()).sort()).toEqual([...first].sort());
   }, 120_000);
 
   it('two free nets, shares 1–3, some trusts held: the whole queue drained cycle by cycle, each cycle as the view said', async () => {

@@ -10,6 +10,7 @@ import { Migration20261201080000_admission_notify } from './Migration20261201080
 import { Migration20261201090000_order } from './Migration20261201090000_order.js';
 import { Migration20261201100000_trust_project_notify } from './Migration20261201100000_trust_project_notify.js';
 import { Migration20261201105000_revoked_approval } from './Migration20261201105000_revoked_approval.js';
+import { Migration20261202000000_queue_class_index } from './Migration20261202000000_queue_class_index.js';
 
 /** Every migration, in order. Listed explicitly: no file globbing at run time. */
 export const migrationsList = [
@@ -25,4 +26,5 @@ export const migrationsList = [
   { name: 'Migration20261201090000_order', class: Migration20261201090000_order },
   { name: 'Migration20261201100000_trust_project_notify', class: Migration20261201100000_trust_project_notify },
   { name: 'Migration20261201105000_revoked_approval', class: Migration20261201105000_revoked_approval },
+  { name: 'Migration20261202000000_queue_class_index', class: Migration20261202000000_queue_class_index },
 ];

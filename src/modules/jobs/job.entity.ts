@@ -40,6 +40,8 @@ const LIVE = oneOfText(LIVE_JOB_STATUSES);
 @Index({ name: 'job_model_idx', properties: ['model', 'seq'] })
 /** each project's queue by priority lane, oldest first: the claim's heads (SPEC.md "Order") */
 @Index({ name: 'job_project_queue_idx', properties: ['project', 'priority', 'seq'], where: `status = ${QUEUED}` })
+/** each priority class's queue across projects, oldest first: the fair claim's bounds of the projects running nothing */
+@Index({ name: 'job_class_queue_idx', properties: ['priority', 'seq'], where: `status = ${QUEUED}` })
 export class JobEntity {
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;

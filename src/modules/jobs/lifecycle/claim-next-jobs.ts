@@ -30,6 +30,13 @@ const FAIR_DEPTH_PER_NET = 2;
 /** fair: how many projects the claim checks first, per job of its depth (the rest only when these fall short). */
 const FAIR_PROJECTS_PER_DEPTH = 2;
 
+/**
+ * fair: how many of each priority class's oldest jobs the claim reads (per
+ * project it needs a bound of) to find the bounds of the projects that run
+ * nothing; a class where these fall short is probed project by project.
+ */
+const BOUND_WINDOW_PER_EDGE = 4;
+
 export const CLAIM_NEXT_JOBS = lifecycleStatement('claimNextJobs', {
   job: [[JobState.QUEUED, JobState.CLAIMED]],
   net: [[NetState.AVAILABLE, NetState.HELD]],
@@ -66,8 +73,11 @@ function laneScanText(effective: string, where: string, limit: string): string {
  * fkey, seq)`: the first `depth` jobs of those projects that can start now,
  * in dispatch order.
  * 1. every project's head (its first job in its own order: effective
- *    priority, then age) — the first job that can start of each of its
- *    priority classes, one index probe and its checks per class;
+ *    priority, then age). With `bounded`, `projects` carries each project's
+ *    bound job (`bound_id`, `bound_effective`): when it passes the checks it
+ *    is the head; otherwise (and without `bounded`) the first job that can
+ *    start of each of its priority classes, one index probe and its checks
+ *    per class;
  * 2. each project's quota: how many of its jobs can be among the first
  *    `depth`. Its j-th job ranks after its own j jobs before it and after
  *    every other project's head that is of a higher effective priority, or
@@ -80,16 +90,38 @@ function laneScanText(effective: string, where: string, limit: string): string {
  * 3. each project's quota in its own order, each ranked by its fair-share
  *    key, and the first `depth` of them in the dispatch order.
  */
-function fairCandidatesText(p: string, projects: string, effective: string, open: string, depth: string): string {
+function fairCandidatesText(
+  p: string,
+  projects: string,
+  effective: string,
+  open: string,
+  depth: string,
+  bounded: boolean,
+): string {
   const nets = '(select count(*) from free)';
-  return `${p}lane_heads as (
-      select h.id, h.seq, h.project_id, h.effective, ${FAIR_KEY_TEXT('0')} as key0, pg.running, pg.share, pg.cap
+  const headColumns = `${FAIR_KEY_TEXT('0')} as key0, pg.running, pg.share, pg.cap`;
+  const laneHeads = (where: string) => `select h.id, h.seq, h.project_id, h.effective, ${headColumns}
       from (${projects}) pg cross join ${LANES_TEXT}
       cross join lateral (${laneScanText(effective, open, '1')}) h
+      where ${where}`;
+  const heads = bounded
+    ? `${p}bound_heads as materialized (
+      select j.id, j.seq, j.project_id, pg.bound_effective as effective, ${headColumns}
+      from (${projects}) pg join job j on j.id = pg.bound_id
+      where ${open}
     ), ${p}heads as materialized (
-      select distinct on (h.project_id) h.* from ${p}lane_heads h
+      select * from ${p}bound_heads
+      union all
+      select * from (
+        select distinct on (h.project_id) h.* from (
+          ${laneHeads(`not exists (select 1 from ${p}bound_heads bh where bh.project_id = pg.id)`)}) h
+        order by h.project_id, h.effective desc, h.seq) rest
+    ), `
+    : `${p}heads as materialized (
+      select distinct on (h.project_id) h.* from (${laneHeads('true')}) h
       order by h.project_id, h.effective desc, h.seq
-    ), ${p}placed_heads as (
+    ), `;
+  return `${heads}${p}placed_heads as (
       select h.*, row_number() over (order by h.effective desc, h.key0, h.seq) - 1 as pos,
         rank() over (order by h.effective desc) - 1 as above
       from ${p}heads h
@@ -132,16 +164,24 @@ function fairCandidatesText(p: string, projects: string, effective: string, open
  * GATES_TEXT and `free`.
  *
  * fair: each project's bound first, cheaply: the oldest job of each of its
- * priority classes whose own waits are over (one index probe each, no other
- * check), the best of them taken as if it could start — no job of the
- * project ranks before that (its own jobs come later, or are younger, or
- * wait). Only the projects whose bounds rank first
- * (FAIR_PROJECTS_PER_DEPTH × depth) are checked job by job
- * (`fairCandidatesText`); when `depth` of their jobs rank before the bound of
- * every project not checked, those are the first `depth` of the whole queue.
- * Otherwise (many checks failed: holds, capacities, clients) every project is
- * checked, in the same statement. The cost follows the number of projects
- * (one probe per class) and of free nets, not the length of the queue.
+ * priority classes whose own waits are over (no other check), the best of
+ * them taken as if it could start — no job of the project ranks before that
+ * (its own jobs come later, or are younger, or wait). A project running
+ * nothing has the fair-share key 0, so among those projects a class ranks by
+ * age alone: their bounds come from the front of each class
+ * (`class_window`, `job_class_queue_idx`). Only projects among the first
+ * (FAIR_PROJECTS_PER_DEPTH × depth + 1) of a class can be among as many
+ * first bounds, so the front is read until that many projects came; a class
+ * whose front is fewer projects' jobs (`class_read.whole` false) is probed
+ * project by project, as is every class of a project that runs jobs (at
+ * most one per net). Only the projects whose bounds rank first
+ * (FAIR_PROJECTS_PER_DEPTH × depth) are checked (`fairCandidatesText`: the
+ * bound job itself, and job by job only where it fails a check); when `depth`
+ * of their jobs rank before the bound of every project not checked, those are
+ * the first `depth` of the whole queue. Otherwise (many checks failed:
+ * holds, capacities, clients) every project is checked, in the same
+ * statement. The cost follows the number of free nets and of projects running
+ * jobs, not the length of the queue or the number of projects.
  *
  * fifo: the oldest jobs that can start, a few per free net.
  */
@@ -158,30 +198,54 @@ export function candidatesText(order: OrderConfig, runnable: string): string {
   const depth = `(select ${FAIR_DEPTH_PER_NET} * count(*) from free)`;
   const open = `${JOB_OPEN_IN_OPEN_PROJECT_TEXT} and ${runnable}`;
   const openProjects = `select pg.* from project_gate pg where not pg.at_cap and exists (select 1 from free)`;
-  return `lane_firsts as (
-      select pg.id as project_id, f.seq, f.effective, ${FAIR_KEY_TEXT('0')} as key0
-      from (${openProjects}) pg cross join ${LANES_TEXT}
+  const edgeAt = `${FAIR_PROJECTS_PER_DEPTH} * ${depth}`;
+  const windowRows = `(select ${BOUND_WINDOW_PER_EDGE} * (${edgeAt} + 1))`;
+  return `class_window as (
+      select lane.priority, w.id, w.seq, w.project_id, w.effective, w.may_start
+      from ${LANES_TEXT} cross join lateral (
+        select j.id, j.seq, j.project_id, ${effective} as effective, ${JOB_MAY_START_TEXT} as may_start from job j
+        where j.priority = lane.priority and j.status = 'QUEUED' and exists (select 1 from free)
+        order by j.seq limit ${windowRows}) w
+    ), idle_firsts as (
+      select distinct on (w.priority, w.project_id) w.priority, w.project_id, w.id, w.seq, w.effective
+      from class_window w join project_gate pg on pg.id = w.project_id
+      where w.may_start and pg.running = 0 and not pg.at_cap
+      order by w.priority, w.project_id, w.seq
+    ), class_read as (
+      select lane.priority,
+        (select count(*) from class_window w where w.priority = lane.priority) < ${windowRows}
+          or (select count(*) from idle_firsts z where z.priority = lane.priority) > ${edgeAt} as whole
+      from ${LANES_TEXT}
+    ), lane_firsts as (
+      select z.project_id, z.id, z.seq, z.effective, 0::float8 as key0
+      from idle_firsts z join class_read cr on cr.priority = z.priority where cr.whole
+      union all
+      select pg.id as project_id, f.id, f.seq, f.effective, ${FAIR_KEY_TEXT('0')} as key0
+      from (${openProjects}) pg cross join class_read lane
       cross join lateral (
-        select j.seq, ${effective} as effective from job j
+        select j.id, j.seq, ${effective} as effective from job j
         where j.project_id = pg.id and j.priority = lane.priority and j.status = 'QUEUED' and ${JOB_MAY_START_TEXT}
         order by j.seq limit 1) f
+      where pg.running > 0 or not lane.whole
     ), bounds as materialized (
-      select b.project_id, b.effective, b.key0, b.seq,
+      select b.project_id, b.id, b.effective, b.key0, b.seq,
         row_number() over (order by b.effective desc, b.key0, b.seq) - 1 as pos
       from (select distinct on (lf.project_id) lf.* from lane_firsts lf order by lf.project_id, lf.effective desc, lf.seq) b
     ), edge as (
-      select b.effective, b.key0, b.seq from bounds b where b.pos = ${FAIR_PROJECTS_PER_DEPTH} * ${depth}
+      select b.effective, b.key0, b.seq from bounds b where b.pos = ${edgeAt}
     ), ${fairCandidatesText(
       'first_',
-      `select pg.* from project_gate pg join bounds b on b.project_id = pg.id where b.pos < ${FAIR_PROJECTS_PER_DEPTH} * ${depth}`,
+      `select pg.*, b.id as bound_id, b.effective as bound_effective
+       from project_gate pg join bounds b on b.project_id = pg.id where b.pos < ${edgeAt}`,
       effective,
       open,
       depth,
+      true,
     )}, enough as (
       select not exists (select 1 from edge)
         or (select count(*) from first_candidates c, edge e
             where (-c.effective, c.fkey, c.seq) < (-e.effective, e.key0, e.seq)) >= ${depth} as yes
-    ), ${fairCandidatesText('all_', openProjects, effective, open, depth)},
+    ), ${fairCandidatesText('all_', openProjects, effective, open, depth, false)},
     candidates as materialized (
       select c.id, c.project_id, c.rn from first_candidates c where (select yes from enough)
       union all
