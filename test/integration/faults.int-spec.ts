@@ -188,7 +188,7 @@ async function expectInvariants(
   pool: pg.Pool,
   nets: FakeNet[],
   modelIds: string[],
-  options: { orphanAllowed?: string[]; overlapAllowed?: boolean } = {},
+  options: { orphanAllowed?: string[]; overlapAllowed?: boolean; hubLogs?: () => string } = {},
 ): Promise<JobRow[]> {
   const jobs = await jobsOf(pool, modelIds);
   const problems: string[] = [];
@@ -223,8 +223,50 @@ async function expectInvariants(
   }
   const busy = await pool.query(`select id, status, job_id from scheduler where status <> 'AVAILABLE'`);
   if (busy.rows.length > 0) problems.push(`nets not AVAILABLE: ${JSON.stringify(busy.rows)}`);
+  if (problems.length > 0) problems.push(...(await trailOf(pool, nets, jobs, problems, options.hubLogs)));
   expect(problems).toEqual([]);
   return jobs;
+}
+
+/**
+ * What a broken invariant left to read, for its failure message: for each job
+ * it names, the nets' calls about its model (time, net, call, path) and its
+ * start attempts as recorded; and the hub's log lines that name it (when the
+ * hub is a process of this test: its warnings say why a start failed or a run
+ * was aborted).
+ */
+async function trailOf(
+  pool: pg.Pool,
+  nets: FakeNet[],
+  jobs: JobRow[],
+  problems: string[],
+  hubLogs?: () => string,
+): Promise<string[]> {
+  const named = jobs.filter((j) => problems.some((p) => p.includes(j.id) || p.includes(j.modelId)));
+  const trail: string[] = [];
+  for (const job of named) {
+    const runs = nets.flatMap((net, i) =>
+      net
+        .runs()
+        .filter((r) => r.modelId === job.modelId)
+        .map((r) => ({ net: i + 1, run: r.job_id, status: r.status })),
+    );
+    const calls = nets.flatMap((net, i) =>
+      net.requests
+        .filter((r) => r.path.includes(job.modelId) || runs.some((run) => r.path.includes(run.run)))
+        .map((r) => `${r.at.toISOString()} net #${i + 1} ${r.call ?? '?'} ${r.method} ${r.path}`),
+    );
+    trail.push(`runs of model ${job.modelId}: ${JSON.stringify(runs)}`);
+    const attempts = await pool.query<{ at: Date; outcome: string; detail: string | null }>(
+      `select at, outcome, detail from start_attempt where job_id = $1 order by seq`,
+      [job.id],
+    );
+    trail.push(`trail of job ${job.id} (model ${job.modelId}): net calls ${JSON.stringify(calls.sort())}`);
+    trail.push(`  start attempts ${JSON.stringify(attempts.rows)}`);
+    const lines = (hubLogs?.() ?? '').split('\n').filter((l) => l.includes(job.id) || l.includes(job.modelId));
+    if (hubLogs) trail.push(`  hub log lines naming it ${JSON.stringify(lines.slice(-30))}`);
+  }
+  return trail;
 }
 
 const outcome = (jobs: JobRow[]) => {
@@ -518,7 +560,7 @@ describe('b, c. one hub process through net faults and killed database sessions 
       const cleanAt = await firstClean;
       await waitUntilClean(pool, 30_000); // and still clean after the fault is gone
       await watch.stop();
-      const jobs = await expectInvariants(pool, nets, models, fault.options);
+      const jobs = await expectInvariants(pool, nets, models, { ...fault.options, hubLogs: () => hub.stdout() + hub.stderr() });
       figures.push({
         fault: `b. ${fault.label}`,
         injectedMs: cleanAt - injectedAt,
@@ -811,7 +853,7 @@ describe('d. PostgreSQL restarted while a hub process runs', () => {
     try {
       const cleanAt = await waitUntilClean(pool, 30_000);
       await watch.stop();
-      const jobs = await expectInvariants(pool, nets, models);
+      const jobs = await expectInvariants(pool, nets, models, { hubLogs: () => hub.stdout() + hub.stderr() });
       figures.push({
         fault: `d. PostgreSQL stopped (${stoppedAt - downAt} ms to stop), down ${upAt - downAt} ms, restarted`,
         injectedMs: cleanAt - downAt,
