@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { freePort } from '../../src/database/embedded-postgres.js';
 import { closeBeforeDrop } from './database.js';
 import { TEST_JWT_SECRET, testToken, type GqlResponse } from './hub.js';
 
@@ -93,12 +92,12 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-function environment(options: HubProcessOptions, port: number): NodeJS.ProcessEnv {
+function environment(options: HubProcessOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'development',
     DATABASE_URL: options.databaseUrl,
-    PORT: String(port),
+    PORT: '0', // the port is read from the process's own listening socket
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: options.logLevel ?? 'warn',
     NET_ENDPOINTS: JSON.stringify(options.netEndpoints ?? {}),
@@ -122,27 +121,18 @@ function environment(options: HubProcessOptions, port: number): NodeJS.ProcessEn
 }
 
 /**
- * Starts a hub process; retried on a new port when another process took the
- * free port between our probe and the hub's bind (parallel test workers).
+ * Starts a hub process on a port of its own: it binds port 0 and the port is
+ * read from its own listening socket (/proc), so no other process can answer
+ * for it (a port picked free here and bound later could be taken meanwhile by
+ * any test's server: probes then went to that server for a minute).
  */
 export async function startHubProcess(options: HubProcessOptions): Promise<HubProcess> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startHubProcessOnce(options);
-    } catch (error) {
-      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
-    }
-  }
-}
-
-async function startHubProcessOnce(options: HubProcessOptions): Promise<HubProcess> {
   const name = options.name ?? 'hub';
-  const port = await freePort();
   const spawnedAt = Date.now();
   // the hub compiled once by the test run's global setup (test/support/global-setup.js)
   const child = spawn(NODE, [HUB_MAIN], {
     cwd: ROOT,
-    env: environment(options, port),
+    env: environment(options),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -173,25 +163,29 @@ async function startHubProcessOnce(options: HubProcessOptions): Promise<HubProce
   void exited.then(forget);
   const output = () => `--- ${name} stdout ---\n${stdout}\n--- ${name} stderr ---\n${stderr}`;
 
-  const url = `http://127.0.0.1:${port}`;
   const deadline = spawnedAt + (options.startTimeoutMs ?? 60_000);
   let lastProbe = 'none';
+  let port = 0;
   for (;;) {
     if (hasExited) throw new Error(`hub process "${name}" exited at start-up (${JSON.stringify(await exited)}):\n${output()}`);
-    // up only when this child answers: another process may have taken the probed port meanwhile
-    // (then this child fails to bind, exits with EADDRINUSE and is started again on a new port)
-    const probeBegan = Date.now();
-    const up = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })
-      .then(async (response) => {
-        const body = (await response.json()) as { info?: { dispatch?: { pid?: number } } };
-        lastProbe = `HTTP ${response.status}, pid ${body.info?.dispatch?.pid}: ${JSON.stringify(body).slice(0, 400)}`;
-        return response.status === 200 && body.info?.dispatch?.pid === child.pid;
-      })
-      .catch((error: unknown) => {
-        lastProbe = `${String(error)} after ${Date.now() - probeBegan} ms`;
-        return false;
-      });
-    if (up) break;
+    // only the child's own listening sockets are probed (a simulated net of its own may listen too)
+    const listening = await listeningPortsOf(child.pid as number);
+    if (listening.length === 0) lastProbe = 'not listening yet';
+    for (const candidate of listening) {
+      const probeBegan = Date.now();
+      const up = await fetch(`http://127.0.0.1:${candidate}/health`, { signal: AbortSignal.timeout(2000) })
+        .then(async (response) => {
+          const body = (await response.json()) as { info?: { dispatch?: { pid?: number } } };
+          lastProbe = `port ${candidate}: HTTP ${response.status}, pid ${body.info?.dispatch?.pid}: ${JSON.stringify(body).slice(0, 400)}`;
+          return response.status === 200 && body.info?.dispatch?.pid === child.pid;
+        })
+        .catch((error: unknown) => {
+          lastProbe = `port ${candidate}: ${String(error)} after ${Date.now() - probeBegan} ms`;
+          return false;
+        });
+      if (up) port = candidate;
+    }
+    if (port !== 0) break;
     if (Date.now() > deadline) {
       const sessions = await sessionsOn(options.databaseUrl); // before the kill: what its start was waiting for
       child.kill('SIGKILL');
@@ -202,6 +196,7 @@ async function startHubProcessOnce(options: HubProcessOptions): Promise<HubProce
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  const url = `http://127.0.0.1:${port}`;
   const startedInMs = Date.now() - spawnedAt;
 
   const adminToken = await testToken(['admin']);
@@ -283,27 +278,45 @@ export async function killAllHubProcesses(): Promise<void> {
   );
 }
 
-/** Local ports of the established TCP connections that process `pid` holds to `remotePort` (Linux /proc). */
-export async function tcpPortsOf(pid: number, remotePort: number): Promise<number[]> {
+/** The inodes of process `pid`'s sockets (Linux /proc). */
+async function socketInodes(pid: number): Promise<Set<string>> {
   const inodes = new Set<string>();
   for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [] as string[])) {
     const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
     const match = /^socket:\[(\d+)\]$/.exec(target);
     if (match) inodes.add(match[1]);
   }
-  const ports: number[] = [];
+  return inodes;
+}
+
+/** Process `pid`'s TCP sockets in `state` (hex, as /proc/net/tcp writes it): local and remote ports. */
+async function tcpSocketsOf(pid: number, state: string): Promise<Array<{ local: number; remote: number }>> {
+  const inodes = await socketInodes(pid);
+  const sockets: Array<{ local: number; remote: number }> = [];
   for (const table of ['tcp', 'tcp6']) {
     const text = await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => '');
     for (const line of text.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
-      if (fields.length < 10) continue;
-      const [, local, remote, state] = fields;
-      const inode = fields[9];
-      // 01: ESTABLISHED
-      if (state !== '01' || !inodes.has(inode)) continue;
-      if (Number.parseInt(remote.split(':').at(-1) ?? '', 16) !== remotePort) continue;
-      ports.push(Number.parseInt(local.split(':').at(-1) ?? '', 16));
+      if (fields.length < 10 || fields[3] !== state || !inodes.has(fields[9])) continue;
+      const port = (address: string) => Number.parseInt(address.split(':').at(-1) ?? '', 16);
+      sockets.push({ local: port(fields[1]), remote: port(fields[2]) });
     }
   }
-  return ports.sort((a, b) => a - b);
+  return sockets;
+}
+
+/** The ports process `pid` listens on (Linux /proc). */
+async function listeningPortsOf(pid: number): Promise<number[]> {
+  // 0A: LISTEN
+  return [...new Set((await tcpSocketsOf(pid, '0A')).map((s) => s.local))].sort((a, b) => a - b);
+}
+
+/** Local ports of the established TCP connections that process `pid` holds to `remotePort` (Linux /proc). */
+export async function tcpPortsOf(pid: number, remotePort: number): Promise<number[]> {
+  // 01: ESTABLISHED
+  const sockets = await tcpSocketsOf(pid, '01');
+  return sockets
+    .filter((s) => s.remote === remotePort)
+    .map((s) => s.local)
+    .sort((a, b) => a - b);
 }
