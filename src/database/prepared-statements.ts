@@ -10,14 +10,20 @@ export const MAX_PREPARED_PER_CONNECTION = 256;
 /** Distinct statement texts given a name, process-wide; the hub's SQL is a fixed set, far below this. */
 const MAX_NAMED_TEXTS = 2048;
 
-const names = new Map<string, string>();
+/** each query or write seen: its name, or null when the text holds several statements */
+const names = new Map<string, string | null>();
 
-/** `fl_<hash of the text>`: the same text gets the same name on every connection. */
+/** No `;` outside the text's `--` comments: one statement (a text of several, a migration, runs as given). */
+function isOneStatement(text: string): boolean {
+  return !text.replace(/--[^\n]*/g, '').includes(';');
+}
+
+/** `fl_<hash of the text>`: the same text gets the same name on every connection; null: run it unnamed. */
 function statementName(text: string): string | null {
   const known = names.get(text);
   if (known !== undefined) return known;
   if (names.size >= MAX_NAMED_TEXTS) return null;
-  const name = `fl_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
+  const name = isOneStatement(text) ? `fl_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}` : null;
   names.set(text, name);
   return name;
 }
@@ -49,13 +55,7 @@ PreparingClient.prototype.query = function query(
 ): unknown {
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(this) below
   const base = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
-  // a text with a `;` may hold several statements (a migration): those cannot be prepared, they run as given
-  if (
-    typeof config === 'string' &&
-    (values === undefined || Array.isArray(values)) &&
-    PREPARABLE.test(config) &&
-    !config.includes(';')
-  ) {
+  if (typeof config === 'string' && (values === undefined || Array.isArray(values)) && PREPARABLE.test(config)) {
     const name = statementName(config);
     if (name !== null && (this.prepared.has(name) || this.prepared.size < MAX_PREPARED_PER_CONNECTION)) {
       this.prepared.add(name);

@@ -60,6 +60,20 @@ describe('PreparingClient (named prepared statements)', () => {
     expect((await preparedOn(client)).some((p) => p.statement.includes('t2'))).toBe(false);
   });
 
+  it('prepares a statement whose only `;` is in a `--` comment, and still runs several statements with comments as given', async () => {
+    // the hub's start confirmation and lease recovery carry such comments: before, they were parsed and planned every time
+    const text = 'select $1::int + 1 as n -- one; not two\n  , 2 as m';
+    for (const n of [1, 2]) expect((await client.query<{ n: number; m: number }>(text, [n])).rows).toEqual([{ n: n + 1, m: 2 }]);
+    expect((await preparedOn(client)).filter((p) => p.statement === text)).toHaveLength(1);
+
+    await client.query('create temporary table t3 (v int)');
+    const several = 'insert into t3 values (1); -- first; then\n insert into t3 values (2)';
+    await client.query(several, []);
+    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from t3', []);
+    expect(rows).toEqual([{ n: 2 }]);
+    expect((await preparedOn(client)).some((p) => p.statement.includes('t3 values'))).toBe(false);
+  });
+
   it(`runs statements unnamed once ${MAX_PREPARED_PER_CONNECTION} are prepared on the session, still answering`, async () => {
     const before = (await preparedOn(client)).length;
     for (let i = 0; i < MAX_PREPARED_PER_CONNECTION + 10; i++) {
