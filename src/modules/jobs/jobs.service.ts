@@ -33,9 +33,9 @@ export class JobsService {
    * list, an unknown trust or one not approved for the model → BAD_USER_INPUT,
    * a model outside the scope → FORBIDDEN, a model that already has a live
    * (QUEUED or IN_PROGRESS) job → CONFLICT, and nothing is written. The answer
-   * is the job as queued, with its place in the dispatch order and why it
-   * waits, read in one statement inside the queueing transaction (no claim can
-   * take the job before the answer is read).
+   * is the job as queued; when the request asks for its place in the
+   * dispatch order or why it waits, these are read in one statement inside the
+   * queueing transaction (no claim can take the job before the answer is read).
    */
   async queueTraining(
     modelId: string,
@@ -46,38 +46,54 @@ export class JobsService {
   ): Promise<JobRow> {
     const trustIds = assertUuidList(trustIdsInput, 'trustIds', { allowEmpty: false });
     await assertModelInScope(this.em.fork(), scope, modelId);
-    // one statement: checks and inserts commit together or not at all; the answer is read before the
-    // commit, so it is the job as queued (no claim can take it yet), placed in the queue as that read saw it
-    const job = await this.em.fork().transactional(async (em) => {
-      let outcome: QueueOutcome | undefined;
-      try {
-        outcome = await queueJob(em, modelId, trustIds, request);
-      } catch (error) {
-        // two requests for one model at once: the partial unique index lets one insert through
-        if (isUniqueViolation(error, LIVE_JOB_INDEX)) throw liveJobConflict(modelId, null);
-        throw error;
-      }
-      if (!outcome?.modelFound) throw notFound('Model', modelId);
-      if (outcome.unknown.length > 0) {
-        throw badInput(`unknown trust(s): ${outcome.unknown.join(', ')}`, { field: 'trustIds', unknown: outcome.unknown });
-      }
-      if (outcome.unapproved.length > 0) {
-        throw badInput(`trust(s) not approved for this model: ${outcome.unapproved.join(', ')}`, {
-          field: 'trustIds',
-          unapproved: outcome.unapproved,
-        });
-      }
-      if (outcome.liveJob) throw liveJobConflict(modelId, outcome.liveJob);
-      const [queued] = await this.withState(
-        em,
-        sql`select ${JOB_COLUMNS}, j.seq from job j where j.id = ${outcome.job!.id}`,
-        queueState,
-      );
-      return queued;
-    });
+    // one statement: checks and inserts commit together or not at all. Without queue state asked, its own
+    // answer is the job as queued and it commits alone; with it, the state is read before the commit, so
+    // it is the job as queued (no claim can take it yet), placed in the queue as that read saw it
+    const job = queueState
+      ? await this.em.fork().transactional(async (em) => {
+          const queued = await this.queueChecked(em, modelId, trustIds, request);
+          const [positioned] = await this.withState(
+            em,
+            sql`select ${JOB_COLUMNS}, j.seq from job j where j.id = ${queued.id}`,
+            true,
+          );
+          return positioned;
+        })
+      : {
+          ...(await this.queueChecked(this.em.fork(), modelId, trustIds, request)),
+          queuePosition: null,
+          pendingReason: null,
+          pendingDetail: null,
+        };
     this.pickup.changed();
     if (job.notBefore) this.pickup.startsAt(new Date(job.notBefore));
     return job;
+  }
+
+  /** `queueJob`, its failed checks as errors (nothing was written then); the job as the statement queued it. */
+  private async queueChecked(em: EntityManager, modelId: string, trustIds: string[], request: JobRequest): Promise<JobRow> {
+    let outcome: QueueOutcome | undefined;
+    try {
+      outcome = await queueJob(em, modelId, trustIds, request);
+    } catch (error) {
+      // two requests for one model at once: the partial unique index lets one insert through
+      if (isUniqueViolation(error, LIVE_JOB_INDEX)) throw liveJobConflict(modelId, null);
+      throw error;
+    }
+    if (!outcome?.modelFound) throw notFound('Model', modelId);
+    if (outcome.unknown.length > 0) {
+      throw badInput(`unknown trust(s): ${outcome.unknown.join(', ')}`, { field: 'trustIds', unknown: outcome.unknown });
+    }
+    if (outcome.unapproved.length > 0) {
+      throw badInput(`trust(s) not approved for this model: ${outcome.unapproved.join(', ')}`, {
+        field: 'trustIds',
+        unapproved: outcome.unapproved,
+      });
+    }
+    if (outcome.liveJob) throw liveJobConflict(modelId, outcome.liveJob);
+    const { createdAt, notBefore, ...job } = outcome.job!;
+    // the statement's answer is JSON: its times come as text
+    return { ...job, createdAt: new Date(createdAt), notBefore: notBefore === null ? null : new Date(notBefore) };
   }
 
   /**
