@@ -40,7 +40,8 @@ const MEASUREMENTS: Array<Measurement<unknown>> = [
   define({
     id: '1',
     title: 'enqueue → IN_PROGRESS latency',
-    run: (cluster) => measurePickupLatency(cluster, { jobs: 200, pollingJobs: 20, stockNetJobs: 100, warmup: 10 }),
+    run: (cluster) =>
+      measurePickupLatency(cluster, { jobs: 200, pollingJobs: 20, stockNetJobs: 100, processJobs: 200, warmup: 10 }),
     rows: pickupLatencyRows,
     notes: pickupLatencyNotes,
   }),

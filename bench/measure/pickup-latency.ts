@@ -5,6 +5,8 @@ import { startFakeNet, type NetCallName } from '../../test/support/fake-net.js';
 import type { BenchCluster } from '../lib/cluster.js';
 import { REAL_NET_KEEP_ALIVE_MS, setNetKeepAlive } from '../lib/fake-nets.js';
 import { startHub } from '../lib/hub.js';
+import type { GqlClient } from '../lib/gql-client.js';
+import { startHubProcess, type BenchHubProcess } from '../lib/hub-process.js';
 import { fmtRatio, verdict, type Row } from '../lib/report.js';
 import { installStartedTrigger, seedFixture, withClient } from '../lib/seed.js';
 import { StartedJobs } from '../lib/started-jobs.js';
@@ -22,6 +24,8 @@ export interface PickupLatencyOptions {
   pollingJobs: number;
   /** jobs queued against the fake net with its stock 1 s keep-alive (a new TCP connection per net call) */
   stockNetJobs: number;
+  /** jobs queued on each of two hub PROCESSES (fair, fifo), alternating; 0: not measured */
+  processJobs: number;
   warmup: number;
 }
 
@@ -43,6 +47,12 @@ export interface PickupLatencyResult {
   eventDrivenFifo: Summary;
   /** where the event-driven time goes: ms from the send */
   eventDrivenSegments: EventDrivenSegments;
+  /**
+   * The same as eventDriven / eventDrivenFifo with each hub in its own process
+   * (`src/main.ts`), as clients and nets see it: the bench process keeps only
+   * the client, the fake nets and the listener
+   */
+  ownProcess: { fair: Summary; fifo: Summary } | null;
   /** plain INSERT (no in-process signal, no change trigger) → IN_PROGRESS with a backend job id */
   pollingOnly: Summary;
   /**
@@ -155,8 +165,10 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
   });
   let fifoClosed: Promise<void> | null = null;
   const closeFifo = () => (fifoClosed ??= fifoHub.close());
+  let fairClosed: Promise<void> | null = null;
+  const closeFair = () => (fairClosed ??= hub.close());
   interface LatencyBed {
-    hub: typeof hub;
+    hub: { gql: GqlClient };
     started: StartedJobs;
     arrivals: Partial<Record<NetCallName, number>>;
     modelId: string;
@@ -191,12 +203,16 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
     await bed.hub.gql.ok(COMPLETE, { m: bed.modelId });
   };
   /** `count` jobs after `warmup` on each hub, alternating (fair first, then fifo first, …). */
-  const eventDriven = async (count: number, warmup: number): Promise<{ fair: EventDrivenRun; fifo: EventDrivenRun }> => {
+  const eventDriven = async (
+    count: number,
+    warmup: number,
+    beds: { fair: LatencyBed; fifo: LatencyBed } = { fair: fairBed, fifo },
+  ): Promise<{ fair: EventDrivenRun; fifo: EventDrivenRun }> => {
     const runs = { fair: emptyRun(), fifo: emptyRun() };
     for (let i = 0; i < warmup + count; i++) {
       const order: Array<['fair' | 'fifo', LatencyBed]> = [
-        ['fair', fairBed],
-        ['fifo', fifo],
+        ['fair', beds.fair],
+        ['fifo', beds.fifo],
       ];
       if (i % 2 === 1) order.reverse();
       for (const [name, bed] of order) await oneJob(bed, i >= warmup ? runs[name] : null);
@@ -223,6 +239,34 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
     }
 
     const baselines = await timeBaselines(raw, net.url, 250);
+
+    // the same two beds, each now served by a hub process (the in-process hubs are closed first)
+    let ownProcess: PickupLatencyResult['ownProcess'] = null;
+    if (options.processJobs > 0) {
+      await closeFair();
+      const processes: BenchHubProcess[] = [];
+      try {
+        const fairProcess = await startHubProcess(url, {
+          nets: [{ name: 'net-latency', endpoint: net.url }],
+          pickupIntervalMs: PICKUP_INTERVAL_MS,
+          env: { DISPATCH_ORDER: 'fair' },
+        });
+        processes.push(fairProcess);
+        const fifoProcess = await startHubProcess(fifoBed.url, {
+          nets: [{ name: 'net-latency-fifo', endpoint: fifoNet.url }],
+          pickupIntervalMs: PICKUP_INTERVAL_MS,
+          env: { DISPATCH_ORDER: 'fifo' },
+        });
+        processes.push(fifoProcess);
+        const runs = await eventDriven(options.processJobs, options.warmup, {
+          fair: { ...fairBed, hub: fairProcess },
+          fifo: { ...fifo, hub: fifoProcess },
+        });
+        ownProcess = { fair: roundSummary(summarize(runs.fair.latencies)), fifo: roundSummary(summarize(runs.fifo.latencies)) };
+      } finally {
+        await Promise.all(processes.map((p) => p.close()));
+      }
+    }
     measured = {
       pickupIntervalMs: PICKUP_INTERVAL_MS,
       netKeepAliveMs: stockKeepAlive === null ? null : REAL_NET_KEEP_ALIVE_MS,
@@ -233,11 +277,12 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
         checkClientStatusAtNet: roundSummary(summarize(main.segments.checkClientStatusAtNet)),
         submitJobAtNet: roundSummary(summarize(main.segments.submitJobAtNet)),
       },
+      ownProcess,
       pollingOnly: roundSummary(summarize(pollingOnly)),
       baselines,
     };
   } finally {
-    await hub.close();
+    await closeFair();
     await closeFifo();
     await raw.end();
     await started.close();
@@ -317,6 +362,19 @@ export function pickupLatencyRows(result: PickupLatencyResult): Row[] {
       target: `fair p99 ≤ ${TARGET_FAIR_P99_MS} ms`,
       verdict: verdict(eventDriven.p99 <= TARGET_FAIR_P99_MS),
     },
+    ...(result.ownProcess
+      ? [
+          {
+            id: '1',
+            measurement: `the same, each hub in its own process as clients and nets see it (n=${result.ownProcess.fair.n} each)`,
+            figure: `fair ${fmtPercentiles(result.ownProcess.fair)}`,
+            peer: `fifo ${fmtPercentiles(result.ownProcess.fifo)}`,
+            ratio: `p50 ${fmtRatio(result.ownProcess.fair.p50 / result.ownProcess.fifo.p50)}, p99 ${fmtRatio(result.ownProcess.fair.p99 / result.ownProcess.fifo.p99)}`,
+            target: `fair p99 ≤ ${TARGET_FAIR_P99_MS} ms`,
+            verdict: verdict(result.ownProcess.fair.p99 <= TARGET_FAIR_P99_MS),
+          },
+        ]
+      : []),
   ];
 }
 

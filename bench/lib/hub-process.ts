@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { freePort } from '../../src/database/embedded-postgres.js';
+import { GqlClient } from './gql-client.js';
+import { BENCH_JWT_SECRET, benchToken, type HubOptions } from './hub.js';
+import { sleep } from './stats.js';
+
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 20_000;
+
+/** A hub as its own OS process (`src/main.ts`, as `npm run start:dev` runs it), reached over HTTP only. */
+export interface BenchHubProcess {
+  readonly pid: number;
+  /** http://127.0.0.1:<port>/graphql */
+  readonly graphqlUrl: string;
+  /** An admin client on a keep-alive agent. */
+  readonly gql: GqlClient;
+  /** SIGTERM, then SIGKILL if it has not exited in 20 s. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a hub process configured like the in-process `startHub`
+ * (NODE_ENV=production, logs silent, reconcile off), so that a figure can be
+ * read as a client and a net see it: the hub's event loop and heap are its
+ * own, not shared with the bench's client, fake nets and listeners.
+ */
+export async function startHubProcess(databaseUrl: string, options: HubOptions): Promise<BenchHubProcess> {
+  // nothing else binds ports while a measurement starts its hubs: a port probed free stays free
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'src/main.ts'], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      AUTH_JWT_SECRET: BENCH_JWT_SECRET,
+      NET_ENDPOINTS: JSON.stringify(Object.fromEntries(options.nets.map((n) => [n.name, n.endpoint]))),
+      PICKUP_INTERVAL_MS: String(options.pickupIntervalMs),
+      RECONCILE_INTERVAL_MS: '0',
+      LOG_LEVEL: 'silent',
+      SIM_NETS: '0',
+      ...(options.poolMax === undefined ? {} : { DB_POOL_MAX: String(options.poolMax) }),
+      ...options.env,
+    },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
+  const exited = once(child, 'exit');
+  let alive = true;
+  void exited.then(() => (alive = false));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (!alive) throw new Error(`the hub process exited at start-up:\n${stderr}`);
+    const up = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) })
+      .then(async (response) => {
+        const body = (await response.json()) as { info?: { dispatch?: { pid?: number } } };
+        return response.status === 200 && body.info?.dispatch?.pid === child.pid;
+      })
+      .catch(() => false);
+    if (up) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the hub process did not answer /health in ${START_TIMEOUT_MS} ms:\n${stderr}`);
+    }
+    await sleep(100);
+  }
+  const graphqlUrl = `${base}/graphql`;
+  const gql = new GqlClient(graphqlUrl, await benchToken());
+  return {
+    pid: child.pid as number,
+    graphqlUrl,
+    gql,
+    close: async () => {
+      gql.close();
+      if (!alive) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
