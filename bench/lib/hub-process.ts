@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { freePort } from '../../src/database/embedded-postgres.js';
 import { GqlClient } from './gql-client.js';
-import { BENCH_JWT_SECRET, benchToken, type HubOptions } from './hub.js';
+import { benchHubEnvironment, benchToken, type HubOptions } from './hub.js';
 import { sleep } from './stats.js';
 
 const START_TIMEOUT_MS = 60_000;
@@ -31,20 +31,8 @@ export async function startHubProcess(databaseUrl: string, options: HubOptions):
   const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'src/main.ts'], {
     cwd: process.cwd(),
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      AUTH_JWT_SECRET: BENCH_JWT_SECRET,
-      NET_ENDPOINTS: JSON.stringify(Object.fromEntries(options.nets.map((n) => [n.name, n.endpoint]))),
-      PICKUP_INTERVAL_MS: String(options.pickupIntervalMs),
-      RECONCILE_INTERVAL_MS: '0',
-      LOG_LEVEL: 'silent',
-      SIM_NETS: '0',
-      ...(options.poolMax === undefined ? {} : { DB_POOL_MAX: String(options.poolMax) }),
-      ...options.env,
-    },
+    // SIM_NETS=0: no simulated nets beside the bench's own
+    env: { ...process.env, SIM_NETS: '0', ...benchHubEnvironment(databaseUrl, options, port) },
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));

@@ -43,23 +43,28 @@ export interface BenchHub {
   close(): Promise<void>;
 }
 
-/**
- * A hub in this process, configured the way production reads it (loadConfig
- * over an environment): NODE_ENV=production, logs silent, reconcile off.
- */
-export async function startHub(databaseUrl: string, options: HubOptions): Promise<BenchHub> {
-  const config = loadConfig({
+/** The settings of a bench hub, by their environment names: NODE_ENV=production, logs silent, reconcile off. */
+export function benchHubEnvironment(databaseUrl: string, options: HubOptions, port: number): Record<string, string> {
+  return {
     NODE_ENV: 'production',
-    PORT: '0',
+    PORT: String(port),
     DATABASE_URL: databaseUrl,
     AUTH_JWT_SECRET: BENCH_JWT_SECRET,
     NET_ENDPOINTS: JSON.stringify(Object.fromEntries(options.nets.map((n) => [n.name, n.endpoint]))),
     PICKUP_INTERVAL_MS: String(options.pickupIntervalMs),
     RECONCILE_INTERVAL_MS: '0',
     LOG_LEVEL: 'silent',
-    DB_POOL_MAX: options.poolMax === undefined ? undefined : String(options.poolMax),
+    ...(options.poolMax === undefined ? {} : { DB_POOL_MAX: String(options.poolMax) }),
     ...options.env,
-  });
+  };
+}
+
+/**
+ * A hub in this process, configured the way production reads it (loadConfig
+ * over an environment): NODE_ENV=production, logs silent, reconcile off.
+ */
+export async function startHub(databaseUrl: string, options: HubOptions): Promise<BenchHub> {
+  const config = loadConfig(benchHubEnvironment(databaseUrl, options, 0));
   const app = await createHub(config, databaseUrl);
   await app.listen(0, '127.0.0.1');
   const server: Server = app.getHttpServer();
