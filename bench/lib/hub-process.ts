@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { freePort } from '../../src/database/embedded-postgres.js';
+import { ownHubPort } from '../../test/support/hub-process.js';
 import { GqlClient } from './gql-client.js';
 import { benchHubEnvironment, benchToken, type HubOptions } from './hub.js';
 import { sleep } from './stats.js';
@@ -26,37 +26,31 @@ export interface BenchHubProcess {
  * own, not shared with the bench's client, fake nets and listeners.
  */
 export async function startHubProcess(databaseUrl: string, options: HubOptions): Promise<BenchHubProcess> {
-  // nothing else binds ports while a measurement starts its hubs: a port probed free stays free
-  const port = await freePort();
   const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'src/main.ts'], {
     cwd: process.cwd(),
     stdio: ['ignore', 'ignore', 'pipe'],
     // SIM_NETS=0: no simulated nets beside the bench's own
-    env: { ...process.env, SIM_NETS: '0', ...benchHubEnvironment(databaseUrl, options, port) },
+    env: { ...process.env, SIM_NETS: '0', ...benchHubEnvironment(databaseUrl, options, 0) },
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
   const exited = once(child, 'exit');
   let alive = true;
   void exited.then(() => (alive = false));
-  const base = `http://127.0.0.1:${port}`;
+  // it binds port 0: the port is the one of its own sockets whose /health names its pid
+  let port: number;
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (!alive) throw new Error(`the hub process exited at start-up:\n${stderr}`);
-    const up = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) })
-      .then(async (response) => {
-        const body = (await response.json()) as { info?: { dispatch?: { pid?: number } } };
-        return response.status === 200 && body.info?.dispatch?.pid === child.pid;
-      })
-      .catch(() => false);
-    if (up) break;
+    ({ port } = await ownHubPort(child.pid as number));
+    if (port !== 0) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the hub process did not answer /health in ${START_TIMEOUT_MS} ms:\n${stderr}`);
     }
     await sleep(100);
   }
-  const graphqlUrl = `${base}/graphql`;
+  const graphqlUrl = `http://127.0.0.1:${port}/graphql`;
   const gql = new GqlClient(graphqlUrl, await benchToken());
   return {
     pid: child.pid as number,

@@ -164,27 +164,12 @@ export async function startHubProcess(options: HubProcessOptions): Promise<HubPr
   const output = () => `--- ${name} stdout ---\n${stdout}\n--- ${name} stderr ---\n${stderr}`;
 
   const deadline = spawnedAt + (options.startTimeoutMs ?? 60_000);
-  let lastProbe = 'none';
-  let port = 0;
+  let port: number;
   for (;;) {
     if (hasExited) throw new Error(`hub process "${name}" exited at start-up (${JSON.stringify(await exited)}):\n${output()}`);
-    // only the child's own listening sockets are probed (a simulated net of its own may listen too)
-    const listening = await listeningPortsOf(child.pid as number);
-    if (listening.length === 0) lastProbe = 'not listening yet';
-    for (const candidate of listening) {
-      const probeBegan = Date.now();
-      const up = await fetch(`http://127.0.0.1:${candidate}/health`, { signal: AbortSignal.timeout(2000) })
-        .then(async (response) => {
-          const body = (await response.json()) as { info?: { dispatch?: { pid?: number } } };
-          lastProbe = `port ${candidate}: HTTP ${response.status}, pid ${body.info?.dispatch?.pid}: ${JSON.stringify(body).slice(0, 400)}`;
-          return response.status === 200 && body.info?.dispatch?.pid === child.pid;
-        })
-        .catch((error: unknown) => {
-          lastProbe = `port ${candidate}: ${String(error)} after ${Date.now() - probeBegan} ms`;
-          return false;
-        });
-      if (up) port = candidate;
-    }
+    const probe = await ownHubPort(child.pid as number);
+    port = probe.port;
+    const lastProbe = probe.lastProbe;
     if (port !== 0) break;
     if (Date.now() > deadline) {
       const sessions = await sessionsOn(options.databaseUrl); // before the kill: what its start was waiting for
@@ -276,6 +261,31 @@ export async function killAllHubProcesses(): Promise<void> {
         }),
     ),
   );
+}
+
+/**
+ * One look for the hub of process `pid`: its own listening sockets only (a
+ * simulated net of its own may listen too), each asked GET /health; the port
+ * that answers 200 with that pid, else 0, and what the last probe saw.
+ */
+export async function ownHubPort(pid: number): Promise<{ port: number; lastProbe: string }> {
+  const listening = await listeningPortsOf(pid);
+  let lastProbe = 'not listening yet';
+  for (const candidate of listening) {
+    const probeBegan = Date.now();
+    const up = await fetch(`http://127.0.0.1:${candidate}/health`, { signal: AbortSignal.timeout(2000) })
+      .then(async (response) => {
+        const body = (await response.json()) as { info?: { dispatch?: { pid?: number } } };
+        lastProbe = `port ${candidate}: HTTP ${response.status}, pid ${body.info?.dispatch?.pid}: ${JSON.stringify(body).slice(0, 400)}`;
+        return response.status === 200 && body.info?.dispatch?.pid === pid;
+      })
+      .catch((error: unknown) => {
+        lastProbe = `port ${candidate}: ${String(error)} after ${Date.now() - probeBegan} ms`;
+        return false;
+      });
+    if (up) return { port: candidate, lastProbe };
+  }
+  return { port: 0, lastProbe };
 }
 
 /** The inodes of process `pid`'s sockets (Linux /proc). */
