@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RawBuilder } from 'kysely';
 import { query, sql } from '../../../database/sql.js';
-import { assignPairs, toClaim, type ClaimRow } from './claim-pairs.js';
+import { assignPairs, toClaim, type ClaimOrNoneRow, type ClaimRow } from './claim-pairs.js';
 import type { Claim } from './claim.js';
 import { FREE_NET_TEXT, JOB_MAY_START_TEXT } from '../admission.sql.js';
 import {
@@ -47,6 +47,17 @@ export type FreeNets = 'all' | { schedulerId: string };
 
 /** The admission's predicates the claim uses (admissionPredicates). */
 export type ClaimAdmission = { anyClientsReady: string; jobClientsOnNet: string };
+
+/**
+ * fair: which projects a claim checks — those whose bounds rank first
+ * ('front', the claim's first try), or every project ('every': asked only when
+ * the front fell short). Two statements rather than one with both ways in it:
+ * PostgreSQL sets up every part of a plan on each run, also the one not taken.
+ */
+export type FairReach = 'front' | 'every';
+
+/** The CTE that tells whether the front's candidates are the first of the whole queue (reach 'front'). */
+const FRONT_COMPLETE = 'front_complete';
 
 const LANES_TEXT = `(values ${PRIORITY_LANES.map((lane) => `('${lane}')`).join(', ')}) as lane(priority)`;
 
@@ -178,14 +189,15 @@ function fairCandidatesText(
  * (FAIR_PROJECTS_PER_DEPTH × depth) are checked (`fairCandidatesText`: the
  * bound job itself, and job by job only where it fails a check); when `depth`
  * of their jobs rank before the bound of every project not checked, those are
- * the first `depth` of the whole queue. Otherwise (many checks failed:
- * holds, capacities, clients) every project is checked, in the same
- * statement. The cost follows the number of free nets and of projects running
- * jobs, not the length of the queue or the number of projects.
+ * the first `depth` of the whole queue (`front_complete`). Otherwise (many
+ * checks failed: holds, capacities, clients) there are no candidates, and the
+ * claim is asked again with `reach` 'every': every project is checked. The
+ * cost follows the number of free nets and of projects running jobs, not the
+ * length of the queue or the number of projects.
  *
- * fifo: the oldest jobs that can start, a few per free net.
+ * fifo: the oldest jobs that can start, a few per free net (`reach` does not apply).
  */
-export function candidatesText(order: OrderConfig, runnable: string): string {
+export function candidatesText(order: OrderConfig, runnable: string, reach: FairReach): string {
   const effective = effectivePriorityText(order);
   if (order.dispatchOrder === 'fifo') {
     return `candidates as materialized (
@@ -198,6 +210,10 @@ export function candidatesText(order: OrderConfig, runnable: string): string {
   const depth = `(select ${FAIR_DEPTH_PER_NET} * count(*) from free)`;
   const open = `${JOB_OPEN_IN_OPEN_PROJECT_TEXT} and ${runnable}`;
   const openProjects = `select pg.* from project_gate pg where not pg.at_cap and exists (select 1 from free)`;
+  if (reach === 'every') {
+    return `${fairCandidatesText('every_', openProjects, effective, open, depth, false)},
+    candidates as materialized (select c.id, c.project_id, c.rn from every_candidates c)`;
+  }
   const edgeAt = `${FAIR_PROJECTS_PER_DEPTH} * ${depth}`;
   const windowRows = `(select ${BOUND_WINDOW_PER_EDGE} * (${edgeAt} + 1))`;
   return `class_window as (
@@ -241,15 +257,12 @@ export function candidatesText(order: OrderConfig, runnable: string): string {
       open,
       depth,
       true,
-    )}, enough as (
+    )}, ${FRONT_COMPLETE} as (
       select not exists (select 1 from edge)
         or (select count(*) from first_candidates c, edge e
             where (-c.effective, c.fkey, c.seq) < (-e.effective, e.key0, e.seq)) >= ${depth} as yes
-    ), ${fairCandidatesText('all_', openProjects, effective, open, depth, false)},
-    candidates as materialized (
-      select c.id, c.project_id, c.rn from first_candidates c where (select yes from enough)
-      union all
-      select c.id, c.project_id, c.rn from all_candidates c where not (select yes from enough)
+    ), candidates as materialized (
+      select c.id, c.project_id, c.rn from first_candidates c where (select yes from ${FRONT_COMPLETE})
     )`;
 }
 
@@ -263,13 +276,13 @@ export function candidatesText(order: OrderConfig, runnable: string): string {
  * jobs taken before it in this walk bring one of its trusts or its project to
  * its cap: then it is passed by and the next one tried.
  */
-function pairing(nets: RawBuilder<unknown>, admission: ClaimAdmission, order: OrderConfig) {
+function pairing(nets: RawBuilder<unknown>, admission: ClaimAdmission, order: OrderConfig, reach: FairReach) {
   const fits = `(f.admits_any or ${admission.jobClientsOnNet})`;
   const runnable = `exists (select 1 from free f join net n on n.id = f.net_id where ${fits})`;
   return sql`with recursive free as materialized (
           select f.id, f.net_id, row_number() over (order by f.updated_at, f.id) as ord, ${sql.raw(admission.anyClientsReady)} as admits_any
           from (${nets}) f join net n on n.id = f.net_id
-        ), ${sql.raw(GATES_TEXT)}, ${sql.raw(candidatesText(order, runnable))},
+        ), ${sql.raw(GATES_TEXT)}, ${sql.raw(candidatesText(order, runnable, reach))},
         walk (rn, taken, trusts, projects, job_id, scheduler_id, net_id) as (
           select 0::bigint, array[]::uuid[], array[]::uuid[], array[]::uuid[], null::uuid, null::uuid, null::uuid
           union all
@@ -295,14 +308,18 @@ function pairing(nets: RawBuilder<unknown>, admission: ClaimAdmission, order: Or
 }
 
 /**
- * The cycle's claim, in ONE statement, taken under the claim lock (see
- * ClaimService): the free nets that take jobs (not drained, no failed call
- * waiting for its probe, pickup not paused) are locked with FOR UPDATE SKIP
- * LOCKED; the jobs that can start now come in dispatch order
- * (`candidatesText`: held trusts, trusts and projects at capacity, backoffs,
- * start times and unapproved trusts are passed by, never waited behind, as
- * are jobs whose clients are online on no free net) and are paired with them
- * (`pairing`). Each pair is set IN_PROGRESS / BUSY with its job and a lease.
+ * The cycle's claim, taken under the claim lock (see ClaimService): ONE
+ * statement, and a second one only when the first could not tell the first
+ * jobs of the whole queue (fair, `FairReach`). The free nets that take jobs
+ * (not drained, no failed call waiting for its probe, pickup not paused) are
+ * locked with FOR UPDATE SKIP LOCKED; the jobs that can start now come in
+ * dispatch order (`candidatesText`: held trusts, trusts and projects at
+ * capacity, backoffs, start times and unapproved trusts are passed by, never
+ * waited behind, as are jobs whose clients are online on no free net) and
+ * are paired with them (`pairing`). Each pair is set IN_PROGRESS / BUSY with
+ * its job and a lease. A first statement that fell short claimed nothing; the
+ * second runs in the same transaction, under the same lock, on the nets the
+ * first locked.
  */
 export async function claimNextJobs(
   em: EntityManager,
@@ -310,27 +327,54 @@ export async function claimNextJobs(
   admission: ClaimAdmission,
   order: OrderConfig,
 ): Promise<Claim[]> {
-  const rows = await query(em, claimNextJobsStatement(claim, admission, order));
-  return rows.map(toClaim);
+  if (order.dispatchOrder === 'fifo') return (await query(em, claimNextJobsStatement(claim, admission, order))).map(toClaim);
+  const front = await query(em, frontClaimStatement(claim, admission, order));
+  if (front[0]?.complete === false) {
+    return (await query(em, claimNextJobsStatement(claim, admission, order, 'every'))).map(toClaim);
+  }
+  return front
+    .filter((row): row is ClaimRow & { complete: boolean } => row.id !== null)
+    .map(({ complete: _complete, ...row }) => toClaim(row));
 }
 
-/** The statement of `claimNextJobs` (for a measurement or a plan). */
+/** The free nets a claim may fill, locked: FREE_NET_TEXT, longest free first. */
+const FREE_NETS = sql`select s.id, s.net_id, s.updated_at from scheduler s join net n on n.id = s.net_id
+      where ${sql.raw(FREE_NET_TEXT)}
+      order by s.updated_at, s.id
+      for update of s skip locked`;
+
+/**
+ * A claim statement of `claimNextJobs` (for a measurement or a plan): fifo,
+ * or fair checking every project (`every`). The fair claim's first try is
+ * `frontClaimStatement`.
+ */
 export function claimNextJobsStatement(
   claim: { instanceName: string; leaseMs: number },
   admission: ClaimAdmission,
   order: OrderConfig,
+  reach: FairReach = 'every',
 ): RawBuilder<ClaimRow> {
-  const nets = sql`select s.id, s.net_id, s.updated_at from scheduler s join net n on n.id = s.net_id
-      where ${sql.raw(FREE_NET_TEXT)}
-      order by s.updated_at, s.id
-      for update of s skip locked`;
-  return sql<ClaimRow>`${pairing(nets, admission, order)}, ${assignPairs(claim)} ${CLAIM_NEXT_JOBS.tag}`;
+  return sql<ClaimRow>`${pairing(FREE_NETS, admission, order, reach)}, ${assignPairs(claim)} ${CLAIM_NEXT_JOBS.tag}`;
+}
+
+/**
+ * The fair claim's first try (reach 'front'): its claims, or one row with no
+ * job; `complete` false when the front fell short — then it claimed nothing.
+ */
+export function frontClaimStatement(
+  claim: { instanceName: string; leaseMs: number },
+  admission: ClaimAdmission,
+  order: OrderConfig,
+): RawBuilder<ClaimOrNoneRow> {
+  const answer = { rows: 'claimed-or-none', complete: `(select yes from ${FRONT_COMPLETE})` } as const;
+  return sql<ClaimOrNoneRow>`${pairing(FREE_NETS, admission, order, 'front')}, ${assignPairs(claim, answer)} ${CLAIM_NEXT_JOBS.tag}`;
 }
 
 /**
  * `check_for_queued_jobs`' choice: the job that the claim would give the
  * scheduler `schedulerId` (claimed alone, and locked by the caller) — the
- * first in dispatch order whose clients are online on its net.
+ * first in dispatch order whose clients are online on its net. Asked of every
+ * project at once (a step mutation, not the cycle's claim).
  */
 export async function nextJobForNet(
   em: EntityManager,
@@ -339,6 +383,9 @@ export async function nextJobForNet(
   order: OrderConfig,
 ): Promise<string | undefined> {
   const nets = sql`select s.id, s.net_id, s.updated_at from scheduler s where s.id = ${schedulerId}::uuid`;
-  const [row] = await query<{ jobId: string }>(em, sql`${pairing(nets, admission, order)} select job_id as "jobId" from pair`);
+  const [row] = await query<{ jobId: string }>(
+    em,
+    sql`${pairing(nets, admission, order, 'every')} select job_id as "jobId" from pair`,
+  );
   return row?.jobId;
 }

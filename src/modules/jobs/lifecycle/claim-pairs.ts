@@ -11,7 +11,12 @@ import { leaseInterval, NET, PHASE, JOB } from './fragments.js';
  * waited for and its status read again), and only then its scheduler → BUSY
  * with the job and a lease; selects what the start needs.
  */
-export function assignPairs(claim: { instanceName: string; leaseMs: number }) {
+export function assignPairs(claim: { instanceName: string; leaseMs: number }, answer: ClaimAnswer = { rows: 'claimed' }) {
+  const claimedRows = sql`claimed j join net n on n.id = j.net_id join model m on m.id = j.model_id`;
+  const from =
+    answer.rows === 'claimed'
+      ? sql`from ${claimedRows}`
+      : sql`, ${sql.raw(answer.complete)} as "complete" from (select) one left join (${claimedRows}) on true`;
   return sql`claimed as (
       update job j set status = ${JOB.IN_PROGRESS}, net_id = p.net_id, started_at = clock_timestamp(), attempts = j.attempts + 1,
         retry_at = null,
@@ -30,11 +35,22 @@ export function assignPairs(claim: { instanceName: string; leaseMs: number }) {
       (select coalesce(json_agg(json_build_object('trustId', jt.trust_id, 'slotName', k.slot_name)
                                 order by k.slot_number nulls last, jt.trust_id), '[]'::json)
        from job_trust jt left join kit_slot k on k.assigned_trust_id = jt.trust_id where jt.job_id = j.id) as slots
-    from claimed j join net n on n.id = j.net_id join model m on m.id = j.model_id
+    ${from}
     order by j.seq`;
 }
 
+/**
+ * What the claim statement answers: its claims (`claimed`), or its claims and
+ * whether it was complete (`complete`: a boolean SQL expression) — then
+ * always one row at least, a row with no job (`id` null) when it claimed
+ * nothing.
+ */
+export type ClaimAnswer = { rows: 'claimed' } | { rows: 'claimed-or-none'; complete: string };
+
 export type ClaimRow = JobRow & { claimToken: string; schedulerId: string } & StartDetails;
+
+/** A row of an answer `claimed-or-none`: `id` null when the claim took nothing. */
+export type ClaimOrNoneRow = (ClaimRow | { id: null }) & { complete: boolean };
 
 export function toClaim(row: ClaimRow): Claim {
   const { claimToken, schedulerId, netName, endpoint, flBackend, projectId, cohortQuery, slots, ...job } = row;

@@ -19,7 +19,8 @@ import { SCHEDULER_COLUMNS } from '../net-state/scheduler.sql.js';
 
 /**
  * Claims nets and jobs. Every claim is a transaction that takes the claim
- * lock (`claim-lock.ts`) and then one statement, so any number of hub
+ * lock (`claim-lock.ts`) and then one statement (the fair claim a second one
+ * when its first could not tell the first jobs of the queue), so any number of hub
  * instances can claim without taking the same net or job, and each claim
  * counts every job the others started (capacity, fair share).
  */
@@ -34,7 +35,7 @@ export class ClaimService {
   ) {}
 
   /**
-   * The cycle's claim, in ONE statement (so one round trip and one commit):
+   * The cycle's claim, in ONE statement as a rule (so one round trip and one commit; see `claimNextJobs`):
    * the oldest valid QUEUED jobs that may start now, each paired with a free
    * net where its clients are online, each pair IN_PROGRESS / BUSY with a
    * lease (`claimNextJobs`; the admission's predicates: `admission.sql.ts`). A net is never committed
