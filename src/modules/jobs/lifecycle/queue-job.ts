@@ -33,7 +33,11 @@ export interface JobRequest {
  * Queues a job in one statement: the checks (model, trusts known and approved,
  * no live job of the model) and the writes (job with its priority, start time
  * and run-time limit, its trusts, the model back to PENDING) commit together
- * or not at all; the outcome says which check failed.
+ * or not at all; the outcome says which check failed. The trusts are
+ * checked by joins, not by a subquery per trust: for a list it cannot see,
+ * PostgreSQL assumes ten entries, and with a subquery each the plan it could
+ * keep looked three times dearer than one made for the call's values, so it
+ * planned every call anew (0.7 ms, more than running the statement).
  */
 export async function queueJob(
   em: EntityManager,
@@ -44,9 +48,10 @@ export async function queueJob(
   return queryOne<QueueOutcome>(
     em,
     sql`with requested as (
-          select t.id, exists (select 1 from trust where id = t.id) as known,
-            exists (select 1 from model_approved_trust a where a.model_id = ${modelId} and a.trust_id = t.id) as approved
+          select t.id, tr.id is not null as known, a.trust_id is not null as approved
           from unnest(${trustIds}::uuid[]) as t(id)
+          left join trust tr on tr.id = t.id
+          left join model_approved_trust a on a.model_id = ${modelId} and a.trust_id = t.id
         ), live as (
           select id from job where model_id = ${modelId} and status in (${sql.join([...LIVE_JOB_STATUSES])}) limit 1
         ), accepted as (
