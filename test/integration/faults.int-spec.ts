@@ -69,8 +69,11 @@ function inspector(url: string): pg.Pool {
   return testPool({ connectionString: url, application_name: INSPECTOR, max: 2 }); // idle sessions die with a restarted server
 }
 
-/** Waits until every job is COMPLETED or DELETED and every net AVAILABLE; returns when that was first seen. */
-async function waitUntilClean(pool: pg.Pool, timeoutMs: number): Promise<number> {
+/**
+ * Waits until every job is COMPLETED or DELETED and every net AVAILABLE; returns when that was first seen.
+ * `explain`: more for the failure message (what the hub and the nets did about the jobs still live).
+ */
+async function waitUntilClean(pool: pg.Pool, timeoutMs: number, explain?: () => Promise<string[]>): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -87,7 +90,12 @@ async function waitUntilClean(pool: pg.Pool, timeoutMs: number): Promise<number>
       const nets = await pool.query(
         `select status, job_id, lease_until, sweep_pending from scheduler where status <> 'AVAILABLE'`,
       );
-      throw new Error(`not clean after ${timeoutMs} ms: jobs ${JSON.stringify(jobs.rows)}, nets ${JSON.stringify(nets.rows)}`);
+      const more = explain ? await explain().catch((error: unknown) => [`(no trail: ${String(error)})`]) : [];
+      throw new Error(
+        [`not clean after ${timeoutMs} ms: jobs ${JSON.stringify(jobs.rows)}, nets ${JSON.stringify(nets.rows)}`, ...more].join(
+          '\n',
+        ),
+      );
     }
     await sleep(20);
   }
@@ -267,6 +275,25 @@ async function trailOf(
     if (hubLogs) trail.push(`  hub log lines naming it ${JSON.stringify(lines.slice(-30))}`);
   }
   return trail;
+}
+
+/**
+ * For a system that did not come clean: each live job's trail (`trailOf`), when each net last answered
+ * list_jobs, and the hub's last log lines (its reconcile and start warnings).
+ */
+async function liveTrail(pool: pg.Pool, nets: FakeNet[], hubLogs: () => string): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string; modelId: string; backendJobId: string | null; net: string | null }>(
+    `select j.id, j.model_id as "modelId", j.backend_job_id as "backendJobId", n.name as net
+       from job j left join net n on n.id = j.net_id where j.status in ('QUEUED', 'IN_PROGRESS')`,
+  );
+  const live = rows.map((r) => ({ ...r }) as unknown as JobRow);
+  const lines = rows.map((r) => `live job ${r.id} (model ${r.modelId}) on ${r.net ?? 'no net'}, run ${r.backendJobId ?? 'none'}`);
+  const listed = nets.map((net, i) => {
+    const calls = net.requests.filter((r) => r.call === 'list_jobs');
+    return `net #${i + 1}: ${calls.length} list_jobs calls, the last at ${calls.at(-1)?.at.toISOString() ?? 'never'}`;
+  });
+  const trail = await trailOf(pool, nets, live, lines, hubLogs);
+  return [...lines, ...listed, ...trail, `hub's last log lines ${JSON.stringify(hubLogs().split('\n').slice(-40))}`];
 }
 
 const outcome = (jobs: JobRow[]) => {
@@ -539,7 +566,8 @@ describe('b, c. one hub process through net faults and killed database sessions 
    * process must be the same one, alive and answering, afterwards.
    */
   async function runNetFault(fault: NetFault): Promise<{ jobs: JobRow[]; injectedAt: number; clearedAt: number }> {
-    await waitUntilClean(pool, 10_000);
+    const explain = () => liveTrail(pool, nets, () => hub.stdout() + hub.stderr());
+    await waitUntilClean(pool, 10_000, explain);
     const models: string[] = [];
     for (let i = 0; i < 14; i++) models.push(await s.newModel());
     const submits = () => nets.reduce((n, net) => n + net.submitCount(), 0);
@@ -552,13 +580,13 @@ describe('b, c. one hub process through net faults and killed database sessions 
       await fault.inject();
       for (const m of models.slice(10)) await s.queue(m);
       // clean may come while the fault lasts (every job there removed): watched from now on
-      const firstClean = waitUntilClean(pool, (fault.holdMs ?? 1000) + 30_000);
+      const firstClean = waitUntilClean(pool, (fault.holdMs ?? 1000) + 30_000, explain);
       firstClean.catch(() => undefined);
       await sleep(Math.max(0, injectedAt + (fault.holdMs ?? 1000) - Date.now()));
       const clearedAt = Date.now();
       await fault.clear?.();
       const cleanAt = await firstClean;
-      await waitUntilClean(pool, 30_000); // and still clean after the fault is gone
+      await waitUntilClean(pool, 30_000, explain); // and still clean after the fault is gone
       await watch.stop();
       const jobs = await expectInvariants(pool, nets, models, { ...fault.options, hubLogs: () => hub.stdout() + hub.stderr() });
       figures.push({
