@@ -9,14 +9,16 @@ import { leaseInterval, NET, PHASE, JOB } from './fragments.js';
  * defined before it. Each job still QUEUED → IN_PROGRESS (CLAIMED) on its net
  * (a job removed since the statement began is left out: its row lock is
  * waited for and its status read again), and only then its scheduler → BUSY
- * with the job and a lease; selects what the start needs.
+ * with the job and a lease; selects what the start needs. With `complete` (a
+ * boolean SQL expression) it also answers that, in one row at least: a row
+ * with no job when it claimed nothing.
  */
-export function assignPairs(claim: { instanceName: string; leaseMs: number }, answer: ClaimAnswer = { rows: 'claimed' }) {
+export function assignPairs(claim: { instanceName: string; leaseMs: number }, complete?: string) {
   const claimedRows = sql`claimed j join net n on n.id = j.net_id join model m on m.id = j.model_id`;
   const from =
-    answer.rows === 'claimed'
+    complete === undefined
       ? sql`from ${claimedRows}`
-      : sql`, ${sql.raw(answer.complete)} as "complete" from (select) one left join (${claimedRows}) on true`;
+      : sql`, ${sql.raw(complete)} as "complete" from (select) one left join (${claimedRows}) on true`;
   return sql`claimed as (
       update job j set status = ${JOB.IN_PROGRESS}, net_id = p.net_id, started_at = clock_timestamp(), attempts = j.attempts + 1,
         retry_at = null,
@@ -39,17 +41,9 @@ export function assignPairs(claim: { instanceName: string; leaseMs: number }, an
     order by j.seq`;
 }
 
-/**
- * What the claim statement answers: its claims (`claimed`), or its claims and
- * whether it was complete (`complete`: a boolean SQL expression) — then
- * always one row at least, a row with no job (`id` null) when it claimed
- * nothing.
- */
-export type ClaimAnswer = { rows: 'claimed' } | { rows: 'claimed-or-none'; complete: string };
-
 export type ClaimRow = JobRow & { claimToken: string; schedulerId: string } & StartDetails;
 
-/** A row of an answer `claimed-or-none`: `id` null when the claim took nothing. */
+/** A row of a claim asked whether it was `complete` (assignPairs): always one at least, `id` null when it took nothing. */
 export type ClaimOrNoneRow = (ClaimRow | { id: null }) & { complete: boolean };
 
 export function toClaim(row: ClaimRow): Claim {
