@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { currentRequestId } from '../observability/request-context.js';
+import { callDeadline } from './call-deadline.js';
 
 /** Enough of a net to call it. */
 export interface NetRef {
@@ -141,14 +142,13 @@ export class NetClient {
     body: unknown,
     requestId: string,
   ): Promise<unknown> {
-    // One timer for the whole call (answer and body), cleared as soon as it is over: AbortSignal.timeout
-    // would keep the signal, its timer and what the request hangs on it alive for the full timeout after every call.
+    // One deadline for the whole call (answer and body), cleared as soon as it is over: AbortSignal.timeout
+    // would keep the signal, its timer and what the request hangs on it alive for the full timeout after every
+    // call. It counts the time the hub was listening (callDeadline): a stall of the hub's own is not the net's.
     const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new DOMException(`no answer within ${this.config.netCallTimeoutMs} ms`, 'TimeoutError')),
-      this.config.netCallTimeoutMs,
+    const timer = callDeadline(this.config.netCallTimeoutMs, () =>
+      deadline.abort(new DOMException(`no answer within ${this.config.netCallTimeoutMs} ms`, 'TimeoutError')),
     );
-    timer.unref();
     let statusCode: number;
     let text: string;
     try {
@@ -169,7 +169,7 @@ export class NetClient {
     } catch (error) {
       throw new NetCallError(net.name, call, describeFailure(error, this.config.netCallTimeoutMs));
     } finally {
-      clearTimeout(timer);
+      timer.clear();
     }
     if (statusCode < 200 || statusCode > 299) {
       throw new NetCallError(net.name, call, `HTTP ${statusCode}${text ? `: ${text.slice(0, 200)}` : ''}`, statusCode);

@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFakeNet, type FakeNet, type Run } from '../support/fake-net.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { createScenario } from '../support/scenario.js';
+import { trailOf } from '../support/trail.js';
 import { sleep, until } from '../support/wait.js';
 
 const HUBS = 3;
@@ -81,10 +82,19 @@ describe(`${HUBS} hub instances, ${NETS} nets, ${JOBS} jobs`, () => {
     const counts = await jobCounts();
 
     expect(counts).toEqual({ COMPLETED: JOBS });
-    // every job submitted exactly once, across all nets
-    for (const modelId of models) {
-      expect(nets.reduce((sum, net) => sum + net.submitCount(modelId), 0)).toBe(1);
+    // every job submitted exactly once, across all nets; a model submitted otherwise says what happened to it
+    const submittedOtherwise = models.filter((m) => nets.reduce((sum, net) => sum + net.submitCount(m), 0) !== 1);
+    const problems = submittedOtherwise.map(
+      (m) => `model ${m}: ${nets.reduce((sum, net) => sum + net.submitCount(m), 0)} submit_job calls`,
+    );
+    if (problems.length > 0) {
+      const { rows } = await db.pool.query<{ id: string; modelId: string }>(
+        `select id, model_id as "modelId" from job where model_id = any($1::uuid[])`,
+        [submittedOtherwise],
+      );
+      problems.push(...(await trailOf(db.pool, nets, rows)));
     }
+    expect(problems).toEqual([]);
     // never two runs at once on a net (the net's own watermark, and the database's intervals)
     for (const net of nets) expect(net.maxConcurrentActiveRuns).toBeLessThanOrEqual(1);
     const overlaps = await db.pool.query(

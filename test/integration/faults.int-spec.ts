@@ -8,6 +8,7 @@ import { startFakeNet, type FakeNet, type NetCallName } from '../support/fake-ne
 import { killAllHubProcesses, startHubProcess, type HubProcess } from '../support/hub-process.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
+import { trailOf } from '../support/trail.js';
 import { sleep, until } from '../support/wait.js';
 
 /**
@@ -231,51 +232,14 @@ async function expectInvariants(
   }
   const busy = await pool.query(`select id, status, job_id from scheduler where status <> 'AVAILABLE'`);
   if (busy.rows.length > 0) problems.push(`nets not AVAILABLE: ${JSON.stringify(busy.rows)}`);
-  if (problems.length > 0) problems.push(...(await trailOf(pool, nets, jobs, problems, options.hubLogs)));
+  if (problems.length > 0) problems.push(...(await trailOf(pool, nets, namedIn(jobs, problems), options.hubLogs)));
   expect(problems).toEqual([]);
   return jobs;
 }
 
-/**
- * What a broken invariant left to read, for its failure message: for each job
- * it names, the nets' calls about its model (time, net, call, path) and its
- * start attempts as recorded; and the hub's log lines that name it (when the
- * hub is a process of this test: its warnings say why a start failed or a run
- * was aborted).
- */
-async function trailOf(
-  pool: pg.Pool,
-  nets: FakeNet[],
-  jobs: JobRow[],
-  problems: string[],
-  hubLogs?: () => string,
-): Promise<string[]> {
-  const named = jobs.filter((j) => problems.some((p) => p.includes(j.id) || p.includes(j.modelId)));
-  const trail: string[] = [];
-  for (const job of named) {
-    const runs = nets.flatMap((net, i) =>
-      net
-        .runs()
-        .filter((r) => r.modelId === job.modelId)
-        .map((r) => ({ net: i + 1, run: r.job_id, status: r.status })),
-    );
-    const calls = nets.flatMap((net, i) =>
-      net.requests
-        .filter((r) => r.path.includes(job.modelId) || runs.some((run) => r.path.includes(run.run)))
-        .map((r) => `${r.at.toISOString()} net #${i + 1} ${r.call ?? '?'} ${r.method} ${r.path}`),
-    );
-    trail.push(`runs of model ${job.modelId}: ${JSON.stringify(runs)}`);
-    const attempts = await pool.query<{ at: Date; outcome: string; detail: string | null }>(
-      `select at, outcome, detail from start_attempt where job_id = $1 order by seq`,
-      [job.id],
-    );
-    trail.push(`trail of job ${job.id} (model ${job.modelId}): net calls ${JSON.stringify(calls.sort())}`);
-    trail.push(`  start attempts ${JSON.stringify(attempts.rows)}`);
-    const lines = (hubLogs?.() ?? '').split('\n').filter((l) => l.includes(job.id) || l.includes(job.modelId));
-    if (hubLogs) trail.push(`  hub log lines naming it ${JSON.stringify(lines.slice(-30))}`);
-  }
-  return trail;
-}
+/** The jobs a problem names (by job or model id). */
+const namedIn = (jobs: JobRow[], problems: string[]) =>
+  jobs.filter((j) => problems.some((p) => p.includes(j.id) || p.includes(j.modelId)));
 
 /**
  * For a system that did not come clean: each live job's trail (`trailOf`), when each net last answered
@@ -286,13 +250,12 @@ async function liveTrail(pool: pg.Pool, nets: FakeNet[], hubLogs: () => string):
     `select j.id, j.model_id as "modelId", j.backend_job_id as "backendJobId", n.name as net
        from job j left join net n on n.id = j.net_id where j.status in ('QUEUED', 'IN_PROGRESS')`,
   );
-  const live = rows.map((r) => ({ ...r }) as unknown as JobRow);
   const lines = rows.map((r) => `live job ${r.id} (model ${r.modelId}) on ${r.net ?? 'no net'}, run ${r.backendJobId ?? 'none'}`);
   const listed = nets.map((net, i) => {
     const calls = net.requests.filter((r) => r.call === 'list_jobs');
     return `net #${i + 1}: ${calls.length} list_jobs calls, the last at ${calls.at(-1)?.at.toISOString() ?? 'never'}`;
   });
-  const trail = await trailOf(pool, nets, live, lines, hubLogs);
+  const trail = await trailOf(pool, nets, rows, hubLogs);
   return [...lines, ...listed, ...trail, `hub's last log lines ${JSON.stringify(hubLogs().split('\n').slice(-40))}`];
 }
 
