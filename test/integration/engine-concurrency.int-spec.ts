@@ -83,10 +83,9 @@ describe(`${HUBS} hub instances, ${NETS} nets, ${JOBS} jobs`, () => {
 
     expect(counts).toEqual({ COMPLETED: JOBS });
     // every job submitted exactly once, across all nets; a model submitted otherwise says what happened to it
-    const submittedOtherwise = models.filter((m) => nets.reduce((sum, net) => sum + net.submitCount(m), 0) !== 1);
-    const problems = submittedOtherwise.map(
-      (m) => `model ${m}: ${nets.reduce((sum, net) => sum + net.submitCount(m), 0)} submit_job calls`,
-    );
+    const submits = (modelId: string) => nets.reduce((sum, net) => sum + net.submitCount(modelId), 0);
+    const submittedOtherwise = models.filter((m) => submits(m) !== 1);
+    const problems = submittedOtherwise.map((m) => `model ${m}: ${submits(m)} submit_job calls`);
     if (problems.length > 0) {
       const { rows } = await db.pool.query<{ id: string; modelId: string }>(
         `select id, model_id as "modelId" from job where model_id = any($1::uuid[])`,

@@ -1,12 +1,12 @@
+import type pg from 'pg';
+import type { FakeNet } from './fake-net.js';
+
 /**
  * What a broken invariant left to read, for a failure message: for each job, its runs on the (fake) nets,
  * the nets' calls about its model (time, net, call, path), its start attempts as recorded, and the hub's log
  * lines that name it (when the test can read the hub's log: its warnings say why a start failed or a run
  * was aborted).
  */
-import type pg from 'pg';
-import type { FakeNet } from './fake-net.js';
-
 export async function trailOf(
   pool: pg.Pool,
   nets: FakeNet[],
