@@ -259,6 +259,21 @@ async function liveTrail(pool: pg.Pool, nets: FakeNet[], hubLogs: () => string):
   return [...lines, ...listed, ...trail, `hub's last log lines ${JSON.stringify(hubLogs().split('\n').slice(-40))}`];
 }
 
+/**
+ * a's survivor, b, c: how long the hub waits for a net's answer. Generous, so that a healthy net (net-2; net-1
+ * outside its fault) is never taken for a failed one on a loaded machine: at 400 ms a slow answer of the healthy
+ * Flower net failed its start, and fail-fast mode removed its job. A hang still meets it within the test's bounds.
+ */
+const NET_FAULT_CALL_TIMEOUT_MS = 2000;
+/**
+ * a's survivor, b, c: the lease of a hub that lives through the fault outlasts a start that waits out one
+ * timed-out call (every hang fault here), so that such a start ends as a failed start, as in production
+ * (NET_LEASE_MS ≫ NET_CALL_TIMEOUT_MS), not as an expired lease. With LEASE_MS (shorter than one call's
+ * timeout), a start of the survivor's own that a loaded machine slowed past 1.5 s before its submit was
+ * recovered under it and retried: a job behind the one under test ended with two attempts.
+ */
+const NET_FAULT_LEASE_MS = 2 * NET_FAULT_CALL_TIMEOUT_MS;
+
 const outcome = (jobs: JobRow[]) => {
   const completed = jobs.filter((j) => j.status === 'COMPLETED').length;
   const deleted = jobs.filter((j) => j.status === 'DELETED').length;
@@ -396,10 +411,12 @@ describe('a. a hub process SIGKILLed while it starts a job; a second instance re
       expect(left.rows[0]).toEqual({ status: 'IN_PROGRESS', phase: kill.phase });
 
       net.setAutoFinish(100);
+      // the victims' leases (LEASE_MS) are what recovery has to meet; the survivor's own starts keep theirs
       const survivor = await startTestHub(db.url, {
         netEndpoints: [{ name: 'net-1', endpoint: net.url }],
         kitSlots: SLOTS,
-        netLeaseMs: LEASE_MS,
+        netLeaseMs: NET_FAULT_LEASE_MS,
+        netCallTimeoutMs: NET_FAULT_CALL_TIMEOUT_MS,
         pickupIntervalMs: 100,
         reconcileIntervalMs: 100,
         maxStartAttempts: kill.maxStartAttempts ?? 3,
@@ -441,18 +458,6 @@ describe('a. a hub process SIGKILLed while it starts a job; a second instance re
 });
 
 // ---- b, c. one hub process through net faults and killed database sessions ----
-
-/**
- * b, c: how long the hub waits for a net's answer. Generous, so that a healthy net (net-2; net-1 outside its
- * fault) is never taken for a failed one on a loaded machine: at 400 ms a slow answer of the healthy Flower
- * net failed its start, and fail-fast mode removed its job. A hang still meets it within the test's bounds.
- */
-const NET_FAULT_CALL_TIMEOUT_MS = 2000;
-/**
- * b, c: the lease outlasts a start that waits out one timed-out call (every hang fault here), so that such a
- * start ends as a failed start, as in production (NET_LEASE_MS ≫ NET_CALL_TIMEOUT_MS), not as an expired lease.
- */
-const NET_FAULT_LEASE_MS = 2 * NET_FAULT_CALL_TIMEOUT_MS;
 
 describe('b, c. one hub process through net faults and killed database sessions (it is never restarted)', () => {
   let db: TestDatabase;
