@@ -41,7 +41,14 @@ const MEASUREMENTS: Array<Measurement<unknown>> = [
     id: '1',
     title: 'enqueue → IN_PROGRESS latency',
     run: (cluster) =>
-      measurePickupLatency(cluster, { jobs: 200, pollingJobs: 20, stockNetJobs: 100, processJobs: 200, warmup: 10 }),
+      measurePickupLatency(cluster, {
+        jobs: 200,
+        pollingJobs: 20,
+        stockNetJobs: 100,
+        processJobs: 200,
+        baselineJobs: 200,
+        warmup: 10,
+      }),
     rows: pickupLatencyRows,
     notes: pickupLatencyNotes,
   }),

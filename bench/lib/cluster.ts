@@ -75,6 +75,8 @@ export interface BenchCluster {
   readonly statements: StatementLog;
   /** A fresh database copied from the migrated template; returns its URL. */
   createDatabase(name: string, options?: { logStatements?: boolean }): Promise<string>;
+  /** An empty database (no schema: a hub of another checkout migrates it at start-up); returns its URL. */
+  createEmptyDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -123,6 +125,10 @@ export async function startBenchCluster(): Promise<BenchCluster> {
           await client.query(`alter database "${name}" set log_min_duration_statement = 0`);
         }
       });
+      return withDatabase(handle.adminUrl, name);
+    },
+    createEmptyDatabase: async (name) => {
+      await withClient(handle.adminUrl, (client) => client.query(`create database "${name}"`));
       return withDatabase(handle.adminUrl, name);
     },
     stop,

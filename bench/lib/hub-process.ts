@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { ownHubPort } from '../../test/support/hub-process.js';
+import { listeningPortsOf, ownHubPort } from '../../test/support/hub-process.js';
 import { GqlClient } from './gql-client.js';
 import { benchHubEnvironment, benchToken, type HubOptions } from './hub.js';
 import { sleep } from './stats.js';
@@ -25,9 +25,14 @@ export interface BenchHubProcess {
  * read as a client and a net see it: the hub's event loop and heap are its
  * own, not shared with the bench's client, fake nets and listeners.
  */
-export async function startHubProcess(databaseUrl: string, options: HubOptions): Promise<BenchHubProcess> {
+export async function startHubProcess(
+  databaseUrl: string,
+  options: HubOptions,
+  /** another checkout of the hub to run (`baseline-checkout.ts`); its /health may not name its pid */
+  checkout?: string,
+): Promise<BenchHubProcess> {
   const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'src/main.ts'], {
-    cwd: process.cwd(),
+    cwd: checkout ?? process.cwd(),
     stdio: ['ignore', 'ignore', 'pipe'],
     // SIM_NETS=0: no simulated nets beside the bench's own
     env: { ...process.env, SIM_NETS: '0', ...benchHubEnvironment(databaseUrl, options, 0) },
@@ -42,7 +47,7 @@ export async function startHubProcess(databaseUrl: string, options: HubOptions):
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (!alive) throw new Error(`the hub process exited at start-up:\n${stderr}`);
-    ({ port } = await ownHubPort(child.pid as number));
+    ({ port } = checkout ? await answeringPort(child.pid as number) : await ownHubPort(child.pid as number));
     if (port !== 0) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -65,4 +70,15 @@ export async function startHubProcess(databaseUrl: string, options: HubOptions):
       clearTimeout(timer);
     },
   };
+}
+
+/** The first port process `pid` listens on that answers /health with 200 (a hub of another checkout: its only server). */
+async function answeringPort(pid: number): Promise<{ port: number }> {
+  for (const candidate of await listeningPortsOf(pid)) {
+    const up = await fetch(`http://127.0.0.1:${candidate}/health`, { signal: AbortSignal.timeout(2000) })
+      .then((response) => response.status === 200)
+      .catch(() => false);
+    if (up) return { port: candidate };
+  }
+  return { port: 0 };
 }

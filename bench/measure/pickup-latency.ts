@@ -6,6 +6,7 @@ import type { BenchCluster } from '../lib/cluster.js';
 import { REAL_NET_KEEP_ALIVE_MS, setNetKeepAlive } from '../lib/fake-nets.js';
 import { startHub } from '../lib/hub.js';
 import type { GqlClient } from '../lib/gql-client.js';
+import { checkoutBaseline, PRE_VERSION_2_COMMIT } from '../lib/baseline-checkout.js';
 import { startHubProcess, type BenchHubProcess } from '../lib/hub-process.js';
 import { fmtRatio, verdict, type Row } from '../lib/report.js';
 import { installStartedTrigger, seedFixture, withClient } from '../lib/seed.js';
@@ -16,6 +17,11 @@ const PICKUP_INTERVAL_MS = 1000;
 const TARGET_P99_MS = 25;
 /** issue 13: enqueue → start p99 with the dispatch policy on (DISPATCH_ORDER=fair) */
 const TARGET_FAIR_P99_MS = 12;
+/**
+ * The same bound against the hub before Version 2, in one run: the independent measurement found 6–8 ms
+ * for that hub, so ≤ 12 ms there is at most 12 / 8 = 1.5× it (a p99 ratio, whatever this machine's speed).
+ */
+const TARGET_BASELINE_P99_RATIO = 1.5;
 
 export interface PickupLatencyOptions {
   /** jobs queued one after another through queueTraining (event-driven pickup) */
@@ -26,6 +32,8 @@ export interface PickupLatencyOptions {
   stockNetJobs: number;
   /** jobs queued on each of two hub PROCESSES (fair, fifo), alternating; 0: not measured */
   processJobs: number;
+  /** jobs queued alternately on the fair hub process and on one of the hub before Version 2; 0: not measured */
+  baselineJobs: number;
   warmup: number;
 }
 
@@ -53,6 +61,15 @@ export interface PickupLatencyResult {
    * the client, the fake nets and the listener
    */
   ownProcess: { fair: Summary; fifo: Summary } | null;
+  /**
+   * The fair hub process beside a process of the hub before Version 2
+   * (`PRE_VERSION_2_COMMIT`, FIFO only, on a database it migrated itself),
+   * jobs alternating; a string says why it was not measured
+   */
+  baseline:
+    | { commit: string; fair: Summary; before: Summary; segments: { fair: EventDrivenSegments; before: EventDrivenSegments } }
+    | string
+    | null;
   /** plain INSERT (no in-process signal, no change trigger) → IN_PROGRESS with a backend job id */
   pollingOnly: Summary;
   /**
@@ -167,13 +184,6 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
   const closeFifo = () => (fifoClosed ??= fifoHub.close());
   let fairClosed: Promise<void> | null = null;
   const closeFair = () => (fairClosed ??= hub.close());
-  interface LatencyBed {
-    hub: { gql: GqlClient };
-    started: StartedJobs;
-    arrivals: Partial<Record<NetCallName, number>>;
-    modelId: string;
-    trustIds: string[];
-  }
   const fairBed: LatencyBed = { hub, started, arrivals, modelId, trustIds: fixture.trustIds };
   const fifo: LatencyBed = {
     hub: fifoHub,
@@ -242,6 +252,7 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
 
     // the same two beds, each now served by a hub process (the in-process hubs are closed first)
     let ownProcess: PickupLatencyResult['ownProcess'] = null;
+    let baseline: PickupLatencyResult['baseline'] = null;
     if (options.processJobs > 0) {
       await closeFair();
       const processes: BenchHubProcess[] = [];
@@ -263,6 +274,10 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
           fifo: { ...fifo, hub: fifoProcess },
         });
         ownProcess = { fair: roundSummary(summarize(runs.fair.latencies)), fifo: roundSummary(summarize(runs.fifo.latencies)) };
+        if (options.baselineJobs > 0) {
+          await fifoProcess.close(); // two hub processes at a time, as above
+          baseline = await againstBaseline(cluster, options, eventDriven, { ...fairBed, hub: fairProcess });
+        }
       } finally {
         await Promise.all(processes.map((p) => p.close()));
       }
@@ -272,12 +287,9 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
       netKeepAliveMs: stockKeepAlive === null ? null : REAL_NET_KEEP_ALIVE_MS,
       eventDriven: roundSummary(summarize(main.latencies)),
       eventDrivenFifo: roundSummary(summarize(both.fifo.latencies)),
-      eventDrivenSegments: {
-        queueResponse: roundSummary(summarize(main.segments.queueResponse)),
-        checkClientStatusAtNet: roundSummary(summarize(main.segments.checkClientStatusAtNet)),
-        submitJobAtNet: roundSummary(summarize(main.segments.submitJobAtNet)),
-      },
+      eventDrivenSegments: segmentsOf(main),
       ownProcess,
+      baseline,
       pollingOnly: roundSummary(summarize(pollingOnly)),
       baselines,
     };
@@ -292,6 +304,82 @@ export async function measurePickupLatency(cluster: BenchCluster, options: Picku
   }
   const stockNet = options.stockNetJobs > 0 ? await compareKeepAlive(cluster, options.stockNetJobs) : null;
   return { ...measured, stockNet };
+}
+
+interface LatencyBed {
+  hub: { gql: GqlClient };
+  started: StartedJobs;
+  arrivals: Partial<Record<NetCallName, number>>;
+  modelId: string;
+  trustIds: string[];
+}
+
+type PairedRuns = (
+  count: number,
+  warmup: number,
+  beds: { fair: LatencyBed; fifo: LatencyBed },
+) => Promise<{ fair: EventDrivenRun; fifo: EventDrivenRun }>;
+
+const segmentsOf = (run: EventDrivenRun): EventDrivenSegments => ({
+  queueResponse: roundSummary(summarize(run.segments.queueResponse)),
+  checkClientStatusAtNet: roundSummary(summarize(run.segments.checkClientStatusAtNet)),
+  submitJobAtNet: roundSummary(summarize(run.segments.submitJobAtNet)),
+});
+
+/**
+ * The fair hub process against a process of the hub before Version 2, run
+ * from its own tree (`checkoutBaseline`) on a database it migrates itself,
+ * with a fake net and a fixture of its own; jobs alternate between the two.
+ */
+async function againstBaseline(
+  cluster: BenchCluster,
+  options: PickupLatencyOptions,
+  paired: PairedRuns,
+  fair: LatencyBed,
+): Promise<PickupLatencyResult['baseline']> {
+  const checkout = await checkoutBaseline(PRE_VERSION_2_COMMIT);
+  if (typeof checkout === 'string') return checkout;
+  const tag = 'latencybase';
+  // seedFixture names the kit slots site-<tag>-<n>: the net knows its clients before the hub (and the fixture) exist
+  const slotNames = ['site-latencybase-1', 'site-latencybase-2'];
+  const arrivals: Partial<Record<NetCallName, number>> = {};
+  const net = await startFakeNet({
+    clients: slotNames,
+    onRequest: (request) => {
+      if (request.call) arrivals[request.call] ??= performance.now();
+    },
+  });
+  setNetKeepAlive(net);
+  let started: StartedJobs | null = null;
+  let hub: BenchHubProcess | null = null;
+  try {
+    const url = await cluster.createEmptyDatabase('bench_latency_baseline');
+    hub = await startHubProcess(
+      url,
+      { nets: [{ name: 'net-latency-baseline', endpoint: net.url }], pickupIntervalMs: PICKUP_INTERVAL_MS },
+      checkout.dir,
+    );
+    const fixture = await withClient(url, async (client) => {
+      const seeded = await seedFixture(client, { models: 1, trusts: 2, tag });
+      await installStartedTrigger(client);
+      return seeded;
+    });
+    if (fixture.slotNames.join() !== slotNames.join()) throw new Error(`unexpected kit slots ${fixture.slotNames.join()}`);
+    started = await StartedJobs.listen(url);
+    const before: LatencyBed = { hub, started, arrivals, modelId: fixture.modelIds[0], trustIds: fixture.trustIds };
+    const runs = await paired(options.baselineJobs, options.warmup, { fair, fifo: before });
+    return {
+      commit: PRE_VERSION_2_COMMIT,
+      fair: roundSummary(summarize(runs.fair.latencies)),
+      before: roundSummary(summarize(runs.fifo.latencies)),
+      segments: { fair: segmentsOf(runs.fair), before: segmentsOf(runs.fifo) },
+    };
+  } finally {
+    await hub?.close(); // before its tree goes
+    await started?.close();
+    await net.close();
+    await checkout.remove();
+  }
 }
 
 type KeepAliveNet = 'stock' | 'keepAlive';
@@ -375,6 +463,19 @@ export function pickupLatencyRows(result: PickupLatencyResult): Row[] {
           },
         ]
       : []),
+    ...(result.baseline && typeof result.baseline !== 'string'
+      ? [
+          {
+            id: '1',
+            measurement: `the same, fair hub process vs the hub before Version 2 (${result.baseline.commit}, FIFO only) in its own process (n=${result.baseline.fair.n} each)`,
+            figure: `fair ${fmtPercentiles(result.baseline.fair)}`,
+            peer: `before ${fmtPercentiles(result.baseline.before)}`,
+            ratio: `p50 ${fmtRatio(result.baseline.fair.p50 / result.baseline.before.p50)}, p99 ${fmtRatio(result.baseline.fair.p99 / result.baseline.before.p99)}`,
+            target: `p99 ≤ ${TARGET_BASELINE_P99_RATIO}× (12 ms where it measured 6–8 ms)`,
+            verdict: verdict(result.baseline.fair.p99 <= TARGET_BASELINE_P99_RATIO * result.baseline.before.p99),
+          },
+        ]
+      : []),
   ];
 }
 
@@ -387,6 +488,17 @@ export function pickupLatencyNotes(result: PickupLatencyResult): string[] {
       `row IN_PROGRESS with backend id ${result.eventDriven.p50} (p99: ${s.queueResponse.p99} / ${s.checkClientStatusAtNet.p99} / ${s.submitJobAtNet.p99} / ${result.eventDriven.p99})`,
     `step costs on this machine, p50: pg round trip (select 1) ${b.pgRoundTrip.p50} ms, keep-alive fetch to the fake net ${b.netFetch.p50} ms`,
   ];
+  const base = result.baseline;
+  if (typeof base === 'string') notes.push(`the hub before Version 2 was not measured: ${base}`);
+  else if (base) {
+    const line = (name: string, seg: EventDrivenSegments, all: Summary) =>
+      `${name}: answered ${seg.queueResponse.p50}, check_client_status at the net ${seg.checkClientStatusAtNet.p50}, ` +
+      `submit_job ${seg.submitJobAtNet.p50}, IN_PROGRESS ${all.p50}`;
+    notes.push(
+      `fair hub process vs the hub before Version 2, p50 ms after the send — ${line('fair', base.segments.fair, base.fair)}; ` +
+        `${line(base.commit, base.segments.before, base.before)}`,
+    );
+  }
   const k = result.stockNet;
   if (k) {
     notes.push(

@@ -316,7 +316,7 @@ async function tcpSocketsOf(pid: number, state: string): Promise<Array<{ local: 
 }
 
 /** The ports process `pid` listens on (Linux /proc). */
-async function listeningPortsOf(pid: number): Promise<number[]> {
+export async function listeningPortsOf(pid: number): Promise<number[]> {
   // 0A: LISTEN
   return [...new Set((await tcpSocketsOf(pid, '0A')).map((s) => s.local))].sort((a, b) => a - b);
 }
