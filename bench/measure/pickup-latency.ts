@@ -341,7 +341,7 @@ async function againstBaseline(
   if (typeof checkout === 'string') return checkout;
   const tag = 'latencybase';
   // seedFixture names the kit slots site-<tag>-<n>: the net knows its clients before the hub (and the fixture) exist
-  const slotNames = ['site-latencybase-1', 'site-latencybase-2'];
+  const slotNames = [1, 2].map((n) => `site-${tag}-${n}`);
   const arrivals: Partial<Record<NetCallName, number>> = {};
   const net = await startFakeNet({
     clients: slotNames,
@@ -360,7 +360,7 @@ async function againstBaseline(
       checkout.dir,
     );
     const fixture = await withClient(url, async (client) => {
-      const seeded = await seedFixture(client, { models: 1, trusts: 2, tag });
+      const seeded = await seedFixture(client, { models: 1, trusts: slotNames.length, tag });
       await installStartedTrigger(client);
       return seeded;
     });
