@@ -6,6 +6,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/e
 import { ensureDatabase } from './database/ensure-database.js';
 import { createHub } from './hub.js';
 import { PickupCron } from './modules/schedulers/picking-up/pickup.cron.js';
+import { ClientStatusRefresher } from './modules/nets/client-status.refresher.js';
 import { startSimNets, type RunningSimNets } from './sim-nets/sim-nets.js';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -61,8 +62,10 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    // before anything awaits: the shutdown hooks run module by module, and a change announced meanwhile must start no cycle
+    // before anything awaits: the shutdown hooks run module by module, and a change announced meanwhile must start
+    // no cycle, nor a due client-status poll a net call
     app.get(PickupCron, { strict: false }).stopTakingCycles();
+    app.get(ClientStatusRefresher, { strict: false }).stopPolling();
     logger.log(`${signal}: shutting down`);
     const timer = setTimeout(() => {
       logger.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms; exiting`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { createTestDatabase, testPool, type TestDatabase } from '../support/database.js';
-import { startFakeNet, type FakeNet } from '../support/fake-net.js';
+import { startFakeNet, type FakeNet, type RecordedRequest } from '../support/fake-net.js';
 import { killAllHubProcesses, startHubProcess, type HubProcess } from '../support/hub-process.js';
 import { startTestHub, type TestHub } from '../support/hub.js';
 import { createScenario, type Scenario } from '../support/scenario.js';
@@ -19,6 +19,17 @@ const SHUTDOWN_BOUND_MS = 15_000;
 const LEASE_MS = 1500;
 const INSPECTOR = 'shutdown-inspector';
 const figures: string[] = [];
+/** the flowing hub's CLIENT_STATUS_INTERVAL_MS: short, so that polls fall due while its shutdown waits */
+const CLIENT_POLL_MS = 50;
+
+/**
+ * A start's check_client_status: the start's later calls (upload_app, submit_job) carry the same request id;
+ * a client-status poll (ClientStatusRefresher) is a check_client_status alone.
+ */
+function isStart(net: FakeNet, check: RecordedRequest): boolean {
+  const id = check.headers['x-request-id'];
+  return [...net.requestsTo('upload_app'), ...net.requestsTo('submit_job')].some((r) => r.headers['x-request-id'] === id);
+}
 
 /** A database of the test's own, with an inspection pool whose sessions are named (so they can be told apart). */
 async function database(): Promise<{ db: TestDatabase; pool: pg.Pool; pgPort: number }> {
@@ -84,6 +95,8 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
         pickupIntervalMs: 100,
         reconcileIntervalMs: 100,
         netLeaseMs: LEASE_MS,
+        // client-status polls fall due many times while the shutdown waits for the slow start: none may be sent
+        env: { CLIENT_STATUS_INTERVAL_MS: String(CLIENT_POLL_MS) },
       });
       flowing = { db, pool, pgPort, nets, hub, s: await createScenario(hub, 2) };
     };
@@ -157,6 +170,7 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
     // once the hub is shutting down (waiting on the slow start), net-2 is freed with jobs queued: a change that
     // would start a cycle — announced to the hub by the database — must not, after the signal
     await until(() => hub.output().includes('SIGTERM: shutting down'), { what: 'the hub handling the signal', intervalMs: 5 });
+    const handledBy = Date.now(); // the hub handled the signal before this
     await pool.query(
       `with done as (update job set status = 'COMPLETED', completed_at = now() where id = $1 returning id)
        update scheduler set status = 'AVAILABLE', job_id = null, lease_until = null where job_id in (select id from done)`,
@@ -172,8 +186,12 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
     // it took no new cycle: no job claimed after the signal, no new start on any net
     const claimedAfter = (await pool.query<{ n: number }>(`select count(*)::int as n from job where attempts > 0`)).rows[0].n;
     const startsAfterSignal = nets.flatMap((net) =>
-      net.requestsTo('check_client_status').filter((r) => r.at.getTime() > signalAt),
+      net.requestsTo('check_client_status').filter((r) => r.at.getTime() > signalAt && isStart(net, r)),
     );
+    // nor any client-status poll once the signal was handled (there were some before it)
+    const polls = nets.flatMap((net) => net.requestsTo('check_client_status').filter((r) => !isStart(net, r)));
+    expect(polls.filter((r) => r.at.getTime() < signalAt).length).toBeGreaterThan(0);
+    expect(polls.filter((r) => r.at.getTime() > handledBy).map((r) => r.at.toISOString())).toEqual([]);
     // no session of its own is left on the server, nor any other besides the inspector's
     expect(await sessions(pool, ports)).toBe(0);
     expect(await sessions(pool)).toBe(0);

@@ -50,9 +50,20 @@ export class ClientStatusRefresher implements OnApplicationBootstrap, BeforeAppl
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopPolling();
+    await this.running;
+  }
+
+  /**
+   * No round starts from now on (a round in flight ends on its own). Also
+   * called at once when a shutdown signal arrives: the shutdown hooks run
+   * module by module, and a poll due while an earlier module waits for a
+   * start would be a new net call from a hub that is leaving (another
+   * instance polls the nets from then on).
+   */
+  stopPolling(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
   }
 
   /** One round: the due nets, asked concurrently; a round still running makes this one a no-op. */
