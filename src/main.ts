@@ -62,8 +62,8 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    // before anything awaits: the shutdown hooks run module by module, and a change announced meanwhile must start
-    // no cycle, nor a due client-status poll a net call
+    // before anything awaits: the shutdown hooks run module by module; meanwhile a change announced must start no
+    // cycle, and a client-status poll falling due must send no net call
     app.get(PickupCron, { strict: false }).stopTakingCycles();
     app.get(ClientStatusRefresher, { strict: false }).stopPolling();
     logger.log(`${signal}: shutting down`);

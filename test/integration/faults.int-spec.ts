@@ -269,8 +269,8 @@ const NET_FAULT_CALL_TIMEOUT_MS = 2000;
  * a's survivor, b, c: the lease of a hub that lives through the fault outlasts a start that waits out one
  * timed-out call (every hang fault here), so that such a start ends as a failed start, as in production
  * (NET_LEASE_MS ≫ NET_CALL_TIMEOUT_MS), not as an expired lease. With LEASE_MS (shorter than one call's
- * timeout), a start of the survivor's own that a loaded machine slowed past 1.5 s before its submit was
- * recovered under it and retried: a job behind the one under test ended with two attempts.
+ * timeout), a start of the survivor's own that a loaded machine slows past 1.5 s before its submit is recovered
+ * under it and retried — the likely way a job behind the one under test once ended with two attempts.
  */
 const NET_FAULT_LEASE_MS = 2 * NET_FAULT_CALL_TIMEOUT_MS;
 
