@@ -188,10 +188,13 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
     const startsAfterSignal = nets.flatMap((net) =>
       net.requestsTo('check_client_status').filter((r) => r.at.getTime() > signalAt && isStart(net, r)),
     );
-    // nor any client-status poll once the signal was handled (there were some before it)
-    const polls = nets.flatMap((net) => net.requestsTo('check_client_status').filter((r) => !isStart(net, r)));
-    expect(polls.filter((r) => r.at.getTime() < signalAt).length).toBeGreaterThan(0);
-    expect(polls.filter((r) => r.at.getTime() > handledBy).map((r) => r.at.toISOString())).toEqual([]);
+    // nor a new client-status round once the signal was handled (there were rounds before it); a round already under
+    // way then may still ask each net once. Without the stop at the signal: a round every CLIENT_POLL_MS while the
+    // shutdown waits (54 polls in one run)
+    const polls = nets.map((net) => net.requestsTo('check_client_status').filter((r) => !isStart(net, r)));
+    expect(polls.flat().filter((r) => r.at.getTime() < signalAt).length).toBeGreaterThan(0);
+    const pollsAfter = polls.map((own) => own.filter((r) => r.at.getTime() > handledBy).length);
+    expect(Math.max(...pollsAfter)).toBeLessThanOrEqual(1);
     // no session of its own is left on the server, nor any other besides the inspector's
     expect(await sessions(pool, ports)).toBe(0);
     expect(await sessions(pool)).toBe(0);
