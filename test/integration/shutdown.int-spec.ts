@@ -95,7 +95,7 @@ describe('graceful shutdown (SIGTERM) of a hub process', () => {
         pickupIntervalMs: 100,
         reconcileIntervalMs: 100,
         netLeaseMs: LEASE_MS,
-        // client-status polls fall due many times while the shutdown waits for the slow start: none may be sent
+        // client-status rounds fall due many times while the shutdown waits for the slow start: none may begin
         env: { CLIENT_STATUS_INTERVAL_MS: String(CLIENT_POLL_MS) },
       });
       flowing = { db, pool, pgPort, nets, hub, s: await createScenario(hub, 2) };
