@@ -59,8 +59,9 @@ function pairing(nets: RawBuilder<unknown>, admission: ClaimAdmission, order: Or
 
 /**
  * The cycle's claim, taken under the claim lock (see ClaimService): ONE
- * statement, and a second one only when the first could not tell the first
- * jobs of the whole queue (fair, `FairReach`). The free nets that take jobs
+ * statement (`firstClaimStatement`), and a second one only when the first
+ * could not tell the first jobs of the whole queue (fair, `FairReach`; with
+ * `reach` 'every' the claim starts there). The free nets that take jobs
  * (not drained, no failed call waiting for its probe, pickup not paused) are
  * locked with FOR UPDATE SKIP LOCKED; the jobs that can start now come in
  * dispatch order (`candidatesText`: held trusts, trusts and projects at
@@ -76,20 +77,55 @@ export async function claimNextJobs(
   claim: { instanceName: string; leaseMs: number },
   admission: ClaimAdmission,
   order: OrderConfig,
+  reach: FairReach = 'front',
 ): Promise<Claim[]> {
-  if (order.dispatchOrder === 'fifo') return (await query(em, claimNextJobsStatement(claim, admission, order))).map(toClaim);
-  const front = await query(em, frontClaimStatement(claim, admission, order));
-  if (front[0]?.complete === false) {
+  if (order.dispatchOrder === 'fair' && reach === 'every') {
     return (await query(em, claimNextJobsStatement(claim, admission, order, 'every'))).map(toClaim);
   }
-  return front
-    .filter((row): row is ClaimRow & { complete: boolean } => row.id !== null)
-    .map(({ complete: _complete, ...row }) => toClaim(row));
+  const claims = claimsOfFirstStatement(await query(em, firstClaimStatement(claim, admission, order)));
+  return claims ?? claimNextJobs(em, claim, admission, order, 'every');
 }
 
-/** The free nets a claim may fill, locked: FREE_NET_TEXT, longest free first. */
+/** A row of the cycle's first claim statement: a claim, or (fair) one row that claimed nothing. */
+export type FirstClaimRow = ClaimRow | ClaimOrNoneRow;
+
+/**
+ * The cycle's first claim statement: the FIFO claim, or the fair claim's
+ * first try (`frontClaimStatement`). It claims only on a claim turn (the
+ * claim lock taken in its transaction: `FREE_NETS`).
+ */
+export function firstClaimStatement(
+  claim: { instanceName: string; leaseMs: number },
+  admission: ClaimAdmission,
+  order: OrderConfig,
+): RawBuilder<FirstClaimRow> {
+  return order.dispatchOrder === 'fifo'
+    ? claimNextJobsStatement(claim, admission, order)
+    : frontClaimStatement(claim, admission, order);
+}
+
+/**
+ * The claims of the first claim statement's rows; undefined when the fair
+ * claim's front fell short (it claimed nothing): ask again with reach 'every'.
+ */
+export function claimsOfFirstStatement(rows: readonly FirstClaimRow[]): Claim[] | undefined {
+  if (rows.length > 0 && 'complete' in rows[0] && rows[0].complete === false) return undefined;
+  return rows
+    .filter((row): row is ClaimRow => row.id !== null)
+    .map((row) => {
+      const { complete: _complete, ...claimRow } = row as ClaimRow & { complete?: boolean };
+      return toClaim(claimRow);
+    });
+}
+
+/**
+ * The free nets a claim may fill, locked: FREE_NET_TEXT, longest free first
+ * — none unless this transaction took a claim turn (`fl.claim_turn`, set by
+ * takeClaimTurn and by a TRY_CLAIM_TURN that got the lock), so that a claim
+ * never counts running jobs without the lock that orders it after the last.
+ */
 const FREE_NETS = sql`select s.id, s.net_id, s.updated_at from scheduler s join net n on n.id = s.net_id
-      where ${sql.raw(FREE_NET_TEXT)}
+      where ${sql.raw(FREE_NET_TEXT)} and current_setting('fl.claim_turn', true) = 'true'
       order by s.updated_at, s.id
       for update of s skip locked`;
 

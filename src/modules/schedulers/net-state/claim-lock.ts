@@ -7,8 +7,9 @@ import { sql } from '../../../database/sql.js';
  * before its write. Capacity and fair share are counted from the jobs running
  * now, so two claims at once (two instances) would each count without the
  * other's jobs; under the lock each claim's statement begins after the last
- * one committed and counts them all. Claims stay short (one statement), so
- * the instances take turns within milliseconds.
+ * one committed and counts them all. Claims stay short (one statement, as a rule
+ * in one round trip with the lock: ClaimService.claimBatch), so the instances
+ * take turns within milliseconds.
  */
 export const CLAIM_LOCK_KEY = 7311001;
 
@@ -16,6 +17,13 @@ export const CLAIM_LOCK_KEY = 7311001;
 export async function lockClaims(em: EntityManager): Promise<void> {
   await sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY})`.execute(em.getKysely());
 }
+
+/**
+ * The claim's settings for the rest of its transaction (see takeClaimTurn), and `fl.claim_turn` 'true': the
+ * cycle's claim statement takes nets only while it is set (`FREE_NETS`), that is, on a turn that was taken.
+ */
+const CLAIM_TURN_SETTINGS = `set_config('enable_bitmapscan', 'off', true), set_config('random_page_cost', '1', true),
+      set_config('plan_cache_mode', 'force_generic_plan', true), set_config('fl.claim_turn', 'true', true)`;
 
 /**
  * A claim's turn: the claim lock, and for the rest of the transaction a
@@ -32,8 +40,13 @@ export async function lockClaims(em: EntityManager): Promise<void> {
  * nothing between claims (its only parameters are the instance and the lease).
  */
 export async function takeClaimTurn(em: EntityManager): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY}), set_config('enable_bitmapscan', 'off', true),
-      set_config('random_page_cost', '1', true), set_config('plan_cache_mode', 'force_generic_plan', true)`.execute(
-    em.getKysely(),
-  );
+  await sql`select pg_advisory_xact_lock(${CLAIM_LOCK_KEY}), ${sql.raw(CLAIM_TURN_SETTINGS)}`.execute(em.getKysely());
 }
+
+/**
+ * A claim turn if it is free now, as the prelude of a one-trip claim (`claimInOneTrip`): one row, `turn`
+ * true when the claim lock was taken (with takeClaimTurn's settings), false when another claim holds it —
+ * then `fl.claim_turn` stays unset and the claim statement after it takes nothing.
+ */
+export const TRY_CLAIM_TURN = `select t.turn, case when t.turn then concat_ws(',', ${CLAIM_TURN_SETTINGS}) end as settings
+      from (select pg_try_advisory_xact_lock(${CLAIM_LOCK_KEY}) as turn) t`;

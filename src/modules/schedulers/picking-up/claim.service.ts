@@ -8,8 +8,16 @@ import { admissionPredicates } from '../../jobs/admission.sql.js';
 import type { Claim } from '../../jobs/lifecycle/claim.js';
 import { claimFreeNet } from '../../jobs/lifecycle/claim-free-net.js';
 import { claimJobForNet } from '../../jobs/lifecycle/claim-job-for-net.js';
-import { claimNextJobs, nextJobForNet } from '../../jobs/lifecycle/claim-next-jobs.js';
-import { takeClaimTurn } from '../net-state/claim-lock.js';
+import {
+  claimNextJobs,
+  claimsOfFirstStatement,
+  firstClaimStatement,
+  nextJobForNet,
+  type FirstClaimRow,
+} from '../../jobs/lifecycle/claim-next-jobs.js';
+import type { FairReach } from '../../jobs/lifecycle/claim-candidates.sql.js';
+import { oneTripTransaction } from '../../../database/one-trip-transaction.js';
+import { takeClaimTurn, TRY_CLAIM_TURN } from '../net-state/claim-lock.js';
 import { freeNet } from '../../jobs/lifecycle/free-net.js';
 import { requeueClaimedJob } from '../../jobs/lifecycle/requeue-claimed-job.js';
 import { retireInvalidQueuedJobs } from '../../jobs/lifecycle/retire-invalid-queued-jobs.js';
@@ -22,7 +30,8 @@ import { SCHEDULER_COLUMNS } from '../net-state/scheduler.sql.js';
  * lock (`claim-lock.ts`) and then one statement (the fair claim a second one
  * when its first could not tell the first jobs of the queue), so any number of hub
  * instances can claim without taking the same net or job, and each claim
- * counts every job the others started (capacity, fair share).
+ * counts every job the others started (capacity, fair share). The cycle's
+ * claim is, as a rule, one round trip (`oneTripTransaction`).
  */
 @Injectable()
 export class ClaimService {
@@ -35,21 +44,44 @@ export class ClaimService {
   ) {}
 
   /**
-   * The cycle's claim, in ONE statement as a rule (so one round trip and one commit; see `claimNextJobs`):
+   * The cycle's claim, in ONE statement as a rule (see `claimNextJobs`):
    * the oldest valid QUEUED jobs that may start now, each paired with a free
    * net where its clients are online, each pair IN_PROGRESS / BUSY with a
    * lease (`claimNextJobs`; the admission's predicates: `admission.sql.ts`). A net is never committed
    * BUSY without its job. Jobs naming a trust no longer approved are skipped
    * (they never block the queue) and retired by `retireInvalidQueuedJobs`.
    * The result carries what the start needs (net, project, cohort query, slots).
-   * `proceed` is asked once the claim lock is held: false claims nothing.
+   *
+   * One round trip when the claim lock is free (what it is unless another
+   * instance is claiming this instant): `begin`, a try at the lock, the
+   * first claim statement, `commit`, sent as one message (`oneTripTransaction`;
+   * the statement takes nothing unless the try got the lock). Otherwise — the
+   * lock held elsewhere, the fair claim's front fell short, or sessions that
+   * keep no prepared statements (DB_PREPARED_STATEMENTS=false) — a transaction
+   * that waits for the lock and claims. `proceed` is asked once that waited-for
+   * lock is held: false claims nothing.
    */
   async claimBatch(proceed: () => boolean = () => true): Promise<Claim[]> {
+    const admission = admissionPredicates(this.config);
+    let reach: FairReach = 'front';
+    if (this.config.dbPreparedStatements) {
+      const em = this.em.fork();
+      const first = await oneTripTransaction<{ turn: boolean }, FirstClaimRow>(
+        em,
+        TRY_CLAIM_TURN,
+        firstClaimStatement(this.claimer(), admission, this.config).compile(em.getKysely()),
+      );
+      if (first.prelude.turn) {
+        const claims = claimsOfFirstStatement(first.rows);
+        if (claims) return claims;
+        reach = 'every'; // the fair claim's front fell short and claimed nothing
+      }
+    }
     return this.em.fork().transactional(async (em) => {
       await takeClaimTurn(em);
       // the turn may have been waited for: a hub that began shutting down meanwhile claims nothing
       if (!proceed()) return [];
-      return claimNextJobs(em, this.claimer(), admissionPredicates(this.config), this.config);
+      return claimNextJobs(em, this.claimer(), admission, this.config, reach);
     });
   }
 
