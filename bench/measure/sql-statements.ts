@@ -14,6 +14,13 @@ const QUEUE = 'mutation($m: ID!, $t: [ID!]!) { queueTraining(modelId: $m, trustI
 const COMPLETE = 'mutation($m: ID!) { completeTraining(modelId: $m) { id } }';
 const TRANSACTION_CONTROL = /^(begin|commit|rollback|savepoint|release)\b/i;
 
+/**
+ * The statements of one logged message: a one-trip transaction (`begin; …; commit` in one simple-protocol
+ * message, src/database/one-trip-transaction.ts) is logged as one line and counts as each of its statements.
+ */
+const statementsOf = (message: string): string[] =>
+  /^begin;/i.test(message) ? message.split(/;\s*/).filter((part) => part.length > 0) : [message];
+
 export interface StatementOptions {
   jobCounts: number[];
   /** `jobs` requests counted at each size (they must agree) */
@@ -33,6 +40,8 @@ export interface DispatchCount {
   jobs: number;
   /** queueTraining + the cycle it causes + completeTraining + the cycle that causes, per job */
   perJob: number;
+  /** messages sent (round trips): a one-trip transaction is one */
+  messagesPerJob: number;
   perJobWithoutTransactionControl: number;
   queuePhase: number;
   completePhase: number;
@@ -123,19 +132,23 @@ export async function measureSqlStatements(cluster: BenchCluster, options: State
     const phases: Array<{ queue: LoggedStatements; complete: LoggedStatements }> = [];
     for (let i = 0; i < options.dispatchedJobs; i++) phases.push(await dispatchOne());
     const n = phases.length;
-    const all = phases.flatMap((p) => [...p.queue.statements, ...p.complete.statements]);
+    const messages = phases.flatMap((p) => [...p.queue.statements, ...p.complete.statements]);
+    const all = messages.flatMap(statementsOf);
+    const countIn = (logged: LoggedStatements) => logged.statements.flatMap(statementsOf).length;
     const last = phases[n - 1];
     return {
       method:
         "PostgreSQL statement log: ALTER DATABASE bench_sql SET log_statement = 'all', log_min_duration_statement = 0; " +
-        'stderr lines counted between a start and a marker statement; BEGIN/COMMIT count as statements',
+        'stderr lines counted between a start and a marker statement; BEGIN/COMMIT count as statements, and a ' +
+        'one-trip transaction (one logged message) as each of its statements',
       jobsRequest,
       dispatch: {
         jobs: n,
         perJob: round(all.length / n),
+        messagesPerJob: round(messages.length / n),
         perJobWithoutTransactionControl: round(all.filter((s) => !TRANSACTION_CONTROL.test(s)).length / n),
-        queuePhase: round(phases.reduce((sum, p) => sum + p.queue.statements.length, 0) / n),
-        completePhase: round(phases.reduce((sum, p) => sum + p.complete.statements.length, 0) / n),
+        queuePhase: round(phases.reduce((sum, p) => sum + countIn(p.queue), 0) / n),
+        completePhase: round(phases.reduce((sum, p) => sum + countIn(p.complete), 0) / n),
         serverMsPerJob: round(phases.reduce((sum, p) => sum + p.queue.serverMs + p.complete.serverMs, 0) / n),
         sample: { queue: shorten(last.queue.statements), complete: shorten(last.complete.statements) },
       },
@@ -167,7 +180,7 @@ export function sqlStatementRows(result: StatementResult): Row[] {
     {
       id: '4',
       measurement: `SQL statements per dispatched job (queue + its cycle + complete + its cycle; n=${d.jobs})`,
-      figure: `${d.perJob} (${d.perJobWithoutTransactionControl} w/o BEGIN/COMMIT)`,
+      figure: `${d.perJob} (${d.perJobWithoutTransactionControl} w/o BEGIN/COMMIT) in ${d.messagesPerJob} round trips`,
       peer: `queue phase ${d.queuePhase} + complete phase ${d.completePhase}; PG time ${d.serverMsPerJob} ms/job`,
       ratio: '—',
       target: 'small (no target figure)',

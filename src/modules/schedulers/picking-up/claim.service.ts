@@ -55,17 +55,19 @@ export class ClaimService {
    * One round trip when the claim lock is free (what it is unless another
    * instance is claiming this instant): `begin`, a try at the lock, the
    * first claim statement, `commit`, sent as one message (`oneTripTransaction`;
-   * the statement takes nothing unless the try got the lock). Otherwise — the
-   * lock held elsewhere, the fair claim's front fell short, or sessions that
-   * keep no prepared statements (DB_PREPARED_STATEMENTS=false) — a transaction
-   * that waits for the lock and claims. `proceed` is asked once that waited-for
-   * lock is held: false claims nothing.
+   * the statement takes nothing unless the try got the lock). Otherwise a
+   * transaction that waits for the lock and claims: when the lock is held
+   * elsewhere, when the fair claim's front fell short, when sessions keep no
+   * prepared statements (DB_PREPARED_STATEMENTS=false), and inside a caller's
+   * transaction. `proceed` is asked once that waited-for lock is held: false
+   * claims nothing.
    */
   async claimBatch(proceed: () => boolean = () => true): Promise<Claim[]> {
     const admission = admissionPredicates(this.config);
     let reach: FairReach = 'front';
-    if (this.config.dbPreparedStatements) {
-      const em = this.em.fork();
+    const em = this.em.fork();
+    // a claim inside a caller's transaction (a rolled-back measurement) runs in it, never in a session of its own
+    if (this.config.dbPreparedStatements && !em.isInTransaction()) {
       const first = await oneTripTransaction<{ turn: boolean }, FirstClaimRow>(
         em,
         TRY_CLAIM_TURN,
@@ -77,11 +79,11 @@ export class ClaimService {
         reach = 'every'; // the fair claim's front fell short and claimed nothing
       }
     }
-    return this.em.fork().transactional(async (em) => {
-      await takeClaimTurn(em);
+    return em.transactional(async (tx) => {
+      await takeClaimTurn(tx);
       // the turn may have been waited for: a hub that began shutting down meanwhile claims nothing
       if (!proceed()) return [];
-      return claimNextJobs(em, this.claimer(), admission, this.config, reach);
+      return claimNextJobs(tx, this.claimer(), admission, this.config, reach);
     });
   }
 
