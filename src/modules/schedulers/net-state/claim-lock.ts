@@ -22,8 +22,12 @@ export async function lockClaims(em: EntityManager): Promise<void> {
  * The claim's settings for the rest of its transaction (see takeClaimTurn), and `fl.claim_turn` 'true': the
  * cycle's claim statement takes nets only while it is set (`FREE_NETS`), that is, on a turn that was taken.
  */
-const CLAIM_TURN_SETTINGS = `set_config('enable_bitmapscan', 'off', true), set_config('random_page_cost', '1', true),
-      set_config('plan_cache_mode', 'force_generic_plan', true), set_config('fl.claim_turn', 'true', true)`;
+const CLAIM_TURN_SETTINGS = [
+  `set_config('enable_bitmapscan', 'off', true)`,
+  `set_config('random_page_cost', '1', true)`,
+  `set_config('plan_cache_mode', 'force_generic_plan', true)`,
+  `set_config('fl.claim_turn', 'true', true)`,
+].join(', ');
 
 /**
  * A claim's turn: the claim lock, and for the rest of the transaction a
@@ -46,7 +50,9 @@ export async function takeClaimTurn(em: EntityManager): Promise<void> {
 /**
  * A claim turn if it is free now, as the prelude of a one-trip claim (`claimInOneTrip`): one row, `turn`
  * true when the claim lock was taken (with takeClaimTurn's settings), false when another claim holds it —
- * then `fl.claim_turn` stays unset and the claim statement after it takes nothing.
+ * then `fl.claim_turn` stays unset and the claim statement after it takes nothing. On one line, as the whole
+ * one-trip message is (one line in PostgreSQL's statement log and in pg_stat_activity).
  */
-export const TRY_CLAIM_TURN = `select t.turn, case when t.turn then concat_ws(',', ${CLAIM_TURN_SETTINGS}) end as settings
-      from (select pg_try_advisory_xact_lock(${CLAIM_LOCK_KEY}) as turn) t`;
+export const TRY_CLAIM_TURN =
+  `select t.turn, case when t.turn then concat_ws(',', ${CLAIM_TURN_SETTINGS}) end as settings ` +
+  `from (select pg_try_advisory_xact_lock(${CLAIM_LOCK_KEY}) as turn) t`;
