@@ -74,6 +74,8 @@ export async function oneTripTransaction<Prelude, Row>(
         const results = (await client.query(message)) as unknown as pg.QueryResult[];
         return { prelude: results[1].rows[0] as Prelude, rows: results[2].rows as Row[] };
       } catch (error) {
+        // not an SQL error (the session lost): nothing to end here, the session is dropped below
+        if (sqlState(error) === undefined) throw error;
         // the message stopped at the failed statement, inside the transaction: end it (a session that cannot is dropped)
         await client.query('rollback').catch((rollbackError: unknown) => {
           broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));

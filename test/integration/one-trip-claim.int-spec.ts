@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { EntityManager } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { HUB_INSTANCE_NAME } from '../../src/database/database.tokens.js';
+import { oneTripTransaction } from '../../src/database/one-trip-transaction.js';
+import { sql } from '../../src/database/sql.js';
 import { CLAIM_LOCK_KEY } from '../../src/modules/schedulers/net-state/claim-lock.js';
 import { ClaimService } from '../../src/modules/schedulers/picking-up/claim.service.js';
 import { useNetHub } from '../support/net-hub.js';
@@ -174,5 +176,29 @@ describe.each(['fair', 'fifo'] as const)('the cycle claim in one round trip (DIS
     expect(claimMessages.map((t) => t.slice(0, 8))).toEqual(['begin; s', 'prepare ', 'begin; s']);
     const { rows: jobs } = await f.db.pool.query<{ status: string }>(`select status from job where id = $1`, [next]);
     expect(jobs[0].status).toBe('IN_PROGRESS');
+  });
+});
+
+describe('a one-trip transaction whose statement fails', () => {
+  const f = useNetHub({ nets: [{ name: 'net-1' }], kitSlots: SLOTS, trusts: 1, hub: { dbPoolMax: 1 } });
+  afterEach(() => f.reset());
+
+  it('is rolled back whole, raises the error, and leaves its session usable', async () => {
+    const em = f.hub.app.get(EntityManager).fork();
+    const prelude = `with d as (update net set drained = true where name = 'net-1' returning 1) select count(*)::int as n from d`;
+    const failing = sql<{ x: number }>`select 1 / (${0}::int) as x /* test:failing */`.compile(em.getKysely());
+    await expect(oneTripTransaction(em, prelude, failing)).rejects.toMatchObject({ code: '22012' });
+    // the prelude's write went with the transaction
+    const { rows } = await f.db.pool.query<{ drained: boolean }>(`select drained from net where name = 'net-1'`);
+    expect(rows[0].drained).toBe(false);
+    // the one session of the pool is back, out of any transaction, and runs the next one
+    const fine = sql<{ x: number }>`select ${41}::int + 1 as x /* test:fine */`.compile(em.getKysely());
+    const next = await oneTripTransaction<{ n: number }, { x: number }>(em, 'select 0 as n', fine);
+    expect(next).toEqual({ prelude: { n: 0 }, rows: [{ x: 42 }] });
+    const { rows: sessions } = await f.db.pool.query<{ state: string }>(
+      `select state from pg_stat_activity where application_name = $1`,
+      [f.hub.app.get<string>(HUB_INSTANCE_NAME)],
+    );
+    expect(sessions.filter((s) => s.state.startsWith('idle in transaction'))).toEqual([]);
   });
 });

@@ -48,7 +48,7 @@ export async function takeClaimTurn(em: EntityManager): Promise<void> {
 }
 
 /**
- * A claim turn if it is free now, as the prelude of a one-trip claim (`claimInOneTrip`): one row, `turn`
+ * A claim turn if it is free now, as the prelude of the one-trip claim (ClaimService.claimBatch): one row, `turn`
  * true when the claim lock was taken (with takeClaimTurn's settings), false when another claim holds it —
  * then `fl.claim_turn` stays unset and the claim statement after it takes nothing. On one line, as the whole
  * one-trip message is (one line in PostgreSQL's statement log and in pg_stat_activity).
