@@ -202,3 +202,38 @@ describe('a one-trip transaction whose statement fails', () => {
     expect(sessions.filter((s) => s.state.startsWith('idle in transaction'))).toEqual([]);
   });
 });
+
+describe('the cycle claim on sessions that keep no prepared statements (DB_PREPARED_STATEMENTS=false)', () => {
+  const f = useNetHub({
+    nets: [{ name: 'net-1' }],
+    kitSlots: SLOTS,
+    trusts: 2,
+    hub: { dbPreparedStatements: false, dbPoolMax: 1 },
+  });
+  afterEach(() => f.reset());
+
+  it('claims in a transaction that waits for the lock, and prepares nothing on the session', async () => {
+    const queued = (
+      await f.hub.gqlOk<{ queueTraining: { id: string } }>(QUEUE, {
+        m: await f.s.newModel(undefined, f.s.trustIds),
+        t: f.s.trustIds,
+      })
+    ).queueTraining.id;
+    const claim = await messagesDuring(() => f.hub.app.get(ClaimService).claimBatch());
+    expect(claim.result.map((c) => c.job.id)).toEqual([queued]);
+    const kinds = claim.texts.map((t) => t.trim().split(/\s+/)[0].toLowerCase());
+    expect(kinds[0]).toBe('begin');
+    expect(kinds.at(-1)).toBe('commit');
+    expect(claim.texts.some((t) => t.includes('pg_advisory_xact_lock('))).toBe(true);
+    expect(claim.texts.filter((t) => t.includes('lifecycle:claimNextJobs'))).toHaveLength(1);
+    expect(claim.texts.some((t) => /^(prepare|begin;)/.test(t))).toBe(false);
+    const pool = await f.hub.app.get(EntityManager).getConnection().getNativeClient();
+    const session = await pool.connect();
+    try {
+      const { rows } = await session.query<{ n: number }>(`select count(*)::int as n from pg_prepared_statements`);
+      expect(rows[0].n).toBe(0);
+    } finally {
+      session.release();
+    }
+  });
+});
