@@ -6,9 +6,17 @@ import pg from 'pg';
 /** The statements each pooled session has prepared for one-trip transactions (a session lost takes its set with it). */
 const preparedOn = new WeakMap<pg.ClientBase, Set<string>>();
 
+/** statement texts met so far and their names (the hub's one-trip statements are a handful) */
+const tripNames = new Map<string, string>();
+
 /** `fl_trip_<hash of the text>`: apart from PreparingClient's names, so the two never try to prepare one name twice. */
 function tripStatementName(text: string): string {
-  return `fl_trip_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+  let name = tripNames.get(text);
+  if (name === undefined) {
+    name = `fl_trip_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    if (tripNames.size < 64) tripNames.set(text, name);
+  }
+  return name;
 }
 
 /** A bind value as an SQL literal of unknown type (PostgreSQL casts it to the parameter's type, as it does a bound value). */

@@ -1,5 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { CompiledQuery } from 'kysely';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
 import { conflict, notFound } from '../../../common/errors.js';
 import { HUB_INSTANCE_NAME } from '../../../database/database.tokens.js';
@@ -36,6 +37,8 @@ import { SCHEDULER_COLUMNS } from '../net-state/scheduler.sql.js';
 @Injectable()
 export class ClaimService {
   private readonly logger = new Logger('Claim');
+  /** the cycle's first claim statement, compiled once: its text and values follow only the settings and the instance */
+  private firstClaim: CompiledQuery<FirstClaimRow> | undefined;
 
   constructor(
     private readonly em: EntityManager,
@@ -68,11 +71,8 @@ export class ClaimService {
     const em = this.em.fork();
     // a claim inside a caller's transaction (a rolled-back measurement) runs in it, never in a session of its own
     if (this.config.dbPreparedStatements && !em.isInTransaction()) {
-      const first = await oneTripTransaction<{ turn: boolean }, FirstClaimRow>(
-        em,
-        TRY_CLAIM_TURN,
-        firstClaimStatement(this.claimer(), admission, this.config).compile(em.getKysely()),
-      );
+      this.firstClaim ??= firstClaimStatement(this.claimer(), admission, this.config).compile(em.getKysely());
+      const first = await oneTripTransaction<{ turn: boolean }, FirstClaimRow>(em, TRY_CLAIM_TURN, this.firstClaim);
       if (first.prelude.turn) {
         const claims = claimsOfFirstStatement(first.rows);
         if (claims) return claims;
